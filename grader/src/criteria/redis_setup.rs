@@ -1,0 +1,393 @@
+//! Exercise 1 — Redis configured and running.
+
+use std::time::Duration;
+
+use futures::future::join_all;
+use serde_json::json;
+
+use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
+use crate::inspect::describe_commands;
+use crate::probe::Probe;
+
+/// How quickly the service must answer while Redis is down: long enough for any reasonable
+/// command time-out, far shorter than a client that retries for ten seconds.
+const OUTAGE_ANSWER_LIMIT: Duration = Duration::from_secs(4);
+/// How long the service gets to notice that Redis is back.
+const RECONNECT_LIMIT: Duration = Duration::from_secs(15);
+/// How far below the asked TTL a fresh key may be (seconds pass between SET and TTL).
+const TTL_TOLERANCE: i64 = 5;
+
+pub fn spec() -> ExerciseSpec {
+    ExerciseSpec {
+        slug: "redis-setup",
+        title: "Redis configured and running",
+        criteria: vec![
+            Criterion {
+                id: "health-pings-redis",
+                title: "/health pings the Redis named by REDIS_URL",
+                category: Category::Resilience,
+                points: 3,
+                hint: "Read REDIS_URL in CacheSettings::from_env and PING through the shared \
+                       connection in the health check.",
+                check: check!(health_pings_redis),
+            },
+            Criterion {
+                id: "key-naming",
+                title: "Keys are named prefix:version:key in the configured database",
+                category: Category::Caching,
+                points: 3,
+                hint: "Build every key with Cache::make_key from CACHE_KEY_PREFIX and \
+                       CACHE_KEY_VERSION; the database index is the last part of REDIS_URL.",
+                check: check!(key_naming),
+            },
+            Criterion {
+                id: "default-timeout",
+                title: "Entries expire after CACHE_DEFAULT_TIMEOUT",
+                category: Category::Caching,
+                points: 3,
+                hint: "Store with SET key value EX seconds (set_ex), using the default timeout \
+                       from the settings.",
+                check: check!(default_timeout),
+            },
+            Criterion {
+                id: "sessions-in-redis",
+                title: "Logging in stores a session in Redis; logging out deletes it",
+                category: Category::Security,
+                points: 3,
+                hint: "On login store the session under a prefixed key and send its id in a \
+                       cookie; on logout DEL the key so the cookie stops working at once.",
+                check: check!(sessions_in_redis),
+            },
+            Criterion {
+                id: "session-expiry",
+                title: "Session keys expire after SESSION_TTL",
+                category: Category::Security,
+                points: 2,
+                hint: "A session without a TTL lives forever: store it with SET ... EX \
+                       session_ttl.",
+                check: check!(session_expiry),
+            },
+            Criterion {
+                id: "connection-reuse",
+                title: "Requests share connections instead of opening their own",
+                category: Category::Performance,
+                points: 3,
+                hint: "Create one ConnectionManager (or a pool) at start-up and clone it into \
+                       handlers; never call Client::get_*connection per request.",
+                check: check!(connection_reuse),
+            },
+            Criterion {
+                id: "survives-outage",
+                title: "Keeps answering while Redis is down",
+                category: Category::Resilience,
+                points: 2,
+                hint: "Put a short time limit on every Redis command (tokio::time::timeout, \
+                       ConnectionManagerConfig) and treat a failed read as a cache miss.",
+                check: check!(survives_outage),
+            },
+            Criterion {
+                id: "reconnects",
+                title: "Reconnects by itself when Redis comes back",
+                category: Category::Resilience,
+                points: 1,
+                hint: "A plain MultiplexedConnection stays broken after a restart; a \
+                       ConnectionManager reconnects on its own.",
+                check: check!(reconnects),
+            },
+        ],
+    }
+}
+
+async fn health_pings_redis(probe: &mut Probe) -> Verdict {
+    let before = probe.redis.command_counts().await?;
+    let state = probe.redis_health(Duration::from_secs(10)).await?;
+    let after = probe.redis.command_counts().await?;
+    expect(
+        state == "up",
+        "GET /health to report \"redis\": \"up\"",
+        format!("\"redis\": {state:?}"),
+    )?;
+    let pings = after.delta(&before, "ping");
+    expect(
+        pings >= 1,
+        "a PING reaching the grader's Redis (the one in REDIS_URL) during GET /health",
+        format!(
+            "{} there: the health check talks to some other Redis, or to none",
+            describe_commands(&after.since(&before))
+        ),
+    )
+}
+
+async fn key_naming(probe: &mut Probe) -> Verdict {
+    let key = probe.unique("greeting");
+    let value = probe.unique("hello");
+    let stored = probe.put_text(&format!("/cache/{key}"), &value).await?;
+    expect(
+        (200..300).contains(&stored.status),
+        format!("PUT /cache/{key} to succeed"),
+        stored.summary(),
+    )?;
+    let full_key = probe.contract.full_key(&key);
+    if !probe.redis.exists(&full_key).await? {
+        let found = probe.redis.find_anywhere(&key).await?;
+        let observed = if found.is_empty() {
+            "no key containing it in any database".to_owned()
+        } else {
+            format!("found instead: {}", found.join(", "))
+        };
+        return Err(fail(
+            format!(
+                "the key `{full_key}` in database {}",
+                probe.contract.redis_db
+            ),
+            observed,
+        ));
+    }
+    let read = probe.get(&format!("/cache/{key}")).await?;
+    expect(
+        read.status == 200 && read.body == value,
+        format!("GET /cache/{key} to return 200 {value:?}"),
+        read.summary(),
+    )
+}
+
+async fn default_timeout(probe: &mut Probe) -> Verdict {
+    let key = probe.unique("timeout");
+    let stored = probe.put_text(&format!("/cache/{key}"), "expires").await?;
+    expect(
+        (200..300).contains(&stored.status),
+        format!("PUT /cache/{key} to succeed"),
+        stored.summary(),
+    )?;
+    let full_key = probe.contract.full_key(&key);
+    let wanted = probe.contract.default_timeout as i64;
+    let ttl = probe.redis.ttl(&full_key).await?;
+    expect(
+        (wanted - TTL_TOLERANCE..=wanted).contains(&ttl),
+        format!("`{full_key}` to expire in {wanted} s (CACHE_DEFAULT_TIMEOUT)"),
+        describe_ttl(ttl),
+    )
+}
+
+/// Logs `username` in; returns the cookie and the session keys the login created.
+async fn log_in(probe: &mut Probe, username: &str) -> Result<(String, Vec<String>), Failure> {
+    let pattern = format!("{}:*", probe.contract.key_prefix);
+    let before = probe.redis.keys(&pattern).await?;
+    let reply = probe
+        .post_json("/login", json!({ "username": username }), None)
+        .await?;
+    expect(
+        reply.status == 200,
+        format!("POST /login as {username} to answer 200"),
+        reply.summary(),
+    )?;
+    let cookie = reply
+        .session_cookie()
+        .ok_or_else(|| fail("a Set-Cookie header on the login answer", "none"))?;
+    let created: Vec<String> = probe
+        .redis
+        .keys(&pattern)
+        .await?
+        .into_iter()
+        .filter(|key| !before.contains(key))
+        .collect();
+    if created.is_empty() {
+        return Err(fail(
+            format!("a new key under `{pattern}` after logging in"),
+            "no new key: the session is not stored in this Redis",
+        ));
+    }
+    Ok((cookie, created))
+}
+
+async fn sessions_in_redis(probe: &mut Probe) -> Verdict {
+    let (cookie, created) = log_in(probe, "alice").await?;
+    let me = probe.get_as("/me", &cookie).await?;
+    expect(
+        me.status == 200 && me.json()["username"] == "alice",
+        "GET /me with the session cookie to answer 200 {\"username\": \"alice\"}",
+        me.summary(),
+    )?;
+    let anonymous = probe.get("/me").await?;
+    expect(
+        anonymous.status == 401,
+        "GET /me without a cookie to answer 401",
+        anonymous.summary(),
+    )?;
+
+    let logout = probe.post_json("/logout", json!({}), Some(&cookie)).await?;
+    expect(
+        (200..300).contains(&logout.status),
+        "POST /logout to succeed",
+        logout.summary(),
+    )?;
+    for key in &created {
+        expect(
+            !probe.redis.exists(key).await?,
+            format!("`{key}` to be deleted by logging out"),
+            "it is still in Redis: the session outlives the logout",
+        )?;
+    }
+    let after = probe.get_as("/me", &cookie).await?;
+    expect(
+        after.status == 401,
+        "GET /me with the old cookie to answer 401 after logging out",
+        after.summary(),
+    )
+}
+
+async fn session_expiry(probe: &mut Probe) -> Verdict {
+    let (_, created) = log_in(probe, "bob").await?;
+    let wanted = probe.contract.session_ttl as i64;
+    for key in &created {
+        let ttl = probe.redis.ttl(key).await?;
+        expect(
+            (wanted - TTL_TOLERANCE..=wanted).contains(&ttl),
+            format!("the session key `{key}` to expire in {wanted} s (SESSION_TTL)"),
+            describe_ttl(ttl),
+        )?;
+    }
+    Ok(())
+}
+
+/// One round of traffic: sequential and concurrent cache reads and writes.
+async fn traffic(probe: &mut Probe) -> Verdict {
+    let key = probe.unique("busy");
+    for round in 0..10 {
+        probe
+            .put_text(&format!("/cache/{key}"), &round.to_string())
+            .await?;
+        probe.get(&format!("/cache/{key}")).await?;
+    }
+    let probe = &*probe;
+    let paths: Vec<String> = (0..20).map(|n| format!("/cache/{key}-{}", n % 5)).collect();
+    let writes = paths.iter().map(|path| probe.put_text(path, "x"));
+    for reply in join_all(writes).await {
+        reply?;
+    }
+    Ok(())
+}
+
+async fn connection_reuse(probe: &mut Probe) -> Verdict {
+    // A pool may open its connections during the first round; the second must reuse them.
+    traffic(probe).await?;
+    let connections_before = probe
+        .redis
+        .info_number("total_connections_received")
+        .await?;
+    let commands_before = probe.redis.command_counts().await?;
+    traffic(probe).await?;
+    let connections = probe
+        .redis
+        .info_number("total_connections_received")
+        .await?
+        - connections_before;
+    let commands = probe
+        .redis
+        .command_counts()
+        .await?
+        .total_since(&commands_before);
+    expect(
+        commands >= 20,
+        "the 40 cache requests to reach the grader's Redis",
+        format!("only {commands} Redis commands arrived"),
+    )?;
+    expect(
+        connections <= 2,
+        "at most 2 new Redis connections for 40 requests once the service is warm",
+        format!("{connections} new connections ({commands} commands)"),
+    )
+}
+
+async fn survives_outage(probe: &mut Probe) -> Verdict {
+    let key = probe.unique("outage");
+    probe.put_text(&format!("/cache/{key}"), "before").await?;
+    let state = probe.redis_health(Duration::from_secs(10)).await?;
+    expect(
+        state == "up",
+        "/health to report Redis up before the outage",
+        format!("{state:?}"),
+    )?;
+
+    probe.stop_redis().await?;
+    let outcome = answers_while_down(probe, &key).await;
+    probe.restart_redis().await?;
+    outcome
+}
+
+async fn answers_while_down(probe: &mut Probe, key: &str) -> Verdict {
+    let state = probe.redis_health(OUTAGE_ANSWER_LIMIT).await?;
+    expect(
+        state != "up",
+        "/health to report Redis down while it is stopped",
+        format!("{state:?}"),
+    )?;
+    // Several reads: a client that retries in the background may answer the first at once
+    // and hang on the next.
+    for _ in 0..3 {
+        let read = probe
+            .send(
+                reqwest::Method::GET,
+                &format!("/cache/{key}"),
+                crate::probe::Body::Empty,
+                None,
+                OUTAGE_ANSWER_LIMIT,
+            )
+            .await?;
+        expect(
+            read.status < 500,
+            format!("GET /cache/{key} to answer (as a miss) while Redis is down"),
+            read.summary(),
+        )?;
+    }
+    Ok(())
+}
+
+async fn reconnects(probe: &mut Probe) -> Verdict {
+    let state = probe.redis_health(Duration::from_secs(10)).await?;
+    expect(
+        state == "up",
+        "/health to report Redis up before the outage",
+        format!("{state:?}"),
+    )?;
+    probe.stop_redis().await?;
+    // Let the service notice the outage before Redis returns.
+    let _ = probe.redis_health(OUTAGE_ANSWER_LIMIT).await;
+    probe.restart_redis().await?;
+
+    let deadline = tokio::time::Instant::now() + RECONNECT_LIMIT;
+    let mut last = String::new();
+    while tokio::time::Instant::now() < deadline {
+        last = probe
+            .redis_health(OUTAGE_ANSWER_LIMIT)
+            .await
+            .unwrap_or_else(|failure| format!("{failure:?}"));
+        if last == "up" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    expect(
+        last == "up",
+        format!(
+            "/health to report Redis up within {} s of its restart",
+            RECONNECT_LIMIT.as_secs()
+        ),
+        format!("still {last:?}"),
+    )?;
+    let key = probe.unique("after-restart");
+    let stored = probe.put_text(&format!("/cache/{key}"), "again").await?;
+    expect(
+        (200..300).contains(&stored.status),
+        "PUT /cache/... to work again after the restart",
+        stored.summary(),
+    )
+}
+
+fn describe_ttl(ttl: i64) -> String {
+    match ttl {
+        -2 => "the key does not exist".to_owned(),
+        -1 => "no expiry: the key lives forever".to_owned(),
+        seconds => format!("a TTL of {seconds} s"),
+    }
+}

@@ -1,0 +1,239 @@
+//! A grading run: build each exercise, start it against the grader's Redis, run its checks.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use crate::compile::{Build, Stage as BuildStage};
+use crate::contract::Contract;
+use crate::criteria::{self, ExerciseSpec, Failure};
+use crate::inspect::Inspector;
+use crate::probe::Probe;
+use crate::redis_server::{PrivateRedis, RedisServer};
+use crate::report::{CriterionReport, ExerciseReport, Report, Stage};
+use crate::service::{self, RunningService};
+use crate::workbook::Exercise;
+
+/// What to grade and how.
+pub struct Options {
+    /// A folder laid out like `exercises/`: one `NN-name/` folder per exercise.
+    pub submission: PathBuf,
+    pub exercises: Vec<Exercise>,
+    pub seed: u64,
+    /// Use this Redis instead of starting a private one.
+    pub redis_url: Option<String>,
+    pub build_timeout: Duration,
+    /// The longest one check may take.
+    pub check_timeout: Duration,
+    /// Print progress lines on stderr.
+    pub progress: bool,
+}
+
+/// Grades every selected exercise. `Err` only when grading itself cannot run.
+pub async fn run(options: &Options) -> Result<Report> {
+    if !options.submission.is_dir() {
+        bail!(
+            "{} is not a folder of exercises",
+            options.submission.display()
+        );
+    }
+    let run_dir = tempfile::Builder::new().prefix("grader-run-").tempdir()?;
+    let mut contract = Contract::from_seed(options.seed);
+    let mut redis_server = match &options.redis_url {
+        Some(url) => {
+            // On a shared server, a prefix of our own keeps us out of everybody else's keys.
+            contract.key_prefix = format!("{}-{}", contract.key_prefix, std::process::id());
+            RedisServer::External { url: url.clone() }
+        }
+        None => {
+            let dir = run_dir.path().join("redis");
+            std::fs::create_dir_all(&dir)?;
+            RedisServer::Private(PrivateRedis::start(&dir).await?)
+        }
+    };
+    let redis_description = redis_server.describe();
+
+    let stage = BuildStage::acquire()?;
+    let (present, missing): (Vec<Exercise>, Vec<Exercise>) = options
+        .exercises
+        .iter()
+        .cloned()
+        .partition(|exercise| options.submission.join(exercise.dir_name()).is_dir());
+    stage.prepare(&options.submission, &present)?;
+
+    let specs = criteria::registry();
+    let mut reports = Vec::new();
+    for exercise in &options.exercises {
+        let spec = specs
+            .iter()
+            .find(|spec| spec.slug == exercise.slug)
+            .with_context(|| format!("the grader has no criteria for {}", exercise.dir_name()))?;
+        if missing.contains(exercise) {
+            let reason = format!(
+                "there is no folder {} in {}",
+                exercise.dir_name(),
+                options.submission.display()
+            );
+            reports.push(not_graded(exercise, spec, Stage::BuildFailed, reason));
+            continue;
+        }
+        say(options, format!("building {} ...", exercise.dir_name()));
+        let report = match stage
+            .build(exercise, options.build_timeout, run_dir.path())
+            .await?
+        {
+            Build::Failed(errors) => not_graded(exercise, spec, Stage::BuildFailed, errors),
+            Build::Built(binary) => {
+                say(options, format!("grading {} ...", exercise.dir_name()));
+                let exercise_dir = run_dir.path().join(exercise.dir_name());
+                std::fs::create_dir_all(&exercise_dir)?;
+                let (report, server) = grade_exercise(
+                    exercise,
+                    spec,
+                    &binary,
+                    &contract,
+                    redis_server,
+                    &exercise_dir,
+                    options,
+                )
+                .await?;
+                redis_server = server;
+                report
+            }
+        };
+        reports.push(report);
+    }
+    Ok(Report::new(options.seed, redis_description, reports))
+}
+
+/// Starts the built service and runs every check of `spec` against it.
+async fn grade_exercise(
+    exercise: &Exercise,
+    spec: &ExerciseSpec,
+    binary: &Path,
+    contract: &Contract,
+    redis_server: RedisServer,
+    dir: &Path,
+    options: &Options,
+) -> Result<(ExerciseReport, RedisServer)> {
+    let base_url = redis_server.base_url();
+    let mut redis = Inspector::connect(&base_url, contract.redis_db)
+        .await
+        .with_context(|| format!("the grader cannot reach its Redis at {base_url}"))?;
+    if redis_server.is_private() {
+        redis.flush_all().await?;
+    } else {
+        redis
+            .delete_matching(&format!("{}:*", contract.key_prefix))
+            .await?;
+    }
+
+    let environment = contract.environment(&base_url, service::pick_port()?, dir);
+    let service = match RunningService::start(binary, environment, dir).await {
+        Ok(service) => service,
+        Err(reason) => {
+            return Ok((
+                not_graded(exercise, spec, Stage::DidNotStart, reason),
+                redis_server,
+            ));
+        }
+    };
+
+    let mut probe = Probe::new(contract.clone(), redis, redis_server, service);
+    let mut results = Vec::new();
+    for criterion in &spec.criteria {
+        if let Some(crash) = probe.service.crashed() {
+            say(
+                options,
+                format!("the service crashed; restarting it for {}", criterion.id),
+            );
+            if let Err(reason) = probe.service.restart().await {
+                results.push(CriterionReport::new(
+                    criterion,
+                    Err(crashed(&crash, &reason)),
+                ));
+                continue;
+            }
+        }
+        let outcome = match tokio::time::timeout(
+            options.check_timeout,
+            (criterion.check)(&mut probe),
+        )
+        .await
+        {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Failure::Failed {
+                expected: format!(
+                    "the check to finish within {} s",
+                    options.check_timeout.as_secs()
+                ),
+                observed: "the service stopped answering".to_owned(),
+            }),
+        };
+        let outcome = match (outcome, probe.service.crashed()) {
+            (Err(Failure::Failed { expected, observed }), Some(crash)) => Err(Failure::Failed {
+                expected,
+                observed: format!("{observed}; {crash}"),
+            }),
+            (outcome, _) => outcome,
+        };
+        results.push(CriterionReport::new(criterion, outcome));
+    }
+    let (redis_server, mut service) = probe.into_redis_server();
+    service.stop().await;
+    let report = ExerciseReport::new(
+        exercise.dir_name(),
+        spec.title.to_owned(),
+        Stage::Graded,
+        None,
+        results,
+    );
+    Ok((report, redis_server))
+}
+
+/// Every criterion failed, for a reason that stopped grading before the checks.
+fn not_graded(
+    exercise: &Exercise,
+    spec: &ExerciseSpec,
+    stage: Stage,
+    details: String,
+) -> ExerciseReport {
+    let reason = match stage {
+        Stage::BuildFailed => "not graded: the exercise did not build",
+        _ => "not graded: the service did not start",
+    };
+    let criteria = spec
+        .criteria
+        .iter()
+        .map(|criterion| {
+            CriterionReport::new(
+                criterion,
+                Err(Failure::Failed {
+                    expected: "a running service".to_owned(),
+                    observed: reason.to_owned(),
+                }),
+            )
+        })
+        .collect();
+    ExerciseReport::new(
+        exercise.dir_name(),
+        spec.title.to_owned(),
+        stage,
+        Some(details),
+        criteria,
+    )
+}
+
+fn crashed(crash: &str, restart_error: &str) -> Failure {
+    Failure::Failed {
+        expected: "a running service".to_owned(),
+        observed: format!("{crash}\nRestarting it failed: {restart_error}"),
+    }
+}
+
+fn say(options: &Options, line: String) {
+    if options.progress {
+        eprintln!("{line}");
+    }
+}

@@ -1,0 +1,215 @@
+//! The grader's own view of Redis: keys, TTLs and the server's statistics.
+//!
+//! Redis counts every command it runs and every connection it accepts; comparing two readings
+//! taken around a probe tells exactly how much Redis work a request caused, with no timing.
+
+use std::collections::BTreeMap;
+
+use redis::RedisResult;
+use redis::aio::MultiplexedConnection;
+
+/// A connection to the database the service under test uses.
+pub struct Inspector {
+    base_url: String,
+    db: u8,
+    conn: MultiplexedConnection,
+}
+
+/// Command counts by command name, from `INFO commandstats`.
+#[derive(Debug, Clone, Default)]
+pub struct CommandCounts(pub BTreeMap<String, u64>);
+
+impl CommandCounts {
+    /// How many times `command` ran between `earlier` and `self`.
+    pub fn delta(&self, earlier: &CommandCounts, command: &str) -> u64 {
+        let get = |counts: &CommandCounts| counts.0.get(command).copied().unwrap_or(0);
+        get(self).saturating_sub(get(earlier))
+    }
+
+    /// All commands that ran between `earlier` and `self`, except the grader's own `INFO`.
+    pub fn since(&self, earlier: &CommandCounts) -> BTreeMap<String, u64> {
+        self.0
+            .keys()
+            .filter(|name| name.as_str() != "info")
+            .map(|name| (name.clone(), self.delta(earlier, name)))
+            .filter(|(_, count)| *count > 0)
+            .collect()
+    }
+
+    /// The total of [`Self::since`].
+    pub fn total_since(&self, earlier: &CommandCounts) -> u64 {
+        self.since(earlier).values().sum()
+    }
+}
+
+/// Renders command counts as `GET×3, SET×1` for messages.
+pub fn describe_commands(counts: &BTreeMap<String, u64>) -> String {
+    if counts.is_empty() {
+        return "no Redis commands".to_owned();
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(name, count)| format!("{}×{count}", name.to_uppercase()))
+        .collect();
+    parts.join(", ")
+}
+
+impl Inspector {
+    pub async fn connect(base_url: &str, db: u8) -> RedisResult<Self> {
+        let conn = open(base_url, db).await?;
+        Ok(Self {
+            base_url: base_url.to_owned(),
+            db,
+            conn,
+        })
+    }
+
+    /// Opens a fresh connection, e.g. after the server restarted.
+    pub async fn reconnect(&mut self) -> RedisResult<()> {
+        self.conn = open(&self.base_url, self.db).await?;
+        Ok(())
+    }
+
+    /// Keys of the service's database matching `pattern`, found with SCAN.
+    pub async fn keys(&mut self, pattern: &str) -> RedisResult<Vec<String>> {
+        let mut cursor = 0u64;
+        let mut keys = Vec::new();
+        loop {
+            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut self.conn)
+                .await?;
+            keys.extend(batch);
+            if next == 0 {
+                keys.sort();
+                return Ok(keys);
+            }
+            cursor = next;
+        }
+    }
+
+    /// Where keys whose name contains `fragment` are, in any database: evidence for messages.
+    pub async fn find_anywhere(&mut self, fragment: &str) -> RedisResult<Vec<String>> {
+        let mut found = Vec::new();
+        for db in 0..16u8 {
+            let mut other = open(&self.base_url, db).await?;
+            let (_, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(0)
+                .arg("MATCH")
+                .arg(format!("*{fragment}*"))
+                .arg("COUNT")
+                .arg(10_000)
+                .query_async(&mut other)
+                .await?;
+            found.extend(
+                keys.into_iter()
+                    .map(|key| format!("`{key}` in database {db}")),
+            );
+        }
+        Ok(found)
+    }
+
+    /// Seconds to live: `-1` when the key never expires, `-2` when it does not exist.
+    pub async fn ttl(&mut self, key: &str) -> RedisResult<i64> {
+        redis::cmd("TTL").arg(key).query_async(&mut self.conn).await
+    }
+
+    pub async fn exists(&mut self, key: &str) -> RedisResult<bool> {
+        redis::cmd("EXISTS")
+            .arg(key)
+            .query_async(&mut self.conn)
+            .await
+    }
+
+    pub async fn command_counts(&mut self) -> RedisResult<CommandCounts> {
+        let info: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query_async(&mut self.conn)
+            .await?;
+        Ok(CommandCounts(parse_commandstats(&info)))
+    }
+
+    /// A numeric field of `INFO`, e.g. `total_connections_received`.
+    pub async fn info_number(&mut self, field: &str) -> RedisResult<u64> {
+        let info: String = redis::cmd("INFO")
+            .arg("everything")
+            .query_async(&mut self.conn)
+            .await?;
+        Ok(info_field(&info, field).unwrap_or(0))
+    }
+
+    /// Empties every database: only for a server the grader started itself.
+    pub async fn flush_all(&mut self) -> RedisResult<()> {
+        redis::cmd("FLUSHALL").query_async(&mut self.conn).await
+    }
+
+    /// Deletes the keys matching `pattern` (for a server the grader does not own).
+    pub async fn delete_matching(&mut self, pattern: &str) -> RedisResult<()> {
+        for key in self.keys(pattern).await? {
+            redis::cmd("DEL")
+                .arg(key)
+                .query_async::<()>(&mut self.conn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+async fn open(base_url: &str, db: u8) -> RedisResult<MultiplexedConnection> {
+    redis::Client::open(format!("{base_url}/{db}"))?
+        .get_multiplexed_async_connection()
+        .await
+}
+
+/// Parses lines such as `cmdstat_get:calls=3,usec=12,...` into `{"get": 3}`.
+fn parse_commandstats(info: &str) -> BTreeMap<String, u64> {
+    info.lines()
+        .filter_map(|line| {
+            let (name, stats) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = stats
+                .split(',')
+                .find_map(|part| part.strip_prefix("calls="))?;
+            Some((name.to_owned(), calls.parse().ok()?))
+        })
+        .collect()
+}
+
+fn info_field(info: &str, field: &str) -> Option<u64> {
+    info.lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commandstats_are_parsed() {
+        let info = "# Commandstats\r\ncmdstat_get:calls=3,usec=12,usec_per_call=4.00\r\n\
+                    cmdstat_client|list:calls=1,usec=5\r\n";
+        let counts = parse_commandstats(info);
+        assert_eq!(counts["get"], 3);
+        assert_eq!(counts["client|list"], 1);
+    }
+
+    #[test]
+    fn deltas_ignore_the_graders_info_calls() {
+        let before = CommandCounts([("get".into(), 1), ("info".into(), 4)].into());
+        let after =
+            CommandCounts([("get".into(), 4), ("info".into(), 9), ("set".into(), 2)].into());
+        assert_eq!(after.total_since(&before), 5);
+        assert_eq!(describe_commands(&after.since(&before)), "GET×3, SET×2");
+    }
+
+    #[test]
+    fn info_fields_are_read() {
+        let info = "# Stats\r\ntotal_connections_received:17\r\ntotal_commands_processed:99\r\n";
+        assert_eq!(info_field(info, "total_connections_received"), Some(17));
+        assert_eq!(info_field(info, "missing"), None);
+    }
+}

@@ -1,0 +1,218 @@
+//! What a check works with: the running service, an HTTP client, and the grader's Redis.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use workbook::seed::SplitMix64;
+
+use crate::contract::Contract;
+use crate::criteria::{Failure, Verdict, fail};
+use crate::inspect::Inspector;
+use crate::redis_server::RedisServer;
+use crate::service::RunningService;
+
+/// How long the grader waits for an ordinary answer before calling the service hung.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Everything a check needs, for one exercise.
+pub struct Probe {
+    pub contract: Contract,
+    pub redis: Inspector,
+    pub redis_server: RedisServer,
+    pub service: RunningService,
+    http: reqwest::Client,
+    names: SplitMix64,
+}
+
+/// A request body.
+pub enum Body {
+    Empty,
+    Text(String),
+    Json(Value),
+}
+
+/// An HTTP answer, read in full.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    /// The `name=value` part of the first `Set-Cookie`, ready to send back as a `Cookie`.
+    pub fn session_cookie(&self) -> Option<String> {
+        let set_cookie = self.headers.get("set-cookie")?.to_str().ok()?;
+        Some(set_cookie.split(';').next()?.trim().to_owned())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// A short description for messages: `404 "not found"`.
+    pub fn summary(&self) -> String {
+        let mut body: String = self.body.chars().take(200).collect();
+        if body.len() < self.body.len() {
+            body.push('…');
+        }
+        format!("{} {body:?}", self.status)
+    }
+}
+
+impl Probe {
+    pub fn new(
+        contract: Contract,
+        redis: Inspector,
+        redis_server: RedisServer,
+        service: RunningService,
+    ) -> Self {
+        let names = SplitMix64::new(contract.seed ^ 0x6e61_6d65);
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a plain HTTP client builds");
+        Self {
+            contract,
+            redis,
+            redis_server,
+            service,
+            http,
+            names,
+        }
+    }
+
+    /// A fresh name, such as `greeting-9f3a1c`, the same for the same seed.
+    pub fn unique(&mut self, what: &str) -> String {
+        format!("{what}-{:06x}", self.names.next() & 0xff_ffff)
+    }
+
+    /// Sends a request; a time-out or a broken connection is a failure of the service.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body,
+        cookie: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Reply, Failure> {
+        let url = format!("{}{path}", self.service.base_url);
+        let mut request = self.http.request(method.clone(), &url).timeout(timeout);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request = match body {
+            Body::Empty => request,
+            Body::Text(text) => request.header("content-type", "text/plain").body(text),
+            Body::Json(json) => request.json(&json),
+        };
+        let expected = format!("an answer to {method} {path}");
+        let response = request.send().await.map_err(|err| {
+            let observed = if err.is_timeout() {
+                format!("no answer within {} s", timeout.as_secs_f32())
+            } else {
+                format!("the request failed: {err}")
+            };
+            fail(&expected, observed)
+        })?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .text()
+            .await
+            .map_err(|err| fail(&expected, format!("the body could not be read: {err}")))?;
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Reply, Failure> {
+        self.send(Method::GET, path, Body::Empty, None, REQUEST_TIMEOUT)
+            .await
+    }
+
+    pub async fn get_as(&self, path: &str, cookie: &str) -> Result<Reply, Failure> {
+        self.send(
+            Method::GET,
+            path,
+            Body::Empty,
+            Some(cookie),
+            REQUEST_TIMEOUT,
+        )
+        .await
+    }
+
+    pub async fn put_text(&self, path: &str, text: &str) -> Result<Reply, Failure> {
+        self.send(
+            Method::PUT,
+            path,
+            Body::Text(text.to_owned()),
+            None,
+            REQUEST_TIMEOUT,
+        )
+        .await
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        json: Value,
+        cookie: Option<&str>,
+    ) -> Result<Reply, Failure> {
+        self.send(
+            Method::POST,
+            path,
+            Body::Json(json),
+            cookie,
+            REQUEST_TIMEOUT,
+        )
+        .await
+    }
+
+    /// The state `/health` reports for Redis (`"up"`, `"down: ..."`), or the whole answer.
+    pub async fn redis_health(&self, timeout: Duration) -> Result<String, Failure> {
+        let reply = self
+            .send(Method::GET, "/health", Body::Empty, None, timeout)
+            .await?;
+        Ok(match reply.json()["checks"]["redis"].as_str() {
+            Some(state) => state.to_owned(),
+            None => format!("no \"redis\" check in {}", reply.summary()),
+        })
+    }
+
+    /// Stops the private Redis, as a crash would. Needs a Redis the grader started.
+    pub async fn stop_redis(&mut self) -> Verdict {
+        match &mut self.redis_server {
+            RedisServer::Private(private) => {
+                private.stop().await;
+                Ok(())
+            }
+            RedisServer::External { .. } => Err(Failure::Error(
+                "this criterion stops and restarts Redis, which the grader only does to a Redis \
+                 it started itself: run it without --redis-url/REDIS_URL"
+                    .to_owned(),
+            )),
+        }
+    }
+
+    /// Starts the private Redis again on the same port and reconnects the grader to it.
+    pub async fn restart_redis(&mut self) -> Verdict {
+        if let RedisServer::Private(private) = &mut self.redis_server {
+            private.restart().await.map_err(|err| {
+                Failure::Error(format!("the grader could not restart Redis: {err:#}"))
+            })?;
+            self.redis.reconnect().await?;
+        }
+        Ok(())
+    }
+
+    /// Takes the Redis server back when the exercise is done.
+    pub fn into_redis_server(self) -> (RedisServer, RunningService) {
+        (self.redis_server, self.service)
+    }
+}

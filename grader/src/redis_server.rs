@@ -1,0 +1,173 @@
+//! The Redis the grader controls: a private `redis-server` per run, or one named by
+//! `--redis-url`/`REDIS_URL`.
+//!
+//! The private server listens on a free loopback port, keeps nothing on disk, lives in a
+//! temporary directory and is killed with the grader. Only a private server can be stopped and
+//! restarted, which the outage criteria need.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use tokio::process::Command;
+
+use crate::sandbox::{self, Limits, Sandboxed};
+
+/// The message printed when no Redis can be found: one place, every platform.
+pub const INSTALL_HINT: &str = "\
+The grader needs a Redis server and found neither `redis-server` nor `valkey-server` on PATH.
+Install one, then run the grader again:
+  Debian/Ubuntu:  sudo apt-get install -y redis-server
+  macOS:          brew install redis
+  Docker:         docker run -d -p 6379:6379 redis:7   (then: REDIS_URL=redis://127.0.0.1:6379 cargo run -p grader)";
+
+/// A Redis the grader can talk to.
+pub enum RedisServer {
+    Private(PrivateRedis),
+    External { url: String },
+}
+
+impl RedisServer {
+    /// The server's URL without a database index, e.g. `redis://127.0.0.1:41234`.
+    pub fn base_url(&self) -> String {
+        match self {
+            RedisServer::Private(private) => format!("redis://127.0.0.1:{}", private.port),
+            RedisServer::External { url } => url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    pub fn is_private(&self) -> bool {
+        matches!(self, RedisServer::Private(_))
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            RedisServer::Private(private) => format!(
+                "private {} on 127.0.0.1:{}",
+                private
+                    .binary
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy(),
+                private.port
+            ),
+            RedisServer::External { url } => format!("external Redis at {url}"),
+        }
+    }
+}
+
+/// A `redis-server` process started by the grader.
+pub struct PrivateRedis {
+    binary: PathBuf,
+    port: u16,
+    dir: PathBuf,
+    process: Option<Sandboxed>,
+}
+
+impl PrivateRedis {
+    /// Starts a server on a free port, with its files in `dir`.
+    pub async fn start(dir: &Path) -> Result<Self> {
+        let binary = find_binary().context(INSTALL_HINT)?;
+        let mut last_error = None;
+        // A port found free can be taken before the server binds it: try a few.
+        for _ in 0..5 {
+            let mut redis = Self {
+                binary: binary.clone(),
+                port: sandbox::free_port()?,
+                dir: dir.to_owned(),
+                process: None,
+            };
+            match redis.launch().await {
+                Ok(()) => return Ok(redis),
+                Err(err) => last_error = Some(err),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| anyhow::anyhow!("redis-server did not start")))
+    }
+
+    /// Stops the server at once, as a crash would.
+    pub async fn stop(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.kill_group();
+            let _ = process.wait(Duration::from_secs(5)).await;
+        }
+        // Wait until the port is really closed, so that clients see the outage.
+        for _ in 0..50 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Starts the server again on the same port (empty: nothing is persisted).
+    pub async fn restart(&mut self) -> Result<()> {
+        self.stop().await;
+        let mut last_error = None;
+        for _ in 0..20 {
+            match self.launch().await {
+                Ok(()) => return Ok(()),
+                Err(err) => last_error = Some(err),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(last_error.unwrap_or_else(|| anyhow::anyhow!("redis-server did not restart")))
+    }
+
+    async fn launch(&mut self) -> Result<()> {
+        let mut command = Command::new(&self.binary);
+        command
+            .current_dir(&self.dir)
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .args(["--dir", &self.dir.to_string_lossy(), "--databases", "16"]);
+        let mut process = Sandboxed::spawn(
+            command,
+            Limits::SERVICE,
+            &self.dir.join(format!("redis-{}", self.port)),
+        )?;
+        for _ in 0..100 {
+            if let Some(status) = process.exited() {
+                bail!(
+                    "redis-server exited ({status}): {}",
+                    process.output_tail(2000)
+                );
+            }
+            if ping(self.port).await {
+                self.process = Some(process);
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!(
+            "redis-server did not answer PING within 5 s: {}",
+            process.output_tail(2000)
+        )
+    }
+}
+
+async fn ping(port: u16) -> bool {
+    let Ok(client) = redis::Client::open(format!("redis://127.0.0.1:{port}")) else {
+        return false;
+    };
+    let Ok(mut conn) = client.get_multiplexed_async_connection().await else {
+        return false;
+    };
+    redis::cmd("PING")
+        .query_async::<String>(&mut conn)
+        .await
+        .is_ok()
+}
+
+/// `redis-server`, or `valkey-server`, from PATH.
+pub fn find_binary() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    ["redis-server", "valkey-server"].iter().find_map(|name| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}

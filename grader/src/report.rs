@@ -1,0 +1,132 @@
+//! The results of a grading run: what `--format json` prints and the scorecard shows.
+
+use serde::{Deserialize, Serialize};
+
+use crate::criteria::{Category, Criterion, Failure};
+
+/// A whole run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub score: u32,
+    pub max_score: u32,
+    /// Replays the run's randomised data with `--seed`.
+    pub seed: u64,
+    /// Which Redis the run used.
+    pub redis: String,
+    pub exercises: Vec<ExerciseReport>,
+}
+
+/// How far grading an exercise got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Built, started and probed.
+    Graded,
+    /// The code does not compile; `details` holds the compiler's errors.
+    BuildFailed,
+    /// The service crashed or never answered `/health`; `details` holds its output.
+    DidNotStart,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExerciseReport {
+    /// The folder name, e.g. `01-redis-setup`.
+    pub id: String,
+    pub title: String,
+    pub score: u32,
+    pub max_score: u32,
+    pub stage: Stage,
+    /// Compiler errors, or the output of a service that crashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+    pub criteria: Vec<CriterionReport>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Passed,
+    Failed,
+    /// The grader could not decide (its own Redis failed, a feature was unavailable).
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CriterionReport {
+    pub id: String,
+    pub title: String,
+    pub category: Category,
+    pub score: u32,
+    pub max_score: u32,
+    pub status: Status,
+    /// Empty when passed; otherwise what was expected and what was observed.
+    pub message: String,
+    pub hint: String,
+}
+
+impl CriterionReport {
+    pub fn new(criterion: &Criterion, outcome: Result<(), Failure>) -> Self {
+        let (status, message) = match outcome {
+            Ok(()) => (Status::Passed, String::new()),
+            Err(Failure::Failed { expected, observed }) => (
+                Status::Failed,
+                format!("expected {expected}; observed {observed}"),
+            ),
+            Err(Failure::Error(message)) => (Status::Error, message),
+        };
+        Self {
+            id: criterion.id.to_owned(),
+            title: criterion.title.to_owned(),
+            category: criterion.category,
+            score: if status == Status::Passed {
+                criterion.points
+            } else {
+                0
+            },
+            max_score: criterion.points,
+            status,
+            message,
+            hint: criterion.hint.to_owned(),
+        }
+    }
+}
+
+impl ExerciseReport {
+    pub fn new(
+        id: String,
+        title: String,
+        stage: Stage,
+        details: Option<String>,
+        criteria: Vec<CriterionReport>,
+    ) -> Self {
+        Self {
+            score: criteria.iter().map(|c| c.score).sum(),
+            max_score: criteria.iter().map(|c| c.max_score).sum(),
+            id,
+            title,
+            stage,
+            details,
+            criteria,
+        }
+    }
+}
+
+impl Report {
+    pub fn new(seed: u64, redis: String, exercises: Vec<ExerciseReport>) -> Self {
+        Self {
+            score: exercises.iter().map(|e| e.score).sum(),
+            max_score: exercises.iter().map(|e| e.max_score).sum(),
+            seed,
+            redis,
+            exercises,
+        }
+    }
+
+    /// Every criterion passed.
+    pub fn all_passed(&self) -> bool {
+        self.exercises
+            .iter()
+            .flat_map(|exercise| &exercise.criteria)
+            .all(|criterion| criterion.status == Status::Passed)
+    }
+}

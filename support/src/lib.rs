@@ -1,0 +1,24 @@
+//! `workbook`: the task manager every exercise of the course builds on.
+//!
+//! Think of it as the framework in a Django project: it owns the parts that are the same for
+//! every exercise, so that an exercise crate holds only the caching code the student writes.
+//!
+//! - [`config`]: the settings the grader (or you) pass in environment variables;
+//! - [`model`] and [`seed`]: users, categories and tasks, generated the same way for a seed;
+//! - [`db`]: the SQLite database, with every query counted;
+//! - [`server`]: start-up, `/health`, and graceful shutdown.
+//!
+//! Students change only their exercise crates. The grader builds every submission against its
+//! own pristine copy of this crate, which is why the numbers it reports (queries run, work
+//! done) can be trusted.
+
+pub mod config;
+pub mod db;
+pub mod model;
+pub mod seed;
+pub mod server;
+pub mod stats;
+
+pub use config::Config;
+pub use db::Db;
+pub use server::Service;

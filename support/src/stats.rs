@@ -1,0 +1,60 @@
+//! Counters of the work a service does, kept where exercise code cannot change them.
+//!
+//! Every query that goes through [`crate::Db`] and every expensive computation marked with
+//! [`count_computation`] bumps a counter here. The grader reads them from
+//! `GET /__workbook/stats` (answered by [`crate::server`] before any exercise route sees the
+//! request) to tell whether a cache really saved work.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+static QUERIES: AtomicU64 = AtomicU64::new(0);
+static CONNECTIONS_OPENED: AtomicU64 = AtomicU64::new(0);
+static COMPUTATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// A snapshot of the counters since the process started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// SQL statements run against the database.
+    pub queries: u64,
+    /// Database connections opened.
+    pub connections_opened: u64,
+    /// Expensive computations performed (see [`count_computation`]).
+    pub computations: u64,
+}
+
+impl Stats {
+    /// Reads the current values.
+    pub fn now() -> Self {
+        Self {
+            queries: QUERIES.load(Ordering::SeqCst),
+            connections_opened: CONNECTIONS_OPENED.load(Ordering::SeqCst),
+            computations: COMPUTATIONS.load(Ordering::SeqCst),
+        }
+    }
+
+    /// What happened between `earlier` and `self`.
+    pub fn since(&self, earlier: &Stats) -> Stats {
+        Stats {
+            queries: self.queries.saturating_sub(earlier.queries),
+            connections_opened: self
+                .connections_opened
+                .saturating_sub(earlier.connections_opened),
+            computations: self.computations.saturating_sub(earlier.computations),
+        }
+    }
+}
+
+/// Records that an expensive computation ran (the thing a cache is meant to avoid repeating).
+pub fn count_computation() {
+    COMPUTATIONS.fetch_add(1, Ordering::SeqCst);
+}
+
+pub(crate) fn count_query() {
+    QUERIES.fetch_add(1, Ordering::SeqCst);
+}
+
+pub(crate) fn count_connection() {
+    CONNECTIONS_OPENED.fetch_add(1, Ordering::SeqCst);
+}
