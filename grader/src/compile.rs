@@ -64,14 +64,8 @@ impl Stage {
     /// Copies `exercises` from `submission` into the stage, with pristine manifests.
     pub fn prepare(&self, submission: &Path, exercises: &[Exercise]) -> Result<()> {
         let root = workbook::root();
-        write_if_changed(
-            &self.dir.join("Cargo.toml"),
-            &stage_manifest(&root, exercises)?,
-        )?;
-        write_if_changed(
-            &self.dir.join("Cargo.lock"),
-            &std::fs::read(root.join("Cargo.lock"))?,
-        )?;
+        write_if_changed(&self.dir.join("Cargo.toml"), &stage_manifest(&root, exercises)?)?;
+        write_if_changed(&self.dir.join("Cargo.lock"), &std::fs::read(root.join("Cargo.lock"))?)?;
         for exercise in exercises {
             let name = exercise.dir_name();
             let staged = self.dir.join("exercises").join(&name);
@@ -135,9 +129,7 @@ impl Stage {
 fn stage_manifest(root: &Path, exercises: &[Exercise]) -> Result<Vec<u8>> {
     let text = std::fs::read_to_string(root.join("Cargo.toml"))?;
     let mut manifest: toml_edit::DocumentMut = text.parse().context("workspace Cargo.toml")?;
-    let workspace = manifest["workspace"]
-        .as_table_mut()
-        .context("no [workspace]")?;
+    let workspace = manifest["workspace"].as_table_mut().context("no [workspace]")?;
     let mut members = toml_edit::Array::new();
     for exercise in exercises {
         members.push(format!("exercises/{}", exercise.dir_name()));
@@ -162,11 +154,7 @@ fn sync_dir(from: &Path, to: &Path) -> Result<()> {
     for relative in &wanted {
         let source = from.join(relative);
         if std::fs::metadata(&source)?.len() > MAX_FILE_BYTES {
-            bail!(
-                "{} is larger than {} KiB",
-                source.display(),
-                MAX_FILE_BYTES / 1024
-            );
+            bail!("{} is larger than {} KiB", source.display(), MAX_FILE_BYTES / 1024);
         }
         let target = to.join(relative);
         std::fs::create_dir_all(target.parent().expect("a file has a parent"))?;
@@ -229,16 +217,10 @@ mod tests {
 
     #[test]
     fn the_stage_manifest_lists_only_the_graded_exercises() {
-        let exercise = Exercise {
-            number: 1,
-            slug: "redis-setup".into(),
-        };
+        let exercise = Exercise { number: 1, slug: "redis-setup".into() };
         let manifest = stage_manifest(&workbook::root(), &[exercise]).unwrap();
         let manifest = String::from_utf8(manifest).unwrap();
-        assert!(
-            manifest.contains(r#"members = ["exercises/01-redis-setup"]"#),
-            "{manifest}"
-        );
+        assert!(manifest.contains(r#"members = ["exercises/01-redis-setup"]"#), "{manifest}");
         assert!(!manifest.contains("grader"), "{manifest}");
         let support = workbook::root().join("support");
         assert!(manifest.contains(&*support.to_string_lossy()), "{manifest}");

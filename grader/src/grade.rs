@@ -33,10 +33,7 @@ pub struct Options {
 /// Grades every selected exercise. `Err` only when grading itself cannot run.
 pub async fn run(options: &Options) -> Result<Report> {
     if !options.submission.is_dir() {
-        bail!(
-            "{} is not a folder of exercises",
-            options.submission.display()
-        );
+        bail!("{} is not a folder of exercises", options.submission.display());
     }
     let run_dir = tempfile::Builder::new().prefix("grader-run-").tempdir()?;
     let mut contract = Contract::from_seed(options.seed);
@@ -79,10 +76,7 @@ pub async fn run(options: &Options) -> Result<Report> {
             continue;
         }
         say(options, format!("building {} ...", exercise.dir_name()));
-        let report = match stage
-            .build(exercise, options.build_timeout, run_dir.path())
-            .await?
-        {
+        let report = match stage.build(exercise, options.build_timeout, run_dir.path()).await? {
             Build::Failed(errors) => not_graded(exercise, spec, Stage::BuildFailed, errors),
             Build::Built(binary) => {
                 say(options, format!("grading {} ...", exercise.dir_name()));
@@ -124,19 +118,14 @@ async fn grade_exercise(
     if redis_server.is_private() {
         redis.flush_all().await?;
     } else {
-        redis
-            .delete_matching(&format!("{}:*", contract.key_prefix))
-            .await?;
+        redis.delete_matching(&format!("{}:*", contract.key_prefix)).await?;
     }
 
     let environment = contract.environment(&base_url, service::pick_port()?, dir);
     let service = match RunningService::start(binary, environment, dir).await {
         Ok(service) => service,
         Err(reason) => {
-            return Ok((
-                not_graded(exercise, spec, Stage::DidNotStart, reason),
-                redis_server,
-            ));
+            return Ok((not_graded(exercise, spec, Stage::DidNotStart, reason), redis_server));
         }
     };
 
@@ -144,15 +133,9 @@ async fn grade_exercise(
     let mut results = Vec::new();
     for criterion in &spec.criteria {
         if let Some(crash) = probe.service.crashed() {
-            say(
-                options,
-                format!("the service crashed; restarting it for {}", criterion.id),
-            );
+            say(options, format!("the service crashed; restarting it for {}", criterion.id));
             if let Err(reason) = probe.service.restart().await {
-                results.push(CriterionReport::new(
-                    criterion,
-                    Err(crashed(&crash, &reason)),
-                ));
+                results.push(CriterionReport::new(criterion, Err(crashed(&crash, &reason))));
                 continue;
             }
         }
@@ -172,10 +155,9 @@ async fn grade_exercise(
             }),
         };
         let outcome = match (outcome, probe.service.crashed()) {
-            (Err(Failure::Failed { expected, observed }), Some(crash)) => Err(Failure::Failed {
-                expected,
-                observed: format!("{observed}; {crash}"),
-            }),
+            (Err(Failure::Failed { expected, observed }), Some(crash)) => {
+                Err(Failure::Failed { expected, observed: format!("{observed}; {crash}") })
+            }
             (outcome, _) => outcome,
         };
         results.push(CriterionReport::new(criterion, outcome));
@@ -216,13 +198,7 @@ fn not_graded(
             )
         })
         .collect();
-    ExerciseReport::new(
-        exercise.dir_name(),
-        spec.title.to_owned(),
-        stage,
-        Some(details),
-        criteria,
-    )
+    ExerciseReport::new(exercise.dir_name(), spec.title.to_owned(), stage, Some(details), criteria)
 }
 
 fn crashed(crash: &str, restart_error: &str) -> Failure {

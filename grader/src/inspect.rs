@@ -47,21 +47,15 @@ pub fn describe_commands(counts: &BTreeMap<String, u64>) -> String {
     if counts.is_empty() {
         return "no Redis commands".to_owned();
     }
-    let parts: Vec<String> = counts
-        .iter()
-        .map(|(name, count)| format!("{}×{count}", name.to_uppercase()))
-        .collect();
+    let parts: Vec<String> =
+        counts.iter().map(|(name, count)| format!("{}×{count}", name.to_uppercase())).collect();
     parts.join(", ")
 }
 
 impl Inspector {
     pub async fn connect(base_url: &str, db: u8) -> RedisResult<Self> {
         let conn = open(base_url, db).await?;
-        Ok(Self {
-            base_url: base_url.to_owned(),
-            db,
-            conn,
-        })
+        Ok(Self { base_url: base_url.to_owned(), db, conn })
     }
 
     /// Opens a fresh connection, e.g. after the server restarted.
@@ -105,10 +99,7 @@ impl Inspector {
                 .arg(10_000)
                 .query_async(&mut other)
                 .await?;
-            found.extend(
-                keys.into_iter()
-                    .map(|key| format!("`{key}` in database {db}")),
-            );
+            found.extend(keys.into_iter().map(|key| format!("`{key}` in database {db}")));
         }
         Ok(found)
     }
@@ -119,26 +110,18 @@ impl Inspector {
     }
 
     pub async fn exists(&mut self, key: &str) -> RedisResult<bool> {
-        redis::cmd("EXISTS")
-            .arg(key)
-            .query_async(&mut self.conn)
-            .await
+        redis::cmd("EXISTS").arg(key).query_async(&mut self.conn).await
     }
 
     pub async fn command_counts(&mut self) -> RedisResult<CommandCounts> {
-        let info: String = redis::cmd("INFO")
-            .arg("commandstats")
-            .query_async(&mut self.conn)
-            .await?;
+        let info: String =
+            redis::cmd("INFO").arg("commandstats").query_async(&mut self.conn).await?;
         Ok(CommandCounts(parse_commandstats(&info)))
     }
 
     /// A numeric field of `INFO`, e.g. `total_connections_received`.
     pub async fn info_number(&mut self, field: &str) -> RedisResult<u64> {
-        let info: String = redis::cmd("INFO")
-            .arg("everything")
-            .query_async(&mut self.conn)
-            .await?;
+        let info: String = redis::cmd("INFO").arg("everything").query_async(&mut self.conn).await?;
         Ok(info_field(&info, field).unwrap_or(0))
     }
 
@@ -150,19 +133,14 @@ impl Inspector {
     /// Deletes the keys matching `pattern` (for a server the grader does not own).
     pub async fn delete_matching(&mut self, pattern: &str) -> RedisResult<()> {
         for key in self.keys(pattern).await? {
-            redis::cmd("DEL")
-                .arg(key)
-                .query_async::<()>(&mut self.conn)
-                .await?;
+            redis::cmd("DEL").arg(key).query_async::<()>(&mut self.conn).await?;
         }
         Ok(())
     }
 }
 
 async fn open(base_url: &str, db: u8) -> RedisResult<MultiplexedConnection> {
-    redis::Client::open(format!("{base_url}/{db}"))?
-        .get_multiplexed_async_connection()
-        .await
+    redis::Client::open(format!("{base_url}/{db}"))?.get_multiplexed_async_connection().await
 }
 
 /// Parses lines such as `cmdstat_get:calls=3,usec=12,...` into `{"get": 3}`.
@@ -170,9 +148,7 @@ fn parse_commandstats(info: &str) -> BTreeMap<String, u64> {
     info.lines()
         .filter_map(|line| {
             let (name, stats) = line.strip_prefix("cmdstat_")?.split_once(':')?;
-            let calls = stats
-                .split(',')
-                .find_map(|part| part.strip_prefix("calls="))?;
+            let calls = stats.split(',').find_map(|part| part.strip_prefix("calls="))?;
             Some((name.to_owned(), calls.parse().ok()?))
         })
         .collect()

@@ -97,11 +97,7 @@ async fn run(cli: Cli) -> ExitCode {
                     print!("{}", scorecard::render(&report, owo_colors::Stream::Stdout))
                 }
             }
-            ExitCode::from(if report.all_passed() {
-                ALL_PASSED
-            } else {
-                SOME_FAILED
-            })
+            ExitCode::from(if report.all_passed() { ALL_PASSED } else { SOME_FAILED })
         }
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -112,10 +108,7 @@ async fn run(cli: Cli) -> ExitCode {
 
 async fn grade(cli: &Cli) -> anyhow::Result<report::Report> {
     let exercises = workbook::select(workbook::exercises()?, cli.exercise.as_deref())?;
-    let submission = cli
-        .path
-        .clone()
-        .unwrap_or_else(|| workbook::root().join("exercises"));
+    let submission = cli.path.clone().unwrap_or_else(|| workbook::root().join("exercises"));
     let options = grade::Options {
         submission,
         exercises,

@@ -75,14 +75,7 @@ impl Probe {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a plain HTTP client builds");
-        Self {
-            contract,
-            redis,
-            redis_server,
-            service,
-            http,
-            names,
-        }
+        Self { contract, redis, redis_server, service, http, names }
     }
 
     /// A fresh name, such as `greeting-9f3a1c`, the same for the same seed.
@@ -124,38 +117,19 @@ impl Probe {
             .text()
             .await
             .map_err(|err| fail(&expected, format!("the body could not be read: {err}")))?;
-        Ok(Reply {
-            status,
-            headers,
-            body,
-        })
+        Ok(Reply { status, headers, body })
     }
 
     pub async fn get(&self, path: &str) -> Result<Reply, Failure> {
-        self.send(Method::GET, path, Body::Empty, None, REQUEST_TIMEOUT)
-            .await
+        self.send(Method::GET, path, Body::Empty, None, REQUEST_TIMEOUT).await
     }
 
     pub async fn get_as(&self, path: &str, cookie: &str) -> Result<Reply, Failure> {
-        self.send(
-            Method::GET,
-            path,
-            Body::Empty,
-            Some(cookie),
-            REQUEST_TIMEOUT,
-        )
-        .await
+        self.send(Method::GET, path, Body::Empty, Some(cookie), REQUEST_TIMEOUT).await
     }
 
     pub async fn put_text(&self, path: &str, text: &str) -> Result<Reply, Failure> {
-        self.send(
-            Method::PUT,
-            path,
-            Body::Text(text.to_owned()),
-            None,
-            REQUEST_TIMEOUT,
-        )
-        .await
+        self.send(Method::PUT, path, Body::Text(text.to_owned()), None, REQUEST_TIMEOUT).await
     }
 
     pub async fn post_json(
@@ -164,21 +138,12 @@ impl Probe {
         json: Value,
         cookie: Option<&str>,
     ) -> Result<Reply, Failure> {
-        self.send(
-            Method::POST,
-            path,
-            Body::Json(json),
-            cookie,
-            REQUEST_TIMEOUT,
-        )
-        .await
+        self.send(Method::POST, path, Body::Json(json), cookie, REQUEST_TIMEOUT).await
     }
 
     /// The state `/health` reports for Redis (`"up"`, `"down: ..."`), or the whole answer.
     pub async fn redis_health(&self, timeout: Duration) -> Result<String, Failure> {
-        let reply = self
-            .send(Method::GET, "/health", Body::Empty, None, timeout)
-            .await?;
+        let reply = self.send(Method::GET, "/health", Body::Empty, None, timeout).await?;
         Ok(match reply.json()["checks"]["redis"].as_str() {
             Some(state) => state.to_owned(),
             None => format!("no \"redis\" check in {}", reply.summary()),

@@ -44,11 +44,7 @@ impl RedisServer {
         match self {
             RedisServer::Private(private) => format!(
                 "private {} on 127.0.0.1:{}",
-                private
-                    .binary
-                    .file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy(),
+                private.binary.file_name().unwrap_or_default().to_string_lossy(),
                 private.port
             ),
             RedisServer::External { url } => format!("external Redis at {url}"),
@@ -93,10 +89,7 @@ impl PrivateRedis {
         }
         // Wait until the port is really closed, so that clients see the outage.
         for _ in 0..50 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-                .await
-                .is_err()
-            {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_err() {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -131,10 +124,7 @@ impl PrivateRedis {
         )?;
         for _ in 0..100 {
             if let Some(status) = process.exited() {
-                bail!(
-                    "redis-server exited ({status}): {}",
-                    process.output_tail(2000)
-                );
+                bail!("redis-server exited ({status}): {}", process.output_tail(2000));
             }
             if ping(self.port).await {
                 self.process = Some(process);
@@ -142,10 +132,7 @@ impl PrivateRedis {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        bail!(
-            "redis-server did not answer PING within 5 s: {}",
-            process.output_tail(2000)
-        )
+        bail!("redis-server did not answer PING within 5 s: {}", process.output_tail(2000))
     }
 }
 
@@ -156,18 +143,13 @@ async fn ping(port: u16) -> bool {
     let Ok(mut conn) = client.get_multiplexed_async_connection().await else {
         return false;
     };
-    redis::cmd("PING")
-        .query_async::<String>(&mut conn)
-        .await
-        .is_ok()
+    redis::cmd("PING").query_async::<String>(&mut conn).await.is_ok()
 }
 
 /// `redis-server`, or `valkey-server`, from PATH.
 pub fn find_binary() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     ["redis-server", "valkey-server"].iter().find_map(|name| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join(name))
-            .find(|candidate| candidate.is_file())
+        std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
     })
 }

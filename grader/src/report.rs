@@ -68,21 +68,16 @@ impl CriterionReport {
     pub fn new(criterion: &Criterion, outcome: Result<(), Failure>) -> Self {
         let (status, message) = match outcome {
             Ok(()) => (Status::Passed, String::new()),
-            Err(Failure::Failed { expected, observed }) => (
-                Status::Failed,
-                format!("expected {expected}; observed {observed}"),
-            ),
+            Err(Failure::Failed { expected, observed }) => {
+                (Status::Failed, format!("expected {expected}; observed {observed}"))
+            }
             Err(Failure::Error(message)) => (Status::Error, message),
         };
         Self {
             id: criterion.id.to_owned(),
             title: criterion.title.to_owned(),
             category: criterion.category,
-            score: if status == Status::Passed {
-                criterion.points
-            } else {
-                0
-            },
+            score: if status == Status::Passed { criterion.points } else { 0 },
             max_score: criterion.points,
             status,
             message,

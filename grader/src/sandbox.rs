@@ -26,19 +26,11 @@ pub struct Limits {
 
 impl Limits {
     /// For a student's running service.
-    pub const SERVICE: Limits = Limits {
-        cpu_seconds: 600,
-        memory_bytes: 4 << 30,
-        file_bytes: 256 << 20,
-        open_files: 1024,
-    };
+    pub const SERVICE: Limits =
+        Limits { cpu_seconds: 600, memory_bytes: 4 << 30, file_bytes: 256 << 20, open_files: 1024 };
     /// For `cargo build`.
-    pub const BUILD: Limits = Limits {
-        cpu_seconds: 3600,
-        memory_bytes: 0,
-        file_bytes: 2 << 30,
-        open_files: 4096,
-    };
+    pub const BUILD: Limits =
+        Limits { cpu_seconds: 3600, memory_bytes: 0, file_bytes: 2 << 30, open_files: 4096 };
 }
 
 /// A running child process and its process group.
@@ -72,15 +64,8 @@ impl Sandboxed {
             command.pre_exec(move || apply_limits(&limits));
         }
         let child = command.spawn().context("cannot start process")?;
-        let pgid = child
-            .id()
-            .context("process exited before it could be tracked")? as i32;
-        Ok(Self {
-            child,
-            pgid,
-            stdout,
-            stderr,
-        })
+        let pgid = child.id().context("process exited before it could be tracked")? as i32;
+        Ok(Self { child, pgid, stdout, stderr })
     }
 
     /// Waits at most `limit` for the process to exit; on time-out its group is killed.
@@ -107,10 +92,7 @@ impl Sandboxed {
     /// Asks the process group to stop (SIGTERM), then kills it after `grace`.
     pub async fn stop(&mut self, grace: Duration) {
         signal_group(self.pgid, libc::SIGTERM);
-        if tokio::time::timeout(grace, self.child.wait())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(grace, self.child.wait()).await.is_err() {
             self.kill_group();
             let _ = self.child.wait().await;
         }
@@ -164,10 +146,7 @@ fn apply_limits(limits: &Limits) -> std::io::Result<()> {
 }
 
 fn set_limit(resource: libc::__rlimit_resource_t, value: u64) -> std::io::Result<()> {
-    let limit = libc::rlimit {
-        rlim_cur: value,
-        rlim_max: value,
-    };
+    let limit = libc::rlimit { rlim_cur: value, rlim_max: value };
     // SAFETY: setrlimit reads the struct we pass and nothing else.
     if unsafe { libc::setrlimit(resource, &limit) } == 0 {
         Ok(())

@@ -9,19 +9,14 @@ use crate::report::{ExerciseReport, Report, Stage, Status};
 /// Renders the report for `stream`; colours only when it is a terminal that wants them.
 pub fn render(report: &Report, stream: Stream) -> String {
     let paint = |text: &str, style: Style| -> String {
-        text.if_supports_color(stream, |text| text.style(style))
-            .to_string()
+        text.if_supports_color(stream, |text| text.style(style)).to_string()
     };
     let mut out = String::new();
     for exercise in &report.exercises {
         render_exercise(&mut out, exercise, &paint);
     }
     let total = format!("Total {}/{}", report.score, report.max_score);
-    let style = if report.all_passed() {
-        Style::new().green().bold()
-    } else {
-        Style::new().bold()
-    };
+    let style = if report.all_passed() { Style::new().green().bold() } else { Style::new().bold() };
     let _ = writeln!(
         out,
         "{}  ·  seed {} (replay with --seed {})  ·  {}",
@@ -78,19 +73,12 @@ fn render_exercise(
             paint(mark, style),
             points,
             criterion.title,
-            paint(
-                &format!("[{} · {}]", criterion.id, criterion.category),
-                Style::new().dimmed()
-            ),
+            paint(&format!("[{} · {}]", criterion.id, criterion.category), Style::new().dimmed()),
         );
         if criterion.status != Status::Passed && exercise.stage == Stage::Graded {
             indent(out, &criterion.message, "        ");
-            let _ = writeln!(
-                out,
-                "        {} {}",
-                paint("hint:", Style::new().cyan()),
-                criterion.hint
-            );
+            let _ =
+                writeln!(out, "        {} {}", paint("hint:", Style::new().cyan()), criterion.hint);
         }
     }
     out.push('\n');

@@ -53,10 +53,7 @@ impl RunningService {
     /// `Some(description)` when the process has exited.
     pub fn crashed(&mut self) -> Option<String> {
         let status = self.process.exited()?;
-        Some(format!(
-            "the service exited ({status}). Its last output:\n{}",
-            self.output_tail()
-        ))
+        Some(format!("the service exited ({status}). Its last output:\n{}", self.output_tail()))
     }
 
     pub fn output_tail(&self) -> String {
@@ -75,11 +72,7 @@ impl RunningService {
             if let Some(crash) = self.crashed() {
                 return Err(crash);
             }
-            let answer = client
-                .get(&url)
-                .timeout(Duration::from_secs(2))
-                .send()
-                .await;
+            let answer = client.get(&url).timeout(Duration::from_secs(2)).send().await;
             if answer.is_ok_and(|response| response.status().is_success()) {
                 return Ok(());
             }
@@ -101,15 +94,8 @@ fn spawn(
     start: u32,
 ) -> Result<Sandboxed> {
     let mut command = Command::new(binary);
-    command
-        .current_dir(dir)
-        .env_clear()
-        .envs(environment.iter().map(|(k, v)| (k, v)));
-    Sandboxed::spawn(
-        command,
-        Limits::SERVICE,
-        &dir.join(format!("service-{start}")),
-    )
+    command.current_dir(dir).env_clear().envs(environment.iter().map(|(k, v)| (k, v)));
+    Sandboxed::spawn(command, Limits::SERVICE, &dir.join(format!("service-{start}")))
 }
 
 fn base_url(environment: &[(String, String)]) -> String {

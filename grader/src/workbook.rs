@@ -39,10 +39,7 @@ impl Exercise {
         if number.len() != 2 || slug.is_empty() {
             return None;
         }
-        Some(Self {
-            number: number.parse().ok()?,
-            slug: slug.to_owned(),
-        })
+        Some(Self { number: number.parse().ok()?, slug: slug.to_owned() })
     }
 }
 
@@ -74,10 +71,7 @@ pub fn select(all: Vec<Exercise>, wanted: Option<&str>) -> Result<Vec<Exercise>>
         .collect();
     if chosen.is_empty() {
         let names: Vec<String> = all.iter().map(Exercise::dir_name).collect();
-        bail!(
-            "no exercise called {wanted:?}; the exercises are: {}",
-            names.join(", ")
-        );
+        bail!("no exercise called {wanted:?}; the exercises are: {}", names.join(", "));
     }
     Ok(chosen)
 }
@@ -88,14 +82,8 @@ mod tests {
 
     fn all() -> Vec<Exercise> {
         vec![
-            Exercise {
-                number: 1,
-                slug: "redis-setup".into(),
-            },
-            Exercise {
-                number: 2,
-                slug: "view-cache".into(),
-            },
+            Exercise { number: 1, slug: "redis-setup".into() },
+            Exercise { number: 2, slug: "view-cache".into() },
         ]
     }
 

@@ -46,6 +46,5 @@ where
     T::Err: std::error::Error + Send + Sync + 'static,
 {
     let raw = std::env::var(name).unwrap_or_else(|_| default.to_owned());
-    raw.parse()
-        .with_context(|| format!("environment variable {name}={raw:?} is not valid"))
+    raw.parse().with_context(|| format!("environment variable {name}={raw:?} is not valid"))
 }

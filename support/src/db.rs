@@ -71,12 +71,8 @@ impl Db {
             .connect_with(options)
             .await?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await?;
-        let db = Self {
-            pool,
-            query_delay: config.query_delay,
-        };
-        db.seed_if_empty(&Dataset::generate(config.seed, config.tasks))
-            .await?;
+        let db = Self { pool, query_delay: config.query_delay };
+        db.seed_if_empty(&Dataset::generate(config.seed, config.tasks)).await?;
         Ok(db)
     }
 
@@ -136,9 +132,8 @@ impl Db {
 
     /// Fills an empty database with `data`; a database that has users is left alone.
     async fn seed_if_empty(&self, data: &Dataset) -> sqlx::Result<()> {
-        let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.pool)
-            .await?;
+        let users: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
         if users > 0 {
             return Ok(());
         }
@@ -198,10 +193,8 @@ mod tests {
             .fetch_all(sqlx::query_as("SELECT id, username FROM users ORDER BY id"))
             .await
             .unwrap();
-        let tasks: i64 = db
-            .fetch_scalar(sqlx::query_scalar("SELECT COUNT(*) FROM tasks"))
-            .await
-            .unwrap();
+        let tasks: i64 =
+            db.fetch_scalar(sqlx::query_scalar("SELECT COUNT(*) FROM tasks")).await.unwrap();
         assert_eq!(users, Dataset::generate(5, 30).users);
         assert_eq!(tasks, 30);
         assert!(stats::Stats::now().since(&before).queries >= 2);
@@ -212,10 +205,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         drop(temp_db(dir.path()).await);
         let db = temp_db(dir.path()).await;
-        let tasks: i64 = db
-            .fetch_scalar(sqlx::query_scalar("SELECT COUNT(*) FROM tasks"))
-            .await
-            .unwrap();
+        let tasks: i64 =
+            db.fetch_scalar(sqlx::query_scalar("SELECT COUNT(*) FROM tasks")).await.unwrap();
         assert_eq!(tasks, 30);
     }
 }

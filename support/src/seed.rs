@@ -6,24 +6,15 @@
 
 use crate::model::{Category, Task, User};
 
-const USERNAMES: &[&str] = &[
-    "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
-];
+const USERNAMES: &[&str] =
+    &["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"];
 const CATEGORY_NAMES: &[&str] = &[
     "Errands", "Garden", "Health", "Homework", "Kitchen", "Music", "Reading", "Travel", "Work",
     "Workshop",
 ];
-const VERBS: &[&str] = &[
-    "Buy", "Call", "Clean", "Fix", "Plan", "Read", "Review", "Write",
-];
-const OBJECTS: &[&str] = &[
-    "the report",
-    "groceries",
-    "the bike",
-    "a letter",
-    "the garden",
-    "notes",
-];
+const VERBS: &[&str] = &["Buy", "Call", "Clean", "Fix", "Plan", "Read", "Review", "Write"];
+const OBJECTS: &[&str] =
+    &["the report", "groceries", "the bike", "a letter", "the garden", "notes"];
 
 /// Everything the database starts with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,19 +39,12 @@ impl Dataset {
                 owner_id: rng.pick(&users).id,
             })
             .collect();
-        Self {
-            users,
-            categories,
-            tasks,
-        }
+        Self { users, categories, tasks }
     }
 }
 
 fn numbered<T>(names: &[&str], make: impl Fn(i64, String) -> T) -> Vec<T> {
-    (1..)
-        .zip(names)
-        .map(|(id, name)| make(id, (*name).to_owned()))
-        .collect()
+    (1..).zip(names).map(|(id, name)| make(id, (*name).to_owned())).collect()
 }
 
 /// SplitMix64: a small, well-known generator with good statistical quality.
@@ -101,10 +85,7 @@ mod tests {
 
     #[test]
     fn another_seed_gives_other_tasks() {
-        assert_ne!(
-            Dataset::generate(7, 50).tasks,
-            Dataset::generate(8, 50).tasks
-        );
+        assert_ne!(Dataset::generate(7, 50).tasks, Dataset::generate(8, 50).tasks);
     }
 
     #[test]

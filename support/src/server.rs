@@ -45,10 +45,7 @@ impl Service {
                     .unwrap_or_else(|_| "info".into()),
             )
             .try_init();
-        Self {
-            config: config.clone(),
-            checks: Vec::new(),
-        }
+        Self { config: config.clone(), checks: Vec::new() }
     }
 
     /// Adds a check reported by `/health` under `name`.
@@ -70,15 +67,10 @@ impl Service {
             .route("/__workbook/stats", get(|| async { Json(Stats::now()) }))
             .fallback_service(app);
         let listener = TcpListener::bind(self.config.bind).await.map_err(|err| {
-            anyhow::anyhow!(
-                "cannot listen on {}: {err} (is the port in use?)",
-                self.config.bind
-            )
+            anyhow::anyhow!("cannot listen on {}: {err} (is the port in use?)", self.config.bind)
         })?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
         Ok(())
     }
 }

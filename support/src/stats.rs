@@ -38,9 +38,7 @@ impl Stats {
     pub fn since(&self, earlier: &Stats) -> Stats {
         Stats {
             queries: self.queries.saturating_sub(earlier.queries),
-            connections_opened: self
-                .connections_opened
-                .saturating_sub(earlier.connections_opened),
+            connections_opened: self.connections_opened.saturating_sub(earlier.connections_opened),
             computations: self.computations.saturating_sub(earlier.computations),
         }
     }

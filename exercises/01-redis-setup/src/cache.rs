@@ -62,8 +62,7 @@ impl Cache {
 
     /// Stores `value` under `key` for the default timeout.
     pub async fn set(&self, key: &str, value: &str) -> Result<(), CacheError> {
-        self.set_for(key, value, self.settings.default_timeout)
-            .await
+        self.set_for(key, value, self.settings.default_timeout).await
     }
 
     /// Stores `value` under `key` for `ttl`.

@@ -77,19 +77,13 @@ pub fn expect(
     if condition {
         Ok(())
     } else {
-        Err(Failure::Failed {
-            expected: expected.into(),
-            observed: observed.into(),
-        })
+        Err(Failure::Failed { expected: expected.into(), observed: observed.into() })
     }
 }
 
 /// Fails unconditionally.
 pub fn fail(expected: impl Into<String>, observed: impl Into<String>) -> Failure {
-    Failure::Failed {
-        expected: expected.into(),
-        observed: observed.into(),
-    }
+    Failure::Failed { expected: expected.into(), observed: observed.into() }
 }
 
 impl From<redis::RedisError> for Failure {
@@ -114,24 +108,11 @@ mod tests {
     fn criterion_ids_are_unique_and_well_formed() {
         for exercise in registry() {
             let mut ids: Vec<&str> = exercise.criteria.iter().map(|c| c.id).collect();
-            assert!(
-                ids.iter()
-                    .all(|id| id.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
-            );
+            assert!(ids.iter().all(|id| id.chars().all(|c| c.is_ascii_lowercase() || c == '-')));
             ids.sort();
             ids.dedup();
-            assert_eq!(
-                ids.len(),
-                exercise.criteria.len(),
-                "duplicate id in {}",
-                exercise.slug
-            );
-            assert!(
-                exercise
-                    .criteria
-                    .iter()
-                    .all(|c| c.points > 0 && !c.hint.is_empty())
-            );
+            assert_eq!(ids.len(), exercise.criteria.len(), "duplicate id in {}", exercise.slug);
+            assert!(exercise.criteria.iter().all(|c| c.points > 0 && !c.hint.is_empty()));
         }
     }
 

@@ -51,10 +51,7 @@ impl Cache {
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_secs(1));
         let connection = ConnectionManager::new_lazy_with_config(client, config)?;
-        Ok(Self {
-            connection,
-            settings,
-        })
+        Ok(Self { connection, settings })
     }
 
     pub fn settings(&self) -> &CacheSettings {
@@ -63,10 +60,7 @@ impl Cache {
 
     /// The full Redis key for `key`: `prefix:version:key`, as Django's `make_key` builds it.
     pub fn make_key(&self, key: &str) -> String {
-        format!(
-            "{}:{}:{}",
-            self.settings.key_prefix, self.settings.key_version, key
-        )
+        format!("{}:{}:{}", self.settings.key_prefix, self.settings.key_version, key)
     }
 
     /// Checks that Redis answers.
@@ -84,8 +78,7 @@ impl Cache {
 
     /// Stores `value` under `key` for the default timeout.
     pub async fn set(&self, key: &str, value: &str) -> Result<(), CacheError> {
-        self.set_for(key, value, self.settings.default_timeout)
-            .await
+        self.set_for(key, value, self.settings.default_timeout).await
     }
 
     /// Stores `value` under `key` for `ttl`. Every entry expires: nothing is cached forever.

@@ -44,9 +44,7 @@ pub async fn login(
     let user = user.ok_or(StatusCode::UNAUTHORIZED)?;
 
     let session_id = uuid::Uuid::new_v4().simple().to_string();
-    let data = SessionData {
-        username: user.username,
-    };
+    let data = SessionData { username: user.username };
     let value = serde_json::to_string(&data).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     let ttl = state.cache.settings().session_ttl;
     state
@@ -56,10 +54,8 @@ pub async fn login(
         // Without Redis there is nowhere to keep the session: say so instead of pretending.
         .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?;
 
-    let cookie = Cookie::build((COOKIE_NAME, session_id))
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .path("/");
+    let cookie =
+        Cookie::build((COOKIE_NAME, session_id)).http_only(true).same_site(SameSite::Lax).path("/");
     Ok((jar.add(cookie), Json(data)))
 }
 
@@ -68,10 +64,7 @@ pub async fn me(
     State(state): State<AppState>,
     jar: CookieJar,
 ) -> Result<Json<SessionData>, StatusCode> {
-    let session_id = jar
-        .get(COOKIE_NAME)
-        .ok_or(StatusCode::UNAUTHORIZED)?
-        .value();
+    let session_id = jar.get(COOKIE_NAME).ok_or(StatusCode::UNAUTHORIZED)?.value();
     let stored = state
         .cache
         .get(&session_key(session_id))
@@ -87,10 +80,7 @@ pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> (CookieJar
     if let Some(cookie) = jar.get(COOKIE_NAME) {
         let _ = state.cache.delete(&session_key(cookie.value())).await;
     }
-    (
-        jar.remove(Cookie::build(COOKIE_NAME).path("/")),
-        StatusCode::NO_CONTENT,
-    )
+    (jar.remove(Cookie::build(COOKIE_NAME).path("/")), StatusCode::NO_CONTENT)
 }
 
 fn session_key(session_id: &str) -> String {

@@ -1,0 +1,121 @@
+//! The command line: arguments, exit codes and the errors a student meets first.
+
+mod common;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn grader() -> Command {
+    let mut command = Command::cargo_bin("grader").unwrap();
+    command.env_remove("REDIS_URL");
+    command
+}
+
+#[test]
+fn an_unknown_exercise_is_a_usage_error_listing_the_exercises() {
+    grader()
+        .arg("no-such-exercise")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("01-redis-setup"));
+}
+
+#[test]
+fn an_unknown_option_exits_with_2() {
+    grader().arg("--no-such-option").assert().code(2);
+}
+
+#[test]
+fn a_missing_submission_folder_exits_with_2() {
+    grader()
+        .args(["--path", "/nonexistent/submission"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a folder of exercises"));
+}
+
+#[test]
+fn without_redis_the_grader_names_the_install_commands() {
+    // A PATH that holds cargo but no redis-server.
+    let cargo_dir = std::path::Path::new(env!("CARGO")).parent().unwrap().to_owned();
+    grader()
+        .env("PATH", cargo_dir)
+        .arg("1")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("apt-get install -y redis-server"))
+        .stderr(predicate::str::contains("brew install redis"));
+}
+
+#[test]
+fn help_describes_the_grader() {
+    grader().arg("--help").assert().success().stdout(predicate::str::contains("--seed"));
+}
+
+#[test]
+fn a_missing_exercise_folder_is_graded_as_not_submitted() {
+    let empty = tempfile::tempdir().unwrap();
+    let _one_at_a_time = common::serial();
+    let run = common::grade(5, &["--path", empty.path().to_str().unwrap(), "1"]);
+    let exercise = run.exercise("01-redis-setup");
+    assert_eq!(exercise["stage"], "build_failed");
+    assert_eq!(exercise["score"], 0);
+    assert!(exercise["details"].as_str().unwrap().contains("there is no folder 01-redis-setup"));
+    assert_eq!(run.code, 1);
+}
+
+#[test]
+fn a_compile_error_is_a_graded_failure_with_the_compilers_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let exercise = dir.path().join("01-redis-setup");
+    common::copy_dir(&common::root().join("solutions/01-redis-setup"), &exercise);
+    std::fs::write(exercise.join("src/settings.rs"), "this is not rust").unwrap();
+    let _one_at_a_time = common::serial();
+    let run = common::grade(5, &["--path", dir.path().to_str().unwrap(), "1"]);
+    let report = run.exercise("01-redis-setup");
+    assert_eq!(report["stage"], "build_failed");
+    assert!(report["details"].as_str().unwrap().contains("error"), "{}", report["details"]);
+    assert!(report["criteria"].as_array().unwrap().iter().all(|c| c["status"] == "failed"));
+    assert_eq!(run.code, 1);
+}
+
+#[test]
+fn a_service_that_panics_at_start_up_is_reported_with_its_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let exercise = dir.path().join("01-redis-setup");
+    common::copy_dir(&common::root().join("solutions/01-redis-setup"), &exercise);
+    let main = std::fs::read_to_string(exercise.join("src/main.rs")).unwrap();
+    let broken = main.replace(
+        "let config = Config::from_env()?;",
+        "let config = Config::from_env()?;\n    panic!(\"deliberate start-up crash\");",
+    );
+    std::fs::write(exercise.join("src/main.rs"), broken).unwrap();
+    let _one_at_a_time = common::serial();
+    let run = common::grade(5, &["--path", dir.path().to_str().unwrap(), "1"]);
+    let report = run.exercise("01-redis-setup");
+    assert_eq!(report["stage"], "did_not_start");
+    assert!(
+        report["details"].as_str().unwrap().contains("deliberate start-up crash"),
+        "{}",
+        report["details"]
+    );
+    assert_eq!(report["score"], 0);
+}
+
+#[test]
+fn the_json_report_has_the_documented_shape() {
+    let _one_at_a_time = common::serial();
+    let run =
+        common::grade(21, &["--path", common::root().join("solutions").to_str().unwrap(), "1"]);
+    assert_eq!(run.json["seed"], 21);
+    for field in ["score", "max_score"] {
+        assert!(run.json[field].is_u64(), "{field}");
+    }
+    let exercise = run.exercise("01-redis-setup");
+    for criterion in exercise["criteria"].as_array().unwrap() {
+        for field in ["id", "title", "category", "status", "message", "hint"] {
+            assert!(criterion[field].is_string(), "{field} in {criterion}");
+        }
+        assert!(criterion["score"].is_u64() && criterion["max_score"].is_u64());
+    }
+}

@@ -1,0 +1,200 @@
+//! Helpers shared by the grader's integration tests: run the real grader binary, build
+//! known-bad variants of a solution, and read the JSON it prints.
+
+#![allow(dead_code)] // each test binary uses its own subset of these helpers
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// The workbook's root folder.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+/// One grader at a time per test binary: runs share the build folder, and the resilience
+/// checks are fairer when two runs do not compete for the same cores.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static GRADER: Mutex<()> = Mutex::new(());
+    GRADER.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What a grader run printed and returned.
+pub struct Run {
+    pub code: i32,
+    pub json: Value,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The exercise with folder name `id`.
+    pub fn exercise(&self, id: &str) -> &Value {
+        self.json["exercises"]
+            .as_array()
+            .and_then(|all| all.iter().find(|exercise| exercise["id"] == id))
+            .unwrap_or_else(|| panic!("no exercise {id} in {}", self.json))
+    }
+
+    /// Ids of the exercise's criteria that did not pass, sorted.
+    pub fn failed(&self, id: &str) -> Vec<String> {
+        let mut failed: Vec<String> = self.exercise(id)["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|criterion| criterion["status"] != "passed")
+            .map(|criterion| criterion["id"].as_str().unwrap().to_owned())
+            .collect();
+        failed.sort();
+        failed
+    }
+
+    /// A readable account of the failures, for assertion messages.
+    pub fn explain(&self, id: &str) -> String {
+        let exercise = self.exercise(id);
+        let mut text = format!("{} scored {}/{}\n", id, exercise["score"], exercise["max_score"]);
+        if let Some(details) = exercise["details"].as_str() {
+            text.push_str(details);
+            text.push('\n');
+        }
+        for criterion in exercise["criteria"].as_array().unwrap() {
+            if criterion["status"] != "passed" {
+                text.push_str(&format!("  {}: {}\n", criterion["id"], criterion["message"]));
+            }
+        }
+        text
+    }
+}
+
+/// Runs `grader --format json --seed SEED ARGS...` and parses what it prints.
+pub fn grade(seed: u64, args: &[&str]) -> Run {
+    let output = Command::cargo_bin("grader")
+        .unwrap()
+        .env_remove("REDIS_URL")
+        .args(["--format", "json", "--seed", &seed.to_string()])
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let json = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|err| panic!("the grader printed no JSON ({err}); stderr:\n{stderr}"));
+    Run { code: output.status.code().unwrap_or(-1), json, stderr }
+}
+
+/// A known-bad variant: a patch over the reference solution and the criteria it must fail.
+pub struct Fixture {
+    pub name: String,
+    pub exercise: String,
+    pub description: String,
+    pub fails: Vec<String>,
+    patches: Vec<(String, String, String)>,
+}
+
+impl Fixture {
+    /// Every fixture of an exercise, from `grader/tests/fixtures/<exercise>/*.toml`.
+    pub fn all(exercise: &str) -> Vec<Fixture> {
+        let dir = root().join("grader/tests/fixtures").join(exercise);
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+            .collect();
+        paths.sort();
+        paths.iter().map(|path| Fixture::load(exercise, path)).collect()
+    }
+
+    fn load(exercise: &str, path: &Path) -> Fixture {
+        let text = std::fs::read_to_string(path).unwrap();
+        let doc: toml_edit::DocumentMut =
+            text.parse().unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+        let string = |item: &toml_edit::Item, field: &str| -> String {
+            item[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("{}: missing `{field}`", path.display()))
+                .to_owned()
+        };
+        let mut fails: Vec<String> = doc["fails"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{}: missing `fails`", path.display()))
+            .iter()
+            .map(|id| id.as_str().unwrap().to_owned())
+            .collect();
+        fails.sort();
+        let patches = doc["patch"]
+            .as_array_of_tables()
+            .unwrap_or_else(|| panic!("{}: no [[patch]]", path.display()))
+            .iter()
+            .map(|patch| {
+                let item = toml_edit::Item::Table(patch.clone());
+                (string(&item, "file"), string(&item, "find"), string(&item, "replace"))
+            })
+            .collect();
+        Fixture {
+            name: path.file_stem().unwrap().to_string_lossy().into_owned(),
+            exercise: exercise.to_owned(),
+            description: string(doc.as_item(), "description"),
+            fails,
+            patches,
+        }
+    }
+
+    /// Writes the patched solution into `dir/<exercise>/`, ready for `--path dir`.
+    pub fn materialise(&self, dir: &Path) {
+        let target = dir.join(&self.exercise);
+        copy_dir(&root().join("solutions").join(&self.exercise), &target);
+        for (file, find, replace) in &self.patches {
+            let path = target.join(file);
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(
+                text.contains(find.as_str()),
+                "fixture {}: the text to replace is no longer in {file}:\n{find}",
+                self.name
+            );
+            std::fs::write(&path, text.replace(find.as_str(), replace)).unwrap();
+        }
+    }
+}
+
+/// Copies a folder recursively (sources only: no `target`).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "target" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Grades every fixture of `exercise` and checks that each fails exactly its criteria.
+pub fn check_fixtures(exercise: &str) {
+    let fixtures = Fixture::all(exercise);
+    assert!(!fixtures.is_empty(), "no fixtures for {exercise}");
+    let mut mismatches = Vec::new();
+    for fixture in &fixtures {
+        let dir = tempfile::tempdir().unwrap();
+        fixture.materialise(dir.path());
+        let run = {
+            let _one_at_a_time = serial();
+            grade(7, &["--path", dir.path().to_str().unwrap(), exercise])
+        };
+        let failed = run.failed(exercise);
+        if failed != fixture.fails {
+            mismatches.push(format!(
+                "{} ({}):\n  expected to fail {:?}\n  failed {:?}\n{}",
+                fixture.name,
+                fixture.description,
+                fixture.fails,
+                failed,
+                run.explain(exercise)
+            ));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}

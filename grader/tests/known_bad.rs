@@ -1,0 +1,8 @@
+//! Every known-bad variant loses exactly the points of its bug (see `fixtures/README.md`).
+
+mod common;
+
+#[test]
+fn redis_setup_variants_lose_exactly_their_points() {
+    common::check_fixtures("01-redis-setup");
+}
