@@ -164,6 +164,11 @@ async fn grade_exercise(
     }
     let (redis_server, mut service) = probe.into_redis_server();
     service.stop().await;
+    if !redis_server.is_private() {
+        // Leave a shared server as we found it: our keys go, nobody else's.
+        let mut redis = Inspector::connect(&base_url, contract.redis_db).await?;
+        redis.delete_matching(&format!("{}:*", contract.key_prefix)).await?;
+    }
     let report = ExerciseReport::new(
         exercise.dir_name(),
         spec.title.to_owned(),

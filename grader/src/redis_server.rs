@@ -32,7 +32,7 @@ impl RedisServer {
     pub fn base_url(&self) -> String {
         match self {
             RedisServer::Private(private) => format!("redis://127.0.0.1:{}", private.port),
-            RedisServer::External { url } => url.trim_end_matches('/').to_owned(),
+            RedisServer::External { url } => without_database(url),
         }
     }
 
@@ -146,10 +146,29 @@ async fn ping(port: u16) -> bool {
     redis::cmd("PING").query_async::<String>(&mut conn).await.is_ok()
 }
 
+/// `redis://host:port/4` without its database index: the grader picks the database itself.
+fn without_database(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("redis", url));
+    let authority = rest.split('/').next().unwrap_or(rest);
+    format!("{scheme}://{authority}")
+}
+
 /// `redis-server`, or `valkey-server`, from PATH.
 pub fn find_binary() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     ["redis-server", "valkey-server"].iter().find_map(|name| {
         std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_external_url_loses_its_database_index() {
+        assert_eq!(without_database("redis://10.0.0.1:6380/0"), "redis://10.0.0.1:6380");
+        assert_eq!(without_database("redis://:secret@cache:6379"), "redis://:secret@cache:6379");
+        assert_eq!(without_database("redis://localhost:6379/"), "redis://localhost:6379");
+    }
 }
