@@ -1,0 +1,129 @@
+//! Scores are a function of the submission, not of the machine's mood: the same code graded
+//! again and again, with a busy core beside it, gets the same score every time. And the grader
+//! cleans up after itself when interrupted.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use common::{Fixture, grade, root, serial};
+
+/// Keeps one core spinning until dropped.
+struct BusyCore(Arc<AtomicBool>);
+
+impl BusyCore {
+    fn start() -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+        });
+        Self(stop)
+    }
+}
+
+impl Drop for BusyCore {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+fn scores(path: &std::path::Path, runs: u64) -> Vec<(u64, Vec<String>)> {
+    (0..runs)
+        .map(|seed| {
+            let run = grade(100 + seed, &["--path", path.to_str().unwrap(), "1"]);
+            let exercise = run.exercise("01-redis-setup");
+            (exercise["score"].as_u64().unwrap(), run.failed("01-redis-setup"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_same_submission_gets_the_same_score_under_load() {
+    let _one_at_a_time = serial();
+    let _busy = BusyCore::start();
+
+    let solution = scores(&root().join("solutions"), 4);
+    assert!(
+        solution.iter().all(|(score, failed)| *score == 20 && failed.is_empty()),
+        "{solution:?}"
+    );
+
+    // The variant whose bug only shows while Redis is down: the most timing-sensitive one.
+    let fixture =
+        Fixture::all("01-redis-setup").into_iter().find(|f| f.name == "no-timeouts").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fixture.materialise(dir.path());
+    let variant = scores(dir.path(), 4);
+    assert!(variant.iter().all(|result| *result == variant[0]), "{variant:?}");
+    assert_eq!(variant[0].1, fixture.fails);
+}
+
+#[test]
+fn ctrl_c_stops_every_process_the_grader_started() {
+    let _one_at_a_time = serial();
+    let solutions = root().join("solutions");
+    let mut grader = std::process::Command::new(assert_cmd::cargo::cargo_bin("grader"))
+        .args(["--path", solutions.to_str().unwrap(), "--seed", "3", "1"])
+        .env_remove("REDIS_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+
+    // Wait until the grader has started its Redis and the service.
+    let mut children = Vec::new();
+    for _ in 0..600 {
+        children = descendants(grader.id());
+        if children.len() >= 2 && children.iter().all(|pid| command_of(*pid) != "cargo") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(children.len() >= 2, "the grader never started Redis and the service: {children:?}");
+
+    // SAFETY: sending a signal to a child we own.
+    unsafe { libc::kill(grader.id() as i32, libc::SIGINT) };
+    let status = grader.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "an interrupted grader exits with 130");
+    std::thread::sleep(Duration::from_millis(300));
+    let survivors: Vec<u32> = children.into_iter().filter(|pid| is_alive(*pid)).collect();
+    assert!(survivors.is_empty(), "left running after Ctrl-C: {survivors:?}");
+}
+
+/// Every process below `pid`, from /proc.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut frontier = vec![pid];
+    while let Some(parent) = frontier.pop() {
+        let Ok(entries) = std::fs::read_dir("/proc") else { break };
+        for entry in entries.flatten() {
+            let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+            if parent_of(child) == Some(parent) {
+                found.push(child);
+                frontier.push(child);
+            }
+        }
+    }
+    found
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may contain spaces: read after the last ')'.
+    stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn command_of(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_owned()
+}
+
+fn is_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'))
+    })
+}
