@@ -28,7 +28,7 @@ impl Contract {
         Self {
             seed,
             redis_db: rng.between(1, 15) as u8,
-            key_prefix: format!("wb{:06x}", rng.next() & 0xff_ffff),
+            key_prefix: format!("wb{:06x}", rng.next_u64() & 0xff_ffff),
             key_version: rng.between(2, 9) as u32,
             default_timeout: rng.between(400, 900),
             session_ttl: rng.between(1200, 7200),

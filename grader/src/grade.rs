@@ -46,7 +46,7 @@ pub async fn run(options: &Options) -> Result<Report> {
         None => {
             let dir = run_dir.path().join("redis");
             std::fs::create_dir_all(&dir)?;
-            RedisServer::Private(PrivateRedis::start(&dir).await?)
+            RedisServer::Private(Box::new(PrivateRedis::start(&dir).await?))
         }
     };
     let redis_description = redis_server.describe();

@@ -80,7 +80,7 @@ impl Probe {
 
     /// A fresh name, such as `greeting-9f3a1c`, the same for the same seed.
     pub fn unique(&mut self, what: &str) -> String {
-        format!("{what}-{:06x}", self.names.next() & 0xff_ffff)
+        format!("{what}-{:06x}", self.names.next_u64() & 0xff_ffff)
     }
 
     /// Sends a request; a time-out or a broken connection is a failure of the service.

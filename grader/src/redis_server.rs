@@ -23,7 +23,7 @@ Install one, then run the grader again:
 
 /// A Redis the grader can talk to.
 pub enum RedisServer {
-    Private(PrivateRedis),
+    Private(Box<PrivateRedis>),
     External { url: String },
 }
 

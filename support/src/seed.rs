@@ -34,7 +34,7 @@ impl Dataset {
             .map(|id| Task {
                 id,
                 title: format!("{} {}", rng.pick(VERBS), rng.pick(OBJECTS)),
-                done: rng.next() % 3 == 0,
+                done: rng.next_u64().is_multiple_of(3),
                 category_id: rng.pick(&categories).id,
                 owner_id: rng.pick(&users).id,
             })
@@ -56,7 +56,7 @@ impl SplitMix64 {
         Self(seed)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -66,11 +66,11 @@ impl SplitMix64 {
 
     /// A number in `low..=high`.
     pub fn between(&mut self, low: u64, high: u64) -> u64 {
-        low + self.next() % (high - low + 1)
+        low + self.next_u64() % (high - low + 1)
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[(self.next() % items.len() as u64) as usize]
+        &items[(self.next_u64() % items.len() as u64) as usize]
     }
 }
 
