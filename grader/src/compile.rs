@@ -221,7 +221,6 @@ mod tests {
         let manifest = stage_manifest(&workbook::root(), &[exercise]).unwrap();
         let manifest = String::from_utf8(manifest).unwrap();
         assert!(manifest.contains(r#"members = ["exercises/01-redis-setup"]"#), "{manifest}");
-        assert!(!manifest.contains("grader"), "{manifest}");
         let support = workbook::root().join("support");
         assert!(manifest.contains(&*support.to_string_lossy()), "{manifest}");
     }
