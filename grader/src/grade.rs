@@ -1,6 +1,7 @@
 //! A grading run: build each exercise, start it against the grader's Redis, run its checks.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -32,6 +33,21 @@ pub struct Options {
 
 /// Grades every selected exercise. `Err` only when grading itself cannot run.
 pub async fn run(options: &Options) -> Result<Report> {
+    let progress = Mutex::new(Progress::default());
+    run_recording(options, &progress).await?;
+    let progress = progress.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    Ok(Report::new(options.seed, progress.redis, progress.exercises))
+}
+
+/// What a run has finished so far: kept when the run is cut short, so no grade is lost.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub redis: String,
+    pub exercises: Vec<ExerciseReport>,
+}
+
+/// Like [`run`], recording each exercise in `progress` as soon as it is graded.
+pub async fn run_recording(options: &Options, progress: &Mutex<Progress>) -> Result<()> {
     if !options.submission.is_dir() {
         bail!("{} is not a folder of exercises", options.submission.display());
     }
@@ -49,7 +65,7 @@ pub async fn run(options: &Options) -> Result<Report> {
             RedisServer::Private(Box::new(PrivateRedis::start(&dir).await?))
         }
     };
-    let redis_description = redis_server.describe();
+    lock(progress).redis = redis_server.describe();
 
     let stage = BuildStage::acquire()?;
     let (present, missing): (Vec<Exercise>, Vec<Exercise>) = options
@@ -60,7 +76,6 @@ pub async fn run(options: &Options) -> Result<Report> {
     stage.prepare(&options.submission, &present)?;
 
     let specs = criteria::registry();
-    let mut reports = Vec::new();
     for exercise in &options.exercises {
         let spec = specs
             .iter()
@@ -72,7 +87,7 @@ pub async fn run(options: &Options) -> Result<Report> {
                 exercise.dir_name(),
                 options.submission.display()
             );
-            reports.push(not_graded(exercise, spec, Stage::BuildFailed, reason));
+            lock(progress).exercises.push(not_graded(exercise, spec, Stage::BuildFailed, reason));
             continue;
         }
         say(options, format!("building {} ...", exercise.dir_name()));
@@ -96,9 +111,13 @@ pub async fn run(options: &Options) -> Result<Report> {
                 report
             }
         };
-        reports.push(report);
+        lock(progress).exercises.push(report);
     }
-    Ok(Report::new(options.seed, redis_description, reports))
+    Ok(())
+}
+
+fn lock(progress: &Mutex<Progress>) -> std::sync::MutexGuard<'_, Progress> {
+    progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Starts the built service and runs every check of `spec` against it.
@@ -180,7 +199,7 @@ async fn grade_exercise(
 }
 
 /// Every criterion failed, for a reason that stopped grading before the checks.
-fn not_graded(
+pub fn not_graded(
     exercise: &Exercise,
     spec: &ExerciseSpec,
     stage: Stage,
@@ -188,7 +207,9 @@ fn not_graded(
 ) -> ExerciseReport {
     let reason = match stage {
         Stage::BuildFailed => "not graded: the exercise did not build",
-        _ => "not graded: the service did not start",
+        Stage::TimedOut => "not graded: the submission ran out of time",
+        Stage::Invalid => "not graded: the submission could not be read",
+        Stage::Graded | Stage::DidNotStart => "not graded: the service did not start",
     };
     let criteria = spec
         .criteria

@@ -1,5 +1,6 @@
 //! `cargo run -p grader`: grade the workbook's exercises and print a scorecard.
 
+mod batch;
 mod compile;
 mod contract;
 mod criteria;
@@ -17,13 +18,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// Grades the Caching & Performance workbook: builds each exercise, runs it against a private
 /// Redis, probes it over HTTP and prints a scorecard.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// One exercise to grade, by number or name (`1`, `redis-setup`); all when omitted.
     exercise: Option<String>,
 
@@ -47,6 +51,56 @@ struct Cli {
     /// The longest a build may take, in seconds (the first one compiles every dependency).
     #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
     build_timeout: u64,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Grade a class: every submission in a folder (folders, .zip or .tar.gz files).
+    Batch {
+        /// The folder of submissions, e.g. an LMS bulk download.
+        submissions: PathBuf,
+        /// Where to write the gradebook, the report and each student's results.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// How many submissions to grade at once.
+        #[arg(short, long, default_value_t = batch::default_jobs())]
+        jobs: usize,
+        /// Grade again submissions that have not changed since the last run.
+        #[arg(long)]
+        regrade: bool,
+        /// Grade only share I of N of the class (e.g. `1/3`), for spreading a class over
+        /// machines; join the outputs with `grader merge`.
+        #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+        shard: Option<(usize, usize)>,
+        /// The seed of the randomised settings (the same for the whole class).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The most one submission may take, in seconds, builds included.
+        #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
+        timeout: u64,
+        /// Grade only this exercise (by number or name); all when omitted.
+        #[arg(long)]
+        exercise: Option<String>,
+    },
+    /// Join the outputs of `grader batch --shard` runs into one gradebook and report.
+    Merge {
+        /// The output folders of the shards.
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+/// Parses `I/N` (1-based `I`) into a 0-based shard index and the shard count.
+fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    let (index, count) = text.split_once('/').ok_or("expected I/N, e.g. 1/3")?;
+    let index: usize = index.parse().map_err(|_| "I must be a number")?;
+    let count: usize = count.parse().map_err(|_| "N must be a number")?;
+    if index == 0 || index > count {
+        return Err(format!("I must be between 1 and {count}"));
+    }
+    Ok((index - 1, count))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -86,6 +140,66 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> ExitCode {
+    match &cli.command {
+        Some(Command::Batch {
+            submissions,
+            out,
+            jobs,
+            regrade,
+            shard,
+            seed,
+            timeout,
+            exercise,
+        }) => {
+            let exercises = match workbook::exercises()
+                .and_then(|all| workbook::select(all, exercise.as_deref()))
+            {
+                Ok(exercises) => exercises,
+                Err(err) => {
+                    eprintln!("error: {err:#}");
+                    return ExitCode::from(GRADING_FAILED);
+                }
+            };
+            let options = batch::Options {
+                exercises,
+                submissions: submissions.clone(),
+                out: out.clone(),
+                jobs: *jobs,
+                regrade: *regrade,
+                shard: *shard,
+                seed: seed.unwrap_or_else(random_seed),
+                timeout: Duration::from_secs(*timeout),
+                build_timeout: Duration::from_secs(cli.build_timeout),
+            };
+            return match batch::run(&options).await {
+                Ok(summary) if summary.errors == 0 => ExitCode::from(ALL_PASSED),
+                Ok(summary) => {
+                    eprintln!(
+                        "{} submissions could not be graded; run the batch again to retry them",
+                        summary.errors
+                    );
+                    ExitCode::from(SOME_FAILED)
+                }
+                Err(err) => {
+                    eprintln!("error: {err:#}");
+                    ExitCode::from(GRADING_FAILED)
+                }
+            };
+        }
+        Some(Command::Merge { parts, out }) => {
+            return match batch::merge(parts, out) {
+                Ok(count) => {
+                    eprintln!("merged {count} students into {}", out.display());
+                    ExitCode::from(ALL_PASSED)
+                }
+                Err(err) => {
+                    eprintln!("error: {err:#}");
+                    ExitCode::from(GRADING_FAILED)
+                }
+            };
+        }
+        None => {}
+    }
     match grade(&cli).await {
         Ok(report) => {
             match cli.format {

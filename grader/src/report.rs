@@ -26,6 +26,10 @@ pub enum Stage {
     BuildFailed,
     /// The service crashed or never answered `/health`; `details` holds its output.
     DidNotStart,
+    /// Batch grading: the submission's time ran out before this exercise was graded.
+    TimedOut,
+    /// Batch grading: the submission could not be read (a broken archive, no exercises).
+    Invalid,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -51,12 +51,13 @@ fn render_exercise(
             );
             indent(out, exercise.details.as_deref().unwrap_or_default(), "    ");
         }
-        Stage::DidNotStart => {
-            let _ = writeln!(
-                out,
-                "  {}",
-                paint("The service did not start:", Style::new().red().bold())
-            );
+        Stage::DidNotStart | Stage::TimedOut | Stage::Invalid => {
+            let heading = match exercise.stage {
+                Stage::DidNotStart => "The service did not start:",
+                Stage::TimedOut => "Grading ran out of time:",
+                _ => "The submission could not be read:",
+            };
+            let _ = writeln!(out, "  {}", paint(heading, Style::new().red().bold()));
             indent(out, exercise.details.as_deref().unwrap_or_default(), "    ");
         }
     }

@@ -1,0 +1,242 @@
+//! Unpacking a submitted archive without trusting it.
+//!
+//! Only regular files and folders are written, only inside the destination: entries with `..`,
+//! absolute paths, links or device files are refused, and so are archives whose unpacked size
+//! or file count passes the limits (a "zip bomb"). A refusal is that student's problem, reported
+//! in their feedback; the batch goes on.
+
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+/// How much one submission may unpack to.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_files: usize,
+    pub max_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_files: 5_000, max_bytes: 64 << 20 }
+    }
+}
+
+/// Why an archive was not unpacked: a message for the student's feedback.
+pub type Refusal = String;
+
+pub fn unzip(archive: &Path, into: &Path, limits: Limits) -> Result<(), Refusal> {
+    let file =
+        std::fs::File::open(archive).map_err(|err| format!("cannot open the archive: {err}"))?;
+    let mut zip =
+        zip::ZipArchive::new(file).map_err(|err| format!("not a readable zip file: {err}"))?;
+    let mut budget = Budget::new(limits);
+    for index in 0..zip.len() {
+        let mut entry = zip.by_index(index).map_err(|err| format!("a damaged zip entry: {err}"))?;
+        let name =
+            entry.name().map_err(|err| format!("an unreadable entry name: {err}"))?.into_owned();
+        if entry.is_symlink() {
+            return Err(format!("{name:?} is a link; archives may hold only files and folders"));
+        }
+        let relative = safe_path(Path::new(&name))?;
+        if entry.is_dir() {
+            create_dir(&into.join(relative))?;
+        } else {
+            budget.add_file(&name)?;
+            write_file(&mut entry, &into.join(relative), &mut budget, &name)?;
+        }
+    }
+    Ok(())
+}
+
+pub fn untar_gz(archive: &Path, into: &Path, limits: Limits) -> Result<(), Refusal> {
+    let file =
+        std::fs::File::open(archive).map_err(|err| format!("cannot open the archive: {err}"))?;
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut budget = Budget::new(limits);
+    let entries = tar.entries().map_err(|err| format!("not a readable .tar.gz file: {err}"))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|err| format!("a damaged archive entry: {err}"))?;
+        let path =
+            entry.path().map_err(|err| format!("an unreadable entry name: {err}"))?.into_owned();
+        let name = path.display().to_string();
+        let relative = safe_path(&path)?;
+        match entry.header().entry_type() {
+            tar::EntryType::Directory => create_dir(&into.join(relative))?,
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                budget.add_file(&name)?;
+                write_file(&mut entry, &into.join(relative), &mut budget, &name)?;
+            }
+            // pax and GNU headers carry metadata for the next entry, not files.
+            tar::EntryType::XHeader
+            | tar::EntryType::XGlobalHeader
+            | tar::EntryType::GNULongName => {}
+            other => {
+                return Err(format!(
+                    "{name:?} is a {other:?}; archives may hold only files and folders"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The entry's path if it stays inside the destination.
+fn safe_path(path: &Path) -> Result<PathBuf, Refusal> {
+    let mut safe = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::Normal(part) => safe.push(part),
+            Component::CurDir => {}
+            _ => {
+                return Err(format!(
+                    "{:?} points outside the submission",
+                    path.display().to_string()
+                ));
+            }
+        }
+    }
+    Ok(safe)
+}
+
+struct Budget {
+    limits: Limits,
+    files: usize,
+    bytes: u64,
+}
+
+impl Budget {
+    fn new(limits: Limits) -> Self {
+        Self { limits, files: 0, bytes: 0 }
+    }
+
+    fn add_file(&mut self, name: &str) -> Result<(), Refusal> {
+        self.files += 1;
+        if self.files > self.limits.max_files {
+            return Err(format!("more than {} files (at {name:?})", self.limits.max_files));
+        }
+        Ok(())
+    }
+}
+
+fn create_dir(path: &Path) -> Result<(), Refusal> {
+    std::fs::create_dir_all(path).map_err(|err| format!("cannot create {}: {err}", path.display()))
+}
+
+/// Copies at most the remaining budget; an entry that would pass it is refused, whatever its
+/// header claims about its size.
+fn write_file(
+    reader: &mut dyn Read,
+    path: &Path,
+    budget: &mut Budget,
+    name: &str,
+) -> Result<(), Refusal> {
+    if let Some(parent) = path.parent() {
+        create_dir(parent)?;
+    }
+    let mut file = std::fs::File::create(path)
+        .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+    let allowance = budget.limits.max_bytes - budget.bytes;
+    let written = std::io::copy(&mut reader.take(allowance + 1), &mut file)
+        .map_err(|err| format!("cannot unpack {name:?}: {err}"))?;
+    if written > allowance {
+        return Err(format!(
+            "the archive unpacks to more than {} MiB",
+            budget.limits.max_bytes >> 20
+        ));
+    }
+    budget.bytes += written;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn zip_with(entries: &[(&str, &[u8])]) -> tempfile::NamedTempFile {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let mut zip = zip::ZipWriter::new(file.reopen().unwrap());
+        for (name, content) in entries {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            zip.write_all(content).unwrap();
+        }
+        zip.finish().unwrap();
+        file
+    }
+
+    fn tar_gz_with(
+        build: impl FnOnce(&mut tar::Builder<flate2::write::GzEncoder<std::fs::File>>),
+    ) -> tempfile::NamedTempFile {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let encoder =
+            flate2::write::GzEncoder::new(file.reopen().unwrap(), flate2::Compression::fast());
+        let mut tar = tar::Builder::new(encoder);
+        build(&mut tar);
+        tar.into_inner().unwrap().finish().unwrap();
+        file
+    }
+
+    #[test]
+    fn a_plain_zip_unpacks() {
+        let archive = zip_with(&[("work/exercises/01-redis-setup/src/main.rs", b"fn main() {}")]);
+        let into = tempfile::tempdir().unwrap();
+        unzip(archive.path(), into.path(), Limits::default()).unwrap();
+        let main = into.path().join("work/exercises/01-redis-setup/src/main.rs");
+        assert_eq!(std::fs::read(main).unwrap(), b"fn main() {}");
+    }
+
+    #[test]
+    fn zip_entries_escaping_the_folder_are_refused() {
+        let archive = zip_with(&[("../../escaped.rs", b"x")]);
+        let into = tempfile::tempdir().unwrap();
+        let refusal = unzip(archive.path(), into.path(), Limits::default()).unwrap_err();
+        assert!(refusal.contains("outside"), "{refusal}");
+        assert!(!into.path().parent().unwrap().join("escaped.rs").exists());
+    }
+
+    #[test]
+    fn a_zip_bomb_is_refused_by_size_and_by_count() {
+        let big = vec![0u8; 4096];
+        let archive = zip_with(&[("a", &big), ("b", &big)]);
+        let into = tempfile::tempdir().unwrap();
+        let refusal = unzip(archive.path(), into.path(), Limits { max_files: 10, max_bytes: 6000 })
+            .unwrap_err();
+        assert!(refusal.contains("more than"), "{refusal}");
+        let many = zip_with(&[("a", b"1"), ("b", b"2"), ("c", b"3")]);
+        let refusal = unzip(many.path(), into.path(), Limits { max_files: 2, max_bytes: 1 << 20 })
+            .unwrap_err();
+        assert!(refusal.contains("more than 2 files"), "{refusal}");
+    }
+
+    #[test]
+    fn garbage_is_reported_not_panicked_on() {
+        let garbage = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(garbage.path(), b"definitely not an archive").unwrap();
+        let into = tempfile::tempdir().unwrap();
+        assert!(unzip(garbage.path(), into.path(), Limits::default()).is_err());
+        assert!(untar_gz(garbage.path(), into.path(), Limits::default()).is_err());
+    }
+
+    #[test]
+    fn a_tar_gz_unpacks_and_its_links_are_refused() {
+        let archive = tar_gz_with(|tar| {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(3);
+            header.set_mode(0o644);
+            tar.append_data(&mut header, "exercises/01-redis-setup/src/x.rs", &b"abc"[..]).unwrap();
+        });
+        let into = tempfile::tempdir().unwrap();
+        untar_gz(archive.path(), into.path(), Limits::default()).unwrap();
+        assert!(into.path().join("exercises/01-redis-setup/src/x.rs").is_file());
+
+        let linked = tar_gz_with(|tar| {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(tar::EntryType::Symlink);
+            header.set_size(0);
+            tar.append_link(&mut header, "exercises/passwd", "/etc/passwd").unwrap();
+        });
+        let refusal = untar_gz(linked.path(), into.path(), Limits::default()).unwrap_err();
+        assert!(refusal.contains("Symlink"), "{refusal}");
+    }
+}

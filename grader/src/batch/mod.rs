@@ -1,0 +1,408 @@
+//! `grader batch`: grade a whole class with the criteria students self-check with.
+//!
+//! Each submission gets its own private Redis, database files and stage; results are written
+//! as each submission finishes, so an interrupted batch resumes where it stopped, and a second
+//! run skips submissions whose content has not changed.
+
+mod extract;
+mod html;
+mod outputs;
+mod submissions;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+
+use crate::criteria;
+use crate::grade::{self, Progress};
+use crate::report::{Report, Stage};
+use crate::workbook::Exercise;
+use outputs::{Meta, Outcome};
+use submissions::{Kind, Submission};
+
+/// How to grade a class.
+pub struct Options {
+    pub submissions: PathBuf,
+    /// The exercises to grade in every submission.
+    pub exercises: Vec<Exercise>,
+    pub out: PathBuf,
+    pub jobs: usize,
+    pub regrade: bool,
+    /// Grade only share `index` of `count` (0-based).
+    pub shard: Option<(usize, usize)>,
+    pub seed: u64,
+    /// The most one submission may take, build included.
+    pub timeout: Duration,
+    pub build_timeout: Duration,
+}
+
+/// What the batch did, for the closing summary and the exit code.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub graded: usize,
+    pub skipped: usize,
+    pub errors: usize,
+}
+
+/// The default `-j`: one submission per two cores (each grade builds with every core).
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |cores| (cores.get() / 2).max(1))
+}
+
+pub async fn run(options: &Options) -> Result<Summary> {
+    if !options.submissions.is_dir() {
+        bail!("{} is not a folder of submissions", options.submissions.display());
+    }
+    std::fs::create_dir_all(&options.out)
+        .with_context(|| format!("cannot create {}", options.out.display()))?;
+    let exercises = &options.exercises;
+    let mut class = submissions::discover(&options.submissions)?;
+    if let Some((index, count)) = options.shard {
+        class.retain(|submission| shard_of(&submission.student, count) == index);
+    }
+    let grader = grader_fingerprint(exercises);
+    let mut summary = Summary::default();
+    let mut pending = Vec::new();
+    for submission in class {
+        let fingerprint = fingerprint(&submission, exercises, &grader);
+        if !options.regrade && already_graded(&options.out, &submission.student, &fingerprint) {
+            summary.skipped += 1;
+            continue;
+        }
+        pending.push((submission, fingerprint));
+    }
+    eprintln!(
+        "batch: {} to grade, {} unchanged since the last run (--regrade grades them again), seed {}",
+        pending.len(),
+        summary.skipped,
+        options.seed
+    );
+
+    let total = pending.len();
+    let bar = progress_bar(total);
+    let started = Instant::now();
+    let mut durations = Vec::new();
+    let mut results = futures::stream::iter(pending)
+        .map(|(submission, fingerprint)| {
+            grade_submission(options, exercises, submission, fingerprint)
+        })
+        .buffer_unordered(options.jobs.max(1));
+    while let Some(finished) = results.next().await {
+        let (meta, report) = finished;
+        outputs::write_student(&options.out, &meta, report.as_ref())?;
+        write_class_files(&options.out)?;
+        let line = match (&meta.outcome, &report) {
+            (Outcome::Error, _) => {
+                summary.errors += 1;
+                format!(
+                    "{}: grader error, will retry next run: {}",
+                    meta.student,
+                    meta.message.clone().unwrap_or_default()
+                )
+            }
+            (outcome, Some(report)) => {
+                summary.graded += 1;
+                format!(
+                    "{}: {}/{} ({:?}, {:.0} s)",
+                    meta.student, report.score, report.max_score, outcome, meta.seconds
+                )
+            }
+            (outcome, None) => format!("{}: {outcome:?}", meta.student),
+        };
+        durations.push(meta.seconds);
+        match &bar {
+            Some(bar) => {
+                bar.set_message(line);
+                bar.inc(1);
+            }
+            None => eprintln!("[{}/{total}] {line}", durations.len()),
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    write_class_files(&options.out)?;
+    report_costs(&durations, started.elapsed());
+    eprintln!("wrote {}", options.out.join("gradebook.csv").display());
+    eprintln!("wrote {}", options.out.join("report.html").display());
+    Ok(summary)
+}
+
+/// Grades one submission within its time limit. Never fails: problems become its outcome.
+async fn grade_submission(
+    options: &Options,
+    exercises: &[Exercise],
+    submission: Submission,
+    fingerprint: String,
+) -> (Meta, Option<Report>) {
+    let started = Instant::now();
+    let mut meta = Meta {
+        student: submission.student.clone(),
+        source: submission
+            .source
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        fingerprint,
+        outcome: Outcome::Graded,
+        seconds: 0.0,
+        message: None,
+    };
+    let unpacked = tempfile::Builder::new().prefix("grader-submission-").tempdir();
+    let report = match (unpacked, &submission.kind) {
+        (Err(err), _) => Err((Outcome::Error, format!("cannot create a work folder: {err}"))),
+        (Ok(work), kind) => {
+            let root = match kind {
+                Kind::Folder => Ok(submission.source.clone()),
+                Kind::Zip => extract::unzip(&submission.source, work.path(), Default::default())
+                    .map(|()| work.path().to_owned()),
+                Kind::TarGz => {
+                    extract::untar_gz(&submission.source, work.path(), Default::default())
+                        .map(|()| work.path().to_owned())
+                }
+            };
+            match root.map(|root| submissions::find_exercises(&root, exercises)) {
+                Err(refusal) => Err((Outcome::Invalid, refusal)),
+                Ok(None) => Err((
+                    Outcome::Invalid,
+                    "no exercises folder (with folders such as 01-redis-setup) in the submission"
+                        .to_owned(),
+                )),
+                Ok(Some(folder)) => grade_folder(options, exercises, &folder).await,
+            }
+        }
+    };
+    meta.seconds = started.elapsed().as_secs_f64();
+    match report {
+        Ok((outcome, report)) => {
+            meta.outcome = outcome;
+            (meta, Some(report))
+        }
+        Err((Outcome::Invalid, reason)) => {
+            meta.outcome = Outcome::Invalid;
+            meta.message = Some(reason.clone());
+            let report = whole_submission_failed(options.seed, exercises, Stage::Invalid, &reason);
+            (meta, Some(report))
+        }
+        Err((outcome, reason)) => {
+            meta.outcome = outcome;
+            meta.message = Some(reason);
+            (meta, None)
+        }
+    }
+}
+
+/// Grades a folder of exercises under the time limit; on time-out, keeps what was finished.
+async fn grade_folder(
+    options: &Options,
+    exercises: &[Exercise],
+    folder: &Path,
+) -> Result<(Outcome, Report), (Outcome, String)> {
+    let grading = grade::Options {
+        submission: folder.to_owned(),
+        exercises: exercises.to_vec(),
+        seed: options.seed,
+        redis_url: None,
+        build_timeout: options.build_timeout,
+        check_timeout: Duration::from_secs(90),
+        progress: false,
+    };
+    let progress = Mutex::new(Progress::default());
+    let outcome =
+        tokio::time::timeout(options.timeout, grade::run_recording(&grading, &progress)).await;
+    let Progress { redis, exercises: mut done } =
+        progress.into_inner().unwrap_or_else(|p| p.into_inner());
+    match outcome {
+        Ok(Ok(())) => Ok((Outcome::Graded, Report::new(options.seed, redis, done))),
+        Ok(Err(err)) => Err((Outcome::Error, format!("{err:#}"))),
+        Err(_) => {
+            let reason = format!(
+                "grading took longer than the {} s allowed per submission",
+                options.timeout.as_secs()
+            );
+            let specs = criteria::registry();
+            let unfinished: Vec<&Exercise> =
+                exercises.iter().filter(|e| !done.iter().any(|d| d.id == e.dir_name())).collect();
+            for exercise in unfinished {
+                if let Some(spec) = specs.iter().find(|spec| spec.slug == exercise.slug) {
+                    done.push(grade::not_graded(exercise, spec, Stage::TimedOut, reason.clone()));
+                }
+            }
+            Ok((Outcome::TimedOut, Report::new(options.seed, redis, done)))
+        }
+    }
+}
+
+/// A report in which no exercise was graded, for a submission that could not be read.
+fn whole_submission_failed(
+    seed: u64,
+    exercises: &[Exercise],
+    stage: Stage,
+    reason: &str,
+) -> Report {
+    let specs = criteria::registry();
+    let reports = exercises
+        .iter()
+        .filter_map(|exercise| {
+            let spec = specs.iter().find(|spec| spec.slug == exercise.slug)?;
+            Some(grade::not_graded(exercise, spec, stage, reason.to_owned()))
+        })
+        .collect();
+    Report::new(seed, "none".to_owned(), reports)
+}
+
+/// Rewrites `gradebook.csv` and `report.html` from every student result in `out`.
+fn write_class_files(out: &Path) -> Result<()> {
+    let students = outputs::load_students(out);
+    // The columns are the exercises the results hold, in checklist order.
+    let mut ids: Vec<String> = students
+        .iter()
+        .flat_map(|(_, report)| {
+            report.iter().flat_map(|r| r.exercises.iter().map(|e| e.id.clone()))
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    outputs::write_atomically(&out.join("gradebook.csv"), &outputs::gradebook(&students, &ids)?)?;
+    outputs::write_atomically(&out.join("report.html"), html::render(&students).as_bytes())
+}
+
+/// `grader merge`: joins the outputs of shards into one.
+pub fn merge(parts: &[PathBuf], out: &Path) -> Result<usize> {
+    let mut merged = 0;
+    for part in parts {
+        let students = part.join("students");
+        let entries = std::fs::read_dir(&students).with_context(|| {
+            format!("{} has no students folder: is it a batch output?", part.display())
+        })?;
+        for entry in entries.filter_map(|entry| entry.ok()) {
+            let target = out.join("students").join(entry.file_name());
+            std::fs::create_dir_all(&target)?;
+            for file in std::fs::read_dir(entry.path())?.filter_map(|file| file.ok()) {
+                outputs::write_atomically(
+                    &target.join(file.file_name()),
+                    &std::fs::read(file.path())?,
+                )?;
+            }
+            merged += 1;
+        }
+    }
+    write_class_files(out)?;
+    Ok(merged)
+}
+
+fn already_graded(out: &Path, student: &str, fingerprint: &str) -> bool {
+    let dir = outputs::student_dir(out, student);
+    let meta: Option<Meta> = std::fs::read(dir.join("meta.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    meta.is_some_and(|meta| meta.fingerprint == fingerprint && meta.outcome != Outcome::Error)
+}
+
+/// The submission's content, hashed: an archive's bytes, or a folder's exercise sources.
+fn fingerprint(submission: &Submission, exercises: &[Exercise], grader: &str) -> String {
+    let mut hash = Sha256::new();
+    hash.update(grader.as_bytes());
+    match submission.kind {
+        Kind::Zip | Kind::TarGz => {
+            hash.update(std::fs::read(&submission.source).unwrap_or_default())
+        }
+        Kind::Folder => {
+            let root =
+                submissions::find_exercises(&submission.source, exercises).unwrap_or_default();
+            let mut files = Vec::new();
+            collect(&root, &mut files);
+            files.sort();
+            for file in files {
+                hash.update(file.strip_prefix(&root).unwrap_or(&file).to_string_lossy().as_bytes());
+                hash.update(std::fs::read(&file).unwrap_or_default());
+            }
+        }
+    }
+    hex(&hash.finalize())
+}
+
+fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.filter_map(|entry| entry.ok()) {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() && entry.file_name() != "target" => collect(&path, files),
+            Ok(kind) if kind.is_file() => files.push(path),
+            _ => {}
+        }
+    }
+}
+
+/// The grader's criteria, hashed: changing a criterion makes every submission stale.
+fn grader_fingerprint(exercises: &[Exercise]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(env!("CARGO_PKG_VERSION"));
+    for spec in
+        criteria::registry().iter().filter(|spec| exercises.iter().any(|e| e.slug == spec.slug))
+    {
+        for criterion in &spec.criteria {
+            hash.update(format!(
+                "{}/{}/{}/{}\n",
+                spec.slug, criterion.id, criterion.points, criterion.title
+            ));
+        }
+    }
+    hex(&hash.finalize())
+}
+
+/// Which of `count` shards a student belongs to: stable across runs and machines.
+fn shard_of(student: &str, count: usize) -> usize {
+    let digest = Sha256::digest(student.as_bytes());
+    let number = u64::from_be_bytes(digest[..8].try_into().expect("a SHA-256 has 32 bytes"));
+    (number % count as u64) as usize
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} · {elapsed} · {msg}")
+            .expect("a valid template"),
+    );
+    Some(bar)
+}
+
+/// The first submission builds every dependency; the others only their own crates.
+fn report_costs(durations: &[f64], total: Duration) {
+    if let Some((first, rest)) = durations.split_first() {
+        let marginal =
+            if rest.is_empty() { *first } else { rest.iter().sum::<f64>() / rest.len() as f64 };
+        eprintln!(
+            "graded {} submissions in {:.0} s: the first took {first:.0} s, then {marginal:.0} s each (marginal cost)",
+            durations.len(),
+            total.as_secs_f64()
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_split_a_class_deterministically() {
+        let class: Vec<String> = (0..60).map(|n| format!("student{n}")).collect();
+        let shards: Vec<usize> = class.iter().map(|s| shard_of(s, 3)).collect();
+        assert_eq!(shards, class.iter().map(|s| shard_of(s, 3)).collect::<Vec<_>>());
+        for shard in 0..3 {
+            assert!(shards.iter().filter(|&&s| s == shard).count() >= 10, "{shards:?}");
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! What a batch writes for each student, and the class-wide gradebook.
+//!
+//! Every file is written atomically (to a temporary name, then renamed), so an interrupted
+//! batch never leaves a half-written result behind: what is there is complete.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::report::{Report, Status};
+
+/// How grading one submission ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Graded (some exercises may have failed to build or start: see the result).
+    Graded,
+    /// The time limit ran out; exercises graded before that keep their scores.
+    TimedOut,
+    /// The submission could not be read (broken archive, no exercises folder).
+    Invalid,
+    /// The grader itself failed; no grade was given and the next run tries again.
+    Error,
+}
+
+/// Facts about one student's grading, beside their result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Meta {
+    pub student: String,
+    /// The file or folder name the submission came from.
+    pub source: String,
+    /// The submission's content and the grader's criteria, hashed: unchanged means skip.
+    pub fingerprint: String,
+    pub outcome: Outcome,
+    pub seconds: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// A student's folder in the output: `OUT/students/<id>/`.
+pub fn student_dir(out: &Path, student: &str) -> PathBuf {
+    out.join("students").join(student)
+}
+
+/// Writes `content` to `path` so that readers see the old file or the new one, never a part.
+pub fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
+    let dir = path.parent().context("a file has a folder")?;
+    std::fs::create_dir_all(dir)?;
+    let mut temporary = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {} (is the disk full?)", dir.display()))?;
+    std::io::Write::write_all(&mut temporary, content)
+        .with_context(|| format!("cannot write {} (is the disk full?)", path.display()))?;
+    temporary.persist(path).with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}
+
+/// Writes a student's result, feedback and Gradescope file, then their meta (last, so that a
+/// meta file always has its result beside it).
+pub fn write_student(out: &Path, meta: &Meta, report: Option<&Report>) -> Result<()> {
+    let dir = student_dir(out, &meta.student);
+    if let Some(report) = report {
+        write_atomically(&dir.join("result.json"), &serde_json::to_vec_pretty(report)?)?;
+        write_atomically(&dir.join("feedback.md"), feedback(meta, report).as_bytes())?;
+        write_atomically(
+            &dir.join("results.json"),
+            &serde_json::to_vec_pretty(&gradescope(meta, report))?,
+        )?;
+    }
+    write_atomically(&dir.join("meta.json"), &serde_json::to_vec_pretty(meta)?)
+}
+
+/// Every student already in `out`, with their result when there is one.
+pub fn load_students(out: &Path) -> Vec<(Meta, Option<Report>)> {
+    let Ok(entries) = std::fs::read_dir(out.join("students")) else { return Vec::new() };
+    let mut students: Vec<(Meta, Option<Report>)> = entries
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| {
+            let meta: Meta =
+                serde_json::from_slice(&std::fs::read(entry.path().join("meta.json")).ok()?)
+                    .ok()?;
+            let report = std::fs::read(entry.path().join("result.json"))
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+            Some((meta, report))
+        })
+        .collect();
+    students.sort_by(|a, b| a.0.student.cmp(&b.0.student));
+    students
+}
+
+/// The Markdown feedback a student reads: every failed criterion with its evidence and hint.
+pub fn feedback(meta: &Meta, report: &Report) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# Feedback for {}\n", meta.student);
+    let _ =
+        writeln!(md, "**Total: {}/{}** (seed {}).\n", report.score, report.max_score, report.seed);
+    if let Some(message) = &meta.message {
+        let _ = writeln!(md, "> {}\n", message.replace('\n', "\n> "));
+    }
+    for exercise in &report.exercises {
+        let _ = writeln!(
+            md,
+            "## {} · {} — {}/{}\n",
+            exercise.id, exercise.title, exercise.score, exercise.max_score
+        );
+        if let Some(details) = &exercise.details {
+            let _ = writeln!(md, "```text\n{}\n```\n", details.trim_end());
+        }
+        let _ = writeln!(md, "| | criterion | points |\n| --- | --- | --- |");
+        for criterion in &exercise.criteria {
+            let mark = if criterion.status == Status::Passed { "✓" } else { "✗" };
+            let _ = writeln!(
+                md,
+                "| {mark} | {} (`{}`) | {}/{} |",
+                criterion.title, criterion.id, criterion.score, criterion.max_score
+            );
+        }
+        md.push('\n');
+        let graded = exercise.stage == crate::report::Stage::Graded;
+        for criterion in exercise.criteria.iter().filter(|c| c.status != Status::Passed && graded) {
+            let _ = writeln!(md, "### ✗ {} — {}\n", criterion.id, criterion.title);
+            let _ = writeln!(md, "{}\n", criterion.message);
+            let _ = writeln!(md, "*Hint:* {}\n", criterion.hint);
+        }
+    }
+    md
+}
+
+/// Gradescope's `results.json`: one test per criterion.
+pub fn gradescope(meta: &Meta, report: &Report) -> serde_json::Value {
+    let tests: Vec<serde_json::Value> = report
+        .exercises
+        .iter()
+        .flat_map(|exercise| {
+            exercise.criteria.iter().map(move |criterion| {
+                let passed = criterion.status == Status::Passed;
+                let output = if passed {
+                    String::new()
+                } else {
+                    format!("{}\nHint: {}", criterion.message, criterion.hint)
+                };
+                json!({
+                    "name": format!("{} · {}", exercise.id, criterion.title),
+                    "score": criterion.score,
+                    "max_score": criterion.max_score,
+                    "status": if passed { "passed" } else { "failed" },
+                    "output": output,
+                    "visibility": "visible",
+                })
+            })
+        })
+        .collect();
+    json!({
+        "score": report.score,
+        "execution_time": meta.seconds.round() as u64,
+        "output": format!("Total {}/{} (seed {})", report.score, report.max_score, report.seed),
+        "output_format": "text",
+        "visibility": "visible",
+        "tests": tests,
+    })
+}
+
+/// `gradebook.csv`: a row per student, a column per exercise, the total and the outcome.
+pub fn gradebook(students: &[(Meta, Option<Report>)], exercise_ids: &[String]) -> Result<Vec<u8>> {
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["student".to_owned(), "source".to_owned()];
+    header.extend(exercise_ids.iter().cloned());
+    header.extend(["total".to_owned(), "max".to_owned(), "outcome".to_owned()]);
+    csv.write_record(&header)?;
+    for (meta, report) in students {
+        let mut row = vec![meta.student.clone(), meta.source.clone()];
+        for id in exercise_ids {
+            let score = report
+                .as_ref()
+                .and_then(|report| report.exercises.iter().find(|e| &e.id == id))
+                .map(|exercise| exercise.score.to_string())
+                .unwrap_or_default();
+            row.push(score);
+        }
+        row.push(report.as_ref().map(|r| r.score.to_string()).unwrap_or_default());
+        row.push(report.as_ref().map(|r| r.max_score.to_string()).unwrap_or_default());
+        row.push(serde_json::to_value(meta.outcome)?.as_str().unwrap_or_default().to_owned());
+        csv.write_record(&row)?;
+    }
+    Ok(csv.into_inner()?)
+}
