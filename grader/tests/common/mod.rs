@@ -82,6 +82,13 @@ pub fn grade(seed: u64, args: &[&str]) -> Run {
     Run { code: output.status.code().unwrap_or(-1), json, stderr }
 }
 
+/// Builds the grader's copy of the dependencies (minutes on a clean clone), so that tests
+/// with short time limits measure grading, not the first build.
+pub fn warm_build() {
+    let run = grade(1, &["--path", root().join("solutions").to_str().unwrap(), "1"]);
+    assert_eq!(run.exercise("01-redis-setup")["stage"], "graded", "{}", run.stderr);
+}
+
 /// A known-bad variant: a patch over the reference solution and the criteria it must fail.
 pub struct Fixture {
     pub name: String,
