@@ -1,12 +1,14 @@
 //! Building a submission's exercise against the pristine workbook.
 //!
-//! A *stage* is a small Cargo workspace in the grader's own target folder: the pristine
+//! The *stage* is a small Cargo workspace in the grader's own target folder: the pristine
 //! workspace manifest and `Cargo.lock`, the pristine manifest of each exercise, and the
 //! submission's `src/` (and `templates/`). Nothing else of the submission is used, so it cannot
 //! add crates, build scripts or change the support crate.
 //!
-//! Stages are reused (`slot-0`, `slot-1`, ... each locked by the process using it) and all share
-//! one target folder, so dependencies are compiled once and a re-grade rebuilds one crate.
+//! There is one stage, shared by every grader process, and one target folder, so dependencies
+//! are compiled once and a re-grade rebuilds one crate. Syncing a submission into the stage,
+//! building it and copying its binary out happen under one lock: cargo tells crates apart by
+//! their path inside the workspace, so two stages could not safely share a target folder.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -32,96 +34,88 @@ pub fn grader_dir() -> PathBuf {
     target.join("grader")
 }
 
-/// A locked stage workspace.
-pub struct Stage {
-    dir: PathBuf,
-    _lock: File,
-}
-
 /// The result of building one exercise.
 pub enum Build {
+    /// The binary, copied into the run's own folder.
     Built(PathBuf),
     /// The compiler's complaint, ready to show the student.
     Failed(String),
 }
 
-impl Stage {
-    /// Takes the first free stage slot.
-    pub fn acquire() -> Result<Self> {
-        let base = grader_dir().join("stage");
-        std::fs::create_dir_all(&base)?;
-        for slot in 0.. {
-            let lock = File::create(base.join(format!("slot-{slot}.lock")))?;
-            if lock.try_lock().is_ok() {
-                let dir = base.join(format!("slot-{slot}"));
-                std::fs::create_dir_all(&dir)?;
-                return Ok(Self { dir, _lock: lock });
-            }
-        }
-        unreachable!("slots are unbounded")
-    }
+/// Builds `exercise` from `submission` and returns a copy of its binary in `run_dir`, or the
+/// compiler's errors.
+pub async fn build(
+    submission: &Path,
+    exercise: &Exercise,
+    timeout: Duration,
+    run_dir: &Path,
+) -> Result<Build> {
+    let grader = grader_dir();
+    std::fs::create_dir_all(&grader)?;
+    let _one_build_at_a_time = lock_file(&grader.join("build.lock")).await?;
+    let stage = grader.join("stage");
+    prepare(&stage, submission, exercise)?;
 
-    /// Copies `exercises` from `submission` into the stage, with pristine manifests.
-    pub fn prepare(&self, submission: &Path, exercises: &[Exercise]) -> Result<()> {
-        let root = workbook::root();
-        write_if_changed(&self.dir.join("Cargo.toml"), &stage_manifest(&root, exercises)?)?;
-        write_if_changed(&self.dir.join("Cargo.lock"), &std::fs::read(root.join("Cargo.lock"))?)?;
-        for exercise in exercises {
-            let name = exercise.dir_name();
-            let staged = self.dir.join("exercises").join(&name);
-            let pristine = root.join("exercises").join(&name);
-            std::fs::create_dir_all(&staged)?;
-            write_if_changed(
-                &staged.join("Cargo.toml"),
-                &std::fs::read(pristine.join("Cargo.toml"))?,
-            )?;
-            let from = submission.join(&name);
+    let target = grader.join("build");
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command
+        .arg("build")
+        .arg("--manifest-path")
+        .arg(stage.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .args(["--package", &exercise.package(), "--message-format", "short", "--color", "never"]);
+    let log = run_dir.join(format!("build-{}", exercise.dir_name()));
+    let mut process = Sandboxed::spawn(command, Limits::BUILD, &log)?;
+    match process.wait(timeout).await? {
+        Ended::TimedOut => {
+            Ok(Build::Failed(format!("the build did not finish within {} s", timeout.as_secs())))
+        }
+        Ended::Exited(status) if status.success() => {
+            let private = run_dir.join(exercise.package());
+            std::fs::copy(target.join("debug").join(exercise.package()), &private)
+                .context("cannot copy the built binary")?;
+            Ok(Build::Built(private))
+        }
+        Ended::Exited(_) => Ok(Build::Failed(compiler_errors(&crate::sandbox::tail(
+            process.stderr_path(),
+            64 * 1024,
+        )))),
+    }
+}
+
+/// Makes the stage a workspace of every exercise, with `exercise` taken from `submission`.
+/// The other members keep whatever they hold (at first, the pristine starters): only the
+/// exercise being built is compiled.
+fn prepare(stage: &Path, submission: &Path, exercise: &Exercise) -> Result<()> {
+    let root = workbook::root();
+    let all = workbook::exercises()?;
+    std::fs::create_dir_all(stage)?;
+    write_if_changed(&stage.join("Cargo.toml"), &stage_manifest(&root, &all)?)?;
+    write_if_changed(&stage.join("Cargo.lock"), &std::fs::read(root.join("Cargo.lock"))?)?;
+    for member in &all {
+        let name = member.dir_name();
+        let staged = stage.join("exercises").join(&name);
+        let pristine = root.join("exercises").join(&name);
+        std::fs::create_dir_all(&staged)?;
+        write_if_changed(&staged.join("Cargo.toml"), &std::fs::read(pristine.join("Cargo.toml"))?)?;
+        let source = if member == exercise { submission.join(&name) } else { pristine };
+        if member == exercise || !staged.join("src").exists() {
             for dir in STUDENT_DIRS {
-                sync_dir(&from.join(dir), &staged.join(dir))?;
+                sync_dir(&source.join(dir), &staged.join(dir))?;
             }
         }
-        Ok(())
     }
+    Ok(())
+}
 
-    /// Builds one exercise and returns its binary, or the compiler's errors.
-    pub async fn build(
-        &self,
-        exercise: &Exercise,
-        timeout: Duration,
-        log_dir: &Path,
-    ) -> Result<Build> {
-        let target = grader_dir().join("build");
-        let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-        command
-            .arg("build")
-            .arg("--manifest-path")
-            .arg(self.dir.join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(&target)
-            .args([
-                "--package",
-                &exercise.package(),
-                "--message-format",
-                "short",
-                "--color",
-                "never",
-            ]);
-        let log = log_dir.join(format!("build-{}", exercise.dir_name()));
-        let mut process = Sandboxed::spawn(command, Limits::BUILD, &log)?;
-        match process.wait(timeout).await? {
-            Ended::TimedOut => Ok(Build::Failed(format!(
-                "the build did not finish within {} s",
-                timeout.as_secs()
-            ))),
-            Ended::Exited(status) if status.success() => {
-                Ok(Build::Built(target.join("debug").join(exercise.package())))
-            }
-            Ended::Exited(_) => Ok(Build::Failed(compiler_errors(&crate::sandbox::tail(
-                process.stderr_path(),
-                64 * 1024,
-            )))),
-        }
+/// Waits for an exclusive lock on `path`, held until the returned file is dropped.
+async fn lock_file(path: &Path) -> Result<File> {
+    let file = File::create(path)?;
+    while file.try_lock().is_err() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    Ok(file)
 }
 
 /// The pristine workspace manifest with only the staged exercises as members and the support

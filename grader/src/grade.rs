@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use crate::compile::{Build, Stage as BuildStage};
+use crate::compile::{self, Build};
 use crate::contract::Contract;
 use crate::criteria::{self, ExerciseSpec, Failure};
 use crate::inspect::Inspector;
@@ -67,13 +67,11 @@ pub async fn run_recording(options: &Options, progress: &Mutex<Progress>) -> Res
     };
     lock(progress).redis = redis_server.describe();
 
-    let stage = BuildStage::acquire()?;
-    let (present, missing): (Vec<Exercise>, Vec<Exercise>) = options
+    let missing: Vec<&Exercise> = options
         .exercises
         .iter()
-        .cloned()
-        .partition(|exercise| options.submission.join(exercise.dir_name()).is_dir());
-    stage.prepare(&options.submission, &present)?;
+        .filter(|exercise| !options.submission.join(exercise.dir_name()).is_dir())
+        .collect();
 
     let specs = criteria::registry();
     for exercise in &options.exercises {
@@ -81,7 +79,7 @@ pub async fn run_recording(options: &Options, progress: &Mutex<Progress>) -> Res
             .iter()
             .find(|spec| spec.slug == exercise.slug)
             .with_context(|| format!("the grader has no criteria for {}", exercise.dir_name()))?;
-        if missing.contains(exercise) {
+        if missing.contains(&exercise) {
             let reason = format!(
                 "there is no folder {} in {}",
                 exercise.dir_name(),
@@ -91,7 +89,14 @@ pub async fn run_recording(options: &Options, progress: &Mutex<Progress>) -> Res
             continue;
         }
         say(options, format!("building {} ...", exercise.dir_name()));
-        let report = match stage.build(exercise, options.build_timeout, run_dir.path()).await? {
+        let report = match compile::build(
+            &options.submission,
+            exercise,
+            options.build_timeout,
+            run_dir.path(),
+        )
+        .await?
+        {
             Build::Failed(errors) => not_graded(exercise, spec, Stage::BuildFailed, errors),
             Build::Built(binary) => {
                 say(options, format!("grading {} ...", exercise.dir_name()));

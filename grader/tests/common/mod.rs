@@ -205,3 +205,44 @@ pub fn check_fixtures(exercise: &str) {
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// What headless Chromium made of a page: its DOM after rendering, and a screenshot.
+pub struct Rendered {
+    pub dom: String,
+    pub screenshot: Vec<u8>,
+}
+
+/// Opens `page` in headless Chromium (Debian's `chromium`; `.ci/run` installs it).
+pub fn render_in_chromium(page: &Path) -> Rendered {
+    let browser = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|name| std::process::Command::new(name).arg("--version").output().is_ok())
+        .expect("headless Chromium is needed for this test: sudo apt-get install -y chromium");
+    let profile = tempfile::tempdir().unwrap();
+    let shot = profile.path().join("shot.png");
+    let url = format!("file://{}", page.display());
+    let run = |extra: &[&str]| {
+        std::process::Command::new(browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+            ])
+            .args([
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg(&url)
+            .output()
+            .expect("chromium runs")
+    };
+    let dom = String::from_utf8_lossy(&run(&["--dump-dom"]).stdout).into_owned();
+    run(&[&format!("--screenshot={}", shot.display()), "--window-size=1200,1600"]);
+    let screenshot = std::fs::read(&shot).unwrap_or_default();
+    Rendered { dom, screenshot }
+}
