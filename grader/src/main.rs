@@ -72,7 +72,8 @@ enum Command {
         /// machines; join the outputs with `grader merge`.
         #[arg(long, value_name = "I/N", value_parser = parse_shard)]
         shard: Option<(usize, usize)>,
-        /// The seed of the randomised settings (the same for the whole class).
+        /// The seed of the randomised settings, the same for the whole class (default: the one
+        /// this output folder was first graded with, or a new one).
         #[arg(long)]
         seed: Option<u64>,
         /// The most one submission may take, in seconds, builds included.
@@ -167,7 +168,7 @@ async fn run(cli: Cli) -> ExitCode {
                 jobs: *jobs,
                 regrade: *regrade,
                 shard: *shard,
-                seed: seed.unwrap_or_else(random_seed),
+                seed: *seed,
                 timeout: Duration::from_secs(*timeout),
                 build_timeout: Duration::from_secs(cli.build_timeout),
             };
@@ -236,7 +237,7 @@ async fn grade(cli: &Cli) -> anyhow::Result<report::Report> {
 }
 
 /// A seed for a fresh run: different every time, printed so it can be replayed.
-fn random_seed() -> u64 {
+pub fn random_seed() -> u64 {
     use std::hash::{BuildHasher, RandomState};
     RandomState::new().hash_one(std::time::SystemTime::now()) % 1_000_000
 }

@@ -181,3 +181,61 @@ fn shards_partition_the_class() {
     seen.sort();
     assert_eq!(seen, ["ann", "ben", "cat", "dan", "eve", "fay", "gus", "hal"]);
 }
+
+#[test]
+fn an_interrupted_batch_resumes_without_losing_a_grade() {
+    let _one_at_a_time = serial();
+    common::warm_build();
+    let class = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let solution = root().join("solutions").join(EXERCISE);
+    for student in ["amy", "ben", "cy"] {
+        copy_dir(&solution, &class.path().join(student).join(EXERCISE));
+    }
+
+    // Kill the batch as soon as the first student's result is on disk.
+    let mut running = std::process::Command::new(assert_cmd::cargo::cargo_bin("grader"))
+        .args(["batch", class.path().to_str().unwrap(), "--out", out.path().to_str().unwrap()])
+        .args(["--exercise", "1", "--jobs", "1"])
+        .env_remove("REDIS_URL")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let first_meta = || {
+        std::fs::read_dir(out.path().join("students"))
+            .map(|entries| {
+                entries.flatten().filter(|e| e.path().join("meta.json").exists()).count()
+            })
+            .unwrap_or(0)
+    };
+    while first_meta() == 0 {
+        assert!(
+            running.try_wait().unwrap().is_none(),
+            "the batch ended before it could be interrupted"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    running.kill().unwrap();
+    running.wait().unwrap();
+    let finished = first_meta();
+    assert!(finished < 3, "the batch was interrupted after {finished} of 3");
+
+    // The second run (no --seed: the batch's own is reused) grades only what the first did not
+    // finish, and every grade is whole.
+    let resumed = std::process::Command::new(assert_cmd::cargo::cargo_bin("grader"))
+        .args(["batch", class.path().to_str().unwrap(), "--out", out.path().to_str().unwrap()])
+        .args(["--exercise", "1", "--jobs", "1"])
+        .env_remove("REDIS_URL")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(
+        stderr.contains(&format!("{} to grade, {finished} unchanged", 3 - finished)),
+        "{stderr}"
+    );
+    assert_eq!(
+        read(&out.path().join("gradebook.csv")),
+        "student,source,01-redis-setup,total,max,outcome\n\
+         amy,amy,20,20,20,graded\nben,ben,20,20,20,graded\ncy,cy,20,20,20,graded\n"
+    );
+}
