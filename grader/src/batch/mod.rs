@@ -211,7 +211,7 @@ async fn grade_folder(
     let grading = grade::Options {
         submission: folder.to_owned(),
         exercises: exercises.to_vec(),
-        seed: seed,
+        seed,
         redis_url: None,
         build_timeout: options.build_timeout,
         check_timeout: Duration::from_secs(90),
