@@ -11,7 +11,7 @@ use crate::contract::Contract;
 use crate::criteria::{self, ExerciseSpec, Failure};
 use crate::inspect::Inspector;
 use crate::probe::Probe;
-use crate::redis_server::{PrivateRedis, RedisServer};
+use crate::redis_server::{Acl, PrivateRedis, RedisServer};
 use crate::report::{CriterionReport, ExerciseReport, Report, Stage};
 use crate::service::{self, RunningService};
 use crate::workbook::Exercise;
@@ -62,7 +62,9 @@ pub async fn run_recording(options: &Options, progress: &Mutex<Progress>) -> Res
         None => {
             let dir = run_dir.path().join("redis");
             std::fs::create_dir_all(&dir)?;
-            RedisServer::Private(Box::new(PrivateRedis::start(&dir).await?))
+            RedisServer::Private(Box::new(
+                PrivateRedis::start(&dir, Acl::new(&contract.key_prefix)).await?,
+            ))
         }
     };
     lock(progress).redis = redis_server.describe();
@@ -145,7 +147,7 @@ async fn grade_exercise(
         redis.delete_matching(&format!("{}:*", contract.key_prefix)).await?;
     }
 
-    let environment = contract.environment(&base_url, service::pick_port()?, dir);
+    let environment = contract.environment(&redis_server.service_url(), service::pick_port()?, dir);
     let service = match RunningService::start(binary, environment, dir).await {
         Ok(service) => service,
         Err(reason) => {
@@ -189,9 +191,16 @@ async fn grade_exercise(
     let (redis_server, mut service) = probe.into_redis_server();
     service.stop().await;
     if !redis_server.is_private() {
-        // Leave a shared server as we found it: our keys go, nobody else's.
-        let mut redis = Inspector::connect(&base_url, contract.redis_db).await?;
-        redis.delete_matching(&format!("{}:*", contract.key_prefix)).await?;
+        // Leave a shared server as we found it: our keys go, nobody else's. Best effort: the
+        // grades are already computed and must not be lost to a cleaning failure.
+        let pattern = format!("{}:*", contract.key_prefix);
+        let cleaned = match Inspector::connect(&base_url, contract.redis_db).await {
+            Ok(mut redis) => redis.delete_matching(&pattern).await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = cleaned {
+            eprintln!("warning: could not delete the keys {pattern} from {base_url}: {err}");
+        }
     }
     let report = ExerciseReport::new(
         exercise.dir_name(),
