@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::compile::{self, Build};
 use crate::contract::Contract;
-use crate::criteria::{self, ExerciseSpec, Failure};
+use crate::criteria::{self, ExerciseSpec, Failure, Verdict};
 use crate::inspect::Inspector;
 use crate::probe::Probe;
 use crate::redis_server::{Acl, PrivateRedis, RedisServer};
@@ -165,27 +165,29 @@ async fn grade_exercise(
                 continue;
             }
         }
-        let outcome = match tokio::time::timeout(
-            options.check_timeout,
-            (criterion.check)(&mut probe),
-        )
-        .await
-        {
-            Ok(outcome) => outcome,
-            Err(_) => Err(Failure::Failed {
-                expected: format!(
-                    "the check to finish within {} s",
-                    options.check_timeout.as_secs()
-                ),
-                observed: "the service stopped answering".to_owned(),
-            }),
-        };
-        let outcome = match (outcome, probe.service.crashed()) {
-            (Err(Failure::Failed { expected, observed }), Some(crash)) => {
-                Err(Failure::Failed { expected, observed: format!("{observed}; {crash}") })
+        let mut outcome = run_check(criterion, &mut probe, options).await;
+        // A Redis that died under a check says nothing about the student's code: bring it back
+        // and check again. Only a Redis that keeps dying makes the criterion an error.
+        for _retry in 0..2 {
+            if !probe.redis_lost().await {
+                break;
             }
-            (outcome, _) => outcome,
-        };
+            say(
+                options,
+                format!(
+                    "the grader's Redis died during {}; restarting it and checking again",
+                    criterion.id
+                ),
+            );
+            outcome = match probe.restart_redis().await {
+                Ok(()) => run_check(criterion, &mut probe, options).await,
+                Err(failure) => Err(failure),
+            };
+        }
+        if probe.redis_lost().await {
+            outcome =
+                Err(Failure::Error("the grader's Redis kept dying during this check".to_owned()));
+        }
         results.push(CriterionReport::new(criterion, outcome));
     }
     let (redis_server, mut service) = probe.into_redis_server();
@@ -210,6 +212,28 @@ async fn grade_exercise(
         results,
     );
     Ok((report, redis_server))
+}
+
+/// Runs one check under the time limit, adding the crash report of a service that died.
+async fn run_check(
+    criterion: &criteria::Criterion,
+    probe: &mut Probe,
+    options: &Options,
+) -> Verdict {
+    let outcome = match tokio::time::timeout(options.check_timeout, (criterion.check)(probe)).await
+    {
+        Ok(outcome) => outcome,
+        Err(_) => Err(Failure::Failed {
+            expected: format!("the check to finish within {} s", options.check_timeout.as_secs()),
+            observed: "the service stopped answering".to_owned(),
+        }),
+    };
+    match (outcome, probe.service.crashed()) {
+        (Err(Failure::Failed { expected, observed }), Some(crash)) => {
+            Err(Failure::Failed { expected, observed: format!("{observed}; {crash}") })
+        }
+        (outcome, _) => outcome,
+    }
 }
 
 /// Every criterion failed, for a reason that stopped grading before the checks.
