@@ -1,6 +1,7 @@
 //! `cargo run -p grader`: grade the workbook's exercises and print a scorecard.
 
 mod batch;
+mod catalog;
 mod compile;
 mod contract;
 mod criteria;
@@ -83,6 +84,14 @@ enum Command {
         #[arg(long)]
         exercise: Option<String>,
     },
+    /// Print the criteria the grader checks, with their points (for the book and course tools).
+    Criteria {
+        /// One exercise, by number or name; all when omitted.
+        exercise: Option<String>,
+        /// `json` or `markdown`.
+        #[arg(long, value_enum, default_value_t = CatalogFormat::Markdown)]
+        format: CatalogFormat,
+    },
     /// Join the outputs of `grader batch --shard` runs into one gradebook and report.
     Merge {
         /// The output folders of the shards.
@@ -102,6 +111,12 @@ fn parse_shard(text: &str) -> Result<(usize, usize), String> {
         return Err(format!("I must be between 1 and {count}"));
     }
     Ok((index - 1, count))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum CatalogFormat {
+    Json,
+    Markdown,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -180,6 +195,21 @@ async fn run(cli: Cli) -> ExitCode {
                         summary.errors
                     );
                     ExitCode::from(SOME_FAILED)
+                }
+                Err(err) => {
+                    eprintln!("error: {err:#}");
+                    ExitCode::from(GRADING_FAILED)
+                }
+            };
+        }
+        Some(Command::Criteria { exercise, format }) => {
+            return match catalog::exercises(exercise.as_deref()) {
+                Ok(exercises) => {
+                    match format {
+                        CatalogFormat::Json => println!("{:#}", catalog::json(&exercises)),
+                        CatalogFormat::Markdown => print!("{}", catalog::markdown(&exercises)),
+                    }
+                    ExitCode::from(ALL_PASSED)
                 }
                 Err(err) => {
                     eprintln!("error: {err:#}");
