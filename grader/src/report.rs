@@ -13,6 +13,9 @@ pub struct Report {
     pub seed: u64,
     /// Which Redis the run used.
     pub redis: String,
+    /// What kept the student's processes in check.
+    #[serde(default)]
+    pub isolation: String,
     pub exercises: Vec<ExerciseReport>,
 }
 
@@ -117,6 +120,7 @@ impl Report {
             max_score: exercises.iter().map(|e| e.max_score).sum(),
             seed,
             redis,
+            isolation: crate::sandbox::isolation(),
             exercises,
         }
     }

@@ -3,7 +3,12 @@
 //! Every process starts in a process group of its own with resource limits, writes its output
 //! to files (a pipe that nobody drains would block it), and is killed with its whole group when
 //! its [`Sandboxed`] handle is dropped, whatever the exit path.
+//!
+//! The number of processes is capped by a pids cgroup of its own where the machine offers one
+//! (cgroup v1, as root), else by `RLIMIT_NPROC` (which does not bind root). A cgroup also
+//! catches processes that leave the process group: on drop, everything in it is killed.
 
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -22,21 +27,34 @@ pub struct Limits {
     pub file_bytes: u64,
     /// Open file descriptors.
     pub open_files: u64,
+    /// Processes and threads.
+    pub processes: u64,
 }
 
 impl Limits {
     /// For a student's running service.
-    pub const SERVICE: Limits =
-        Limits { cpu_seconds: 600, memory_bytes: 4 << 30, file_bytes: 256 << 20, open_files: 1024 };
+    pub const SERVICE: Limits = Limits {
+        cpu_seconds: 600,
+        memory_bytes: 4 << 30,
+        file_bytes: 256 << 20,
+        open_files: 1024,
+        processes: 256,
+    };
     /// For `cargo build`.
-    pub const BUILD: Limits =
-        Limits { cpu_seconds: 3600, memory_bytes: 0, file_bytes: 2 << 30, open_files: 4096 };
+    pub const BUILD: Limits = Limits {
+        cpu_seconds: 3600,
+        memory_bytes: 0,
+        file_bytes: 2 << 30,
+        open_files: 4096,
+        processes: 2048,
+    };
 }
 
 /// A running child process and its process group.
 pub struct Sandboxed {
     child: Child,
     pgid: i32,
+    cgroup: Option<PidsCgroup>,
     stdout: PathBuf,
     stderr: PathBuf,
 }
@@ -59,13 +77,26 @@ impl Sandboxed {
             .stderr(std::fs::File::create(&stderr)?)
             .process_group(0)
             .kill_on_drop(true);
-        // SAFETY: only async-signal-safe calls (setrlimit) run between fork and exec.
+        let cgroup = PidsCgroup::create(limits.processes);
+        let cgroup_procs = cgroup.as_ref().map(|cgroup| cgroup.procs.as_raw_fd());
+        let nproc = if cgroup.is_none() { nproc_limit(limits.processes) } else { None };
+        // SAFETY: only async-signal-safe calls (setrlimit, getpid, write) run between fork and
+        // exec, on memory prepared before the fork.
         unsafe {
-            command.pre_exec(move || apply_limits(&limits));
+            command.pre_exec(move || {
+                apply_limits(&limits)?;
+                if let Some(max) = nproc {
+                    set_limit(libc::RLIMIT_NPROC, max)?;
+                }
+                if let Some(fd) = cgroup_procs {
+                    join_cgroup(fd)?;
+                }
+                Ok(())
+            });
         }
         let child = command.spawn().context("cannot start process")?;
         let pgid = child.id().context("process exited before it could be tracked")? as i32;
-        Ok(Self { child, pgid, stdout, stderr })
+        Ok(Self { child, pgid, cgroup, stdout, stderr })
     }
 
     /// Waits at most `limit` for the process to exit; on time-out its group is killed.
@@ -99,9 +130,12 @@ impl Sandboxed {
         self.kill_group();
     }
 
-    /// Kills every process of the group at once.
+    /// Kills every process of the group (and of its cgroup) at once.
     pub fn kill_group(&mut self) {
         signal_group(self.pgid, libc::SIGKILL);
+        if let Some(cgroup) = &self.cgroup {
+            cgroup.kill_all();
+        }
     }
 
     /// The last `max_bytes` of what the process wrote to stderr and stdout.
@@ -125,6 +159,133 @@ impl Drop for Sandboxed {
     fn drop(&mut self) {
         self.kill_group();
     }
+}
+
+/// What keeps student processes in check on this machine, in words for the scorecard.
+pub fn isolation() -> String {
+    let processes = if PidsCgroup::create(1).is_some() {
+        "a pids cgroup of their own"
+    } else if nproc_limit(1).is_some() {
+        "RLIMIT_NPROC"
+    } else {
+        "nothing (running as root without a pids cgroup)"
+    };
+    format!(
+        "process groups; limits on CPU time, memory, file size and open files; process count \
+         capped by {processes}"
+    )
+}
+
+/// A pids cgroup (v1) of its own, capping the processes of one child and its descendants.
+struct PidsCgroup {
+    dir: PathBuf,
+    procs: std::fs::File,
+}
+
+const PIDS_ROOT: &str = "/sys/fs/cgroup/pids";
+
+impl PidsCgroup {
+    fn create(max: u64) -> Option<Self> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let root = Path::new(PIDS_ROOT);
+        if !root.join("cgroup.procs").is_file() {
+            return None;
+        }
+        let name = format!(
+            "workbook-grader-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let dir = root.join(name);
+        std::fs::create_dir(&dir).ok()?;
+        let opened = std::fs::write(dir.join("pids.max"), max.to_string())
+            .and_then(|()| std::fs::OpenOptions::new().write(true).open(dir.join("cgroup.procs")));
+        match opened {
+            Ok(procs) => Some(Self { dir, procs }),
+            Err(_) => {
+                let _ = std::fs::remove_dir(&dir);
+                None
+            }
+        }
+    }
+
+    /// Kills everything in the cgroup until it is empty (a fork bomb keeps forking meanwhile).
+    fn kill_all(&self) {
+        for _ in 0..100 {
+            let members =
+                std::fs::read_to_string(self.dir.join("cgroup.procs")).unwrap_or_default();
+            let pids: Vec<i32> =
+                members.lines().filter_map(|line| line.trim().parse().ok()).collect();
+            if pids.is_empty() {
+                return;
+            }
+            for pid in pids {
+                // SAFETY: kill(2) touches no memory of ours.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for PidsCgroup {
+    fn drop(&mut self) {
+        self.kill_all();
+        for _ in 0..50 {
+            if std::fs::remove_dir(&self.dir).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// In the child, between fork and exec: moves this process into the cgroup whose
+/// `cgroup.procs` is open as `fd`. Formats the pid by hand: no allocation after fork.
+fn join_cgroup(fd: i32) -> std::io::Result<()> {
+    // SAFETY: getpid has no preconditions.
+    let mut pid = unsafe { libc::getpid() } as u32;
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (pid % 10) as u8;
+        pid /= 10;
+        if pid == 0 {
+            break;
+        }
+    }
+    let text = &digits[start..];
+    // SAFETY: writes `text.len()` bytes from a live stack buffer.
+    if unsafe { libc::write(fd, text.as_ptr().cast(), text.len()) } == text.len() as isize {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// `RLIMIT_NPROC` counts every process of the user, so the limit is what the user runs now
+/// plus `extra`. `None` for root, which the limit does not bind.
+fn nproc_limit(extra: u64) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    if uid == 0 {
+        return None;
+    }
+    let running = std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|entry| entry.file_name().to_string_lossy().parse::<u32>().is_ok())
+                .filter(|entry| entry.metadata().is_ok_and(|meta| meta.uid() == uid))
+                .count()
+        })
+        .unwrap_or(0);
+    Some(running as u64 + extra)
 }
 
 fn signal_group(pgid: i32, signal: i32) {

@@ -25,6 +25,11 @@ pub fn render(report: &Report, stream: Stream) -> String {
         report.seed,
         report.redis
     );
+    let _ = writeln!(
+        out,
+        "{}",
+        paint(&format!("isolation: {}", report.isolation), Style::new().dimmed())
+    );
     out
 }
 
