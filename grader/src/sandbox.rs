@@ -162,7 +162,13 @@ impl Drop for Sandboxed {
 }
 
 /// What keeps student processes in check on this machine, in words for the scorecard.
+/// Probed once per run: the answer does not change while the grader runs.
 pub fn isolation() -> String {
+    static ISOLATION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ISOLATION.get_or_init(probe_isolation).clone()
+}
+
+fn probe_isolation() -> String {
     let processes = if PidsCgroup::create(1).is_some() {
         "a pids cgroup of their own"
     } else if nproc_limit(1).is_some() {
