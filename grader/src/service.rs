@@ -68,6 +68,11 @@ impl RunningService {
         self.wait_until_healthy().await
     }
 
+    /// The value of one of the service's environment variables, e.g. `DATABASE_URL`.
+    pub fn env(&self, name: &str) -> Option<&str> {
+        self.environment.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+
     /// `Some(description)` when the process has exited.
     pub fn crashed(&mut self) -> Option<String> {
         let status = self.process.exited()?;

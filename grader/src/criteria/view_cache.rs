@@ -31,6 +31,7 @@ const OUTAGE_ANSWER_LIMIT: Duration = Duration::from_secs(4);
 /// Task ids reserved for each check, so that no check finds another's pages in the cache.
 const TTL_TASK: i64 = 150;
 const SUCCESS_TASK: i64 = 160;
+const FAILING_TASK: i64 = 165;
 const PATH_TASKS: (i64, i64) = (170, 171);
 const LATENCY_TASKS: i64 = 101;
 
@@ -71,8 +72,8 @@ pub fn spec() -> ExerciseSpec {
                 title: "Only successful answers are cached",
                 category: Category::Caching,
                 points: 2,
-                hint: "Store a response only when response.status().is_success(): an error \
-                       page must not be served for fifteen minutes.",
+                hint: "Store a response only when response.status().is_success(): a 404 or a \
+                       500 must not be served for fifteen minutes.",
                 check: check!(caches_only_successes),
             },
             Criterion {
@@ -304,11 +305,9 @@ async fn key_separation(probe: &mut Probe) -> Verdict {
 
 async fn caches_only_successes(probe: &mut Probe) -> Verdict {
     cached_twice(probe, &format!("/tasks/{SUCCESS_TASK}"), None).await?;
+    // Paths, not query strings: whether the key holds the query string is another criterion.
     let missing = probe.contract.tasks as i64 + 1000;
-    let paths = [
-        format!("/tasks/{missing}"),
-        format!("/tasks?category={missing}&probe={}", probe.unique("missing")),
-    ];
+    let paths = [format!("/tasks/{missing}"), format!("/tasks/{}", missing + 1)];
     for path in paths {
         let first = measured(probe, &path, None).await?;
         expect(
@@ -323,7 +322,42 @@ async fn caches_only_successes(probe: &mut Probe) -> Verdict {
             format!("served from the cache: {}", second.describe()),
         )?;
     }
-    Ok(())
+    server_error_is_not_kept(probe).await
+}
+
+/// Breaks the database for one request (the `tasks` table disappears, so the page answers
+/// `500`), mends it, and expects the page to work again at once.
+async fn server_error_is_not_kept(probe: &mut Probe) -> Verdict {
+    let path = format!("/tasks/{FAILING_TASK}");
+    let database_url = probe
+        .service
+        .env("DATABASE_URL")
+        .ok_or_else(|| Failure::Error("the service has no DATABASE_URL".into()))?
+        .to_owned();
+    run_sql(&database_url, "ALTER TABLE tasks RENAME TO tasks_hidden_by_the_grader").await?;
+    let broken = probe.get(&path).await;
+    run_sql(&database_url, "ALTER TABLE tasks_hidden_by_the_grader RENAME TO tasks").await?;
+    let broken = broken?;
+    expect(
+        broken.status >= 500,
+        format!("GET {path} to fail with a 5xx while the tasks table is missing"),
+        broken.summary(),
+    )?;
+    let mended = probe.get(&path).await?;
+    expect(
+        mended.status == 200 && mended.body.contains(&marker(FAILING_TASK)),
+        format!("GET {path} to show the task once the database works again"),
+        format!("{}: the error page was cached", mended.summary()),
+    )
+}
+
+/// Runs one statement on the service's database, through a connection of the grader's own.
+async fn run_sql(database_url: &str, statement: &'static str) -> Verdict {
+    use sqlx::Connection;
+    let error = |err: sqlx::Error| Failure::Error(format!("the grader's `{statement}`: {err}"));
+    let mut connection = sqlx::SqliteConnection::connect(database_url).await.map_err(error)?;
+    sqlx::query(statement).execute(&mut connection).await.map_err(error)?;
+    connection.close().await.map_err(error)
 }
 
 async fn never_caches_cookies(probe: &mut Probe) -> Verdict {
