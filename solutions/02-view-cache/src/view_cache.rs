@@ -187,3 +187,70 @@ impl IntoResponse for StoredPage {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::CacheSettings;
+
+    fn pages(audience: Audience) -> PageCache {
+        let settings = CacheSettings {
+            url: "redis://127.0.0.1:1/1".to_owned(),
+            key_prefix: "test".to_owned(),
+            key_version: 1,
+        };
+        let cache = Cache::connect(settings).expect("a lazy connection needs no server");
+        PageCache { cache, ttl: Duration::from_secs(900), audience }
+    }
+
+    fn request(method: Method, url: &str, user: Option<&str>) -> Request {
+        let mut builder = Request::builder().method(method).uri(url);
+        if let Some(user) = user {
+            builder = builder.header(header::COOKIE, format!("{}={user}", identity::USER_COOKIE));
+        }
+        builder.body(Body::empty()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_key_holds_method_path_and_query_string() {
+        let pages = pages(Audience::Everyone);
+        let key = |method, url| pages.key_for(&request(method, url, None));
+        assert_eq!(key(Method::GET, "/tasks?category=1").unwrap(), "view:GET:/tasks?category=1");
+        assert_ne!(key(Method::GET, "/tasks?category=1"), key(Method::GET, "/tasks?category=2"));
+        assert_ne!(key(Method::GET, "/tasks"), key(Method::HEAD, "/tasks"));
+        assert_eq!(key(Method::POST, "/tasks"), None);
+    }
+
+    #[tokio::test]
+    async fn per_user_keys_hold_the_user_and_skip_anonymous_requests() {
+        let pages = pages(Audience::EachUser);
+        let key = |user| pages.key_for(&request(Method::GET, "/my/tasks", user));
+        assert_ne!(key(Some("alice")), key(Some("bob")));
+        assert!(key(Some("alice")).unwrap().contains("alice"));
+        assert_eq!(key(None), None);
+    }
+
+    #[test]
+    fn only_successes_without_cookies_are_cacheable() {
+        let page = |status: StatusCode| (status, "page").into_response();
+        assert!(is_cacheable(&page(StatusCode::OK)));
+        assert!(!is_cacheable(&page(StatusCode::NOT_FOUND)));
+        assert!(!is_cacheable(&page(StatusCode::INTERNAL_SERVER_ERROR)));
+        let signs_in = ([(header::SET_COOKIE, "user=alice")], "page").into_response();
+        assert!(!is_cacheable(&signs_in));
+    }
+
+    #[tokio::test]
+    async fn a_stored_page_comes_back_whole() {
+        let mut original = ([(header::CONTENT_TYPE, "text/html")], "<p>hi</p>").into_response();
+        pages(Audience::Everyone).advertise(&mut original);
+        let stored = StoredPage::capture(&original, b"<p>hi</p>").unwrap();
+        let json = serde_json::to_string(&stored).unwrap();
+        let replayed = serde_json::from_str::<StoredPage>(&json).unwrap().into_response();
+        assert_eq!(replayed.status(), StatusCode::OK);
+        assert_eq!(replayed.headers()[header::CACHE_CONTROL], "public, max-age=900");
+        assert_eq!(replayed.headers()[header::CONTENT_TYPE], "text/html");
+        let body = axum::body::to_bytes(replayed.into_body(), usize::MAX).await.unwrap();
+        assert_eq!(&body[..], b"<p>hi</p>");
+    }
+}
