@@ -204,16 +204,13 @@ fn dataset(probe: &Probe) -> Dataset {
 
 async fn served_from_redis(probe: &mut Probe) -> Verdict {
     let path = format!("/tasks?probe={}", probe.unique("hit"));
-    let miss = measured(probe, &path, None).await?;
-    expect(miss.reply.status == 200, format!("GET {path} to answer 200"), miss.describe())?;
-    expect(
-        miss.queries > 0,
-        format!("the first GET {path} to render the page (database queries)"),
-        miss.describe(),
-    )?;
+    // The first GET is usually a miss; it need not be (a key without the query string finds an
+    // older page), and that is another criterion's business.
+    let first = measured(probe, &path, None).await?;
+    expect(first.reply.status == 200, format!("GET {path} to answer 200"), first.describe())?;
     let hit = measured(probe, &path, None).await?;
     expect(
-        hit.reply.status == 200 && hit.reply.body == miss.reply.body,
+        hit.reply.status == 200 && hit.reply.body == first.reply.body,
         "the second GET to return the same page",
         hit.reply.summary(),
     )?;
