@@ -405,10 +405,18 @@ async fn per_user_isolation(probe: &mut Probe) -> Verdict {
             expect(
                 reply.status == 200 && owner == user && wrong.is_none(),
                 format!("GET {path} as {user} (after {first}) to show {user}'s own tasks"),
-                if owner != user {
-                    format!("the page of {owner:?}: {}", reply.summary())
-                } else {
-                    format!("task {:?} is wrong on it: {}", wrong.map(|t| t.id), reply.summary())
+                match wrong {
+                    _ if owner != user => format!("the page of {owner:?}: {}", reply.summary()),
+                    Some(task) if task.owner_id == user_id => {
+                        format!("{user}'s task {} is missing: {}", task.id, reply.summary())
+                    }
+                    Some(task) => format!(
+                        "task {} of user {} is on it: {}",
+                        task.id,
+                        task.owner_id,
+                        reply.summary()
+                    ),
+                    None => reply.summary(),
                 },
             )?;
         }
