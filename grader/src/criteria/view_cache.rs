@@ -20,11 +20,11 @@ const TTL_TOLERANCE: i64 = 5;
 /// `@cache_control(private=True, max_age=300)`.
 const DASHBOARD_MAX_AGE: i64 = 300;
 /// The pause added to every query while latency is measured.
-const QUERY_DELAY_MS: &str = "40";
+const QUERY_DELAY_MS: &str = "100";
 /// Pages fetched (once missing, once hitting) to compare latencies.
 const LATENCY_SAMPLES: i64 = 7;
 /// How much faster the median hit must be than the median miss.
-const MIN_SPEED_UP: f64 = 2.0;
+const MIN_SPEED_UP: f64 = 4.0;
 /// How quickly a page must answer while Redis is down.
 const OUTAGE_ANSWER_LIMIT: Duration = Duration::from_secs(4);
 
