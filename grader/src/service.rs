@@ -50,6 +50,29 @@ impl RunningService {
         self.wait_until_healthy().await
     }
 
+    /// Starts the service again with `extra` variables added to (or replacing) its
+    /// environment, e.g. to make its database slow on purpose. A later [`Self::restart`] goes
+    /// back to the original environment.
+    pub async fn restart_with(&mut self, extra: &[(&str, &str)]) -> Result<(), String> {
+        let mut environment: Vec<(String, String)> = self
+            .environment
+            .iter()
+            .filter(|(name, _)| !extra.iter().any(|(extra_name, _)| extra_name == name))
+            .cloned()
+            .collect();
+        environment.extend(extra.iter().map(|(name, value)| (name.to_string(), value.to_string())));
+        self.process.stop(Duration::from_secs(1)).await;
+        self.starts += 1;
+        self.process = spawn(&self.binary, &environment, &self.dir, self.starts)
+            .map_err(|err| err.to_string())?;
+        self.wait_until_healthy().await
+    }
+
+    /// The value of one of the service's environment variables, e.g. `DATABASE_URL`.
+    pub fn env(&self, name: &str) -> Option<&str> {
+        self.environment.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+
     /// `Some(description)` when the process has exited.
     pub fn crashed(&mut self) -> Option<String> {
         let status = self.process.exited()?;

@@ -4,6 +4,7 @@
 //! and the book's tables are all produced from these lists.
 
 mod redis_setup;
+mod view_cache;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -65,7 +66,7 @@ pub struct ExerciseSpec {
 
 /// Every exercise the grader knows, in checklist order.
 pub fn registry() -> Vec<ExerciseSpec> {
-    vec![redis_setup::spec()]
+    vec![redis_setup::spec(), view_cache::spec()]
 }
 
 /// Passes when `condition` holds; otherwise fails with what was expected and what was seen.
