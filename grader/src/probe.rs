@@ -141,6 +141,13 @@ impl Probe {
         self.send(Method::POST, path, Body::Json(json), cookie, REQUEST_TIMEOUT).await
     }
 
+    /// The service's work counters (`GET /__workbook/stats`): queries and computations so far.
+    pub async fn work_stats(&self) -> Result<workbook::stats::Stats, Failure> {
+        let reply = self.get("/__workbook/stats").await?;
+        serde_json::from_str(&reply.body)
+            .map_err(|err| fail("the counters from GET /__workbook/stats", format!("{err}")))
+    }
+
     /// The state `/health` reports for Redis (`"up"`, `"down: ..."`), or the whole answer.
     pub async fn redis_health(&self, timeout: Duration) -> Result<String, Failure> {
         let reply = self.send(Method::GET, "/health", Body::Empty, None, timeout).await?;

@@ -15,6 +15,7 @@
 pub mod config;
 pub mod db;
 pub mod model;
+pub mod reports;
 pub mod seed;
 pub mod server;
 pub mod stats;
