@@ -57,3 +57,39 @@ pub async fn user_stats(db: &Db, user_id: i64) -> sqlx::Result<Option<UserStats>
         .unwrap_or((0, 0));
     Ok(Some(UserStats { user_id, username, total, done, open: total - done }))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::seed::Dataset;
+
+    #[tokio::test]
+    async fn reports_agree_with_the_generated_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            database_url: format!("sqlite://{}", dir.path().join("reports.sqlite3").display()),
+            seed: 9,
+            tasks: 40,
+            query_delay: Duration::ZERO,
+        };
+        let db = Db::open(&config).await.unwrap();
+        let data = Dataset::generate(9, 40);
+
+        assert_eq!(task_count(&db).await.unwrap(), 40);
+        let categories = categories_with_counts(&db).await.unwrap();
+        assert_eq!(categories.len(), data.categories.len());
+        assert_eq!(categories.iter().map(|c| c.task_count).sum::<i64>(), 40);
+        assert!(categories.windows(2).all(|pair| pair[0].name < pair[1].name));
+
+        let owned: Vec<_> = data.tasks.iter().filter(|task| task.owner_id == 1).collect();
+        let stats = user_stats(&db, 1).await.unwrap().unwrap();
+        assert_eq!(stats.total, owned.len() as i64);
+        assert_eq!(stats.done, owned.iter().filter(|task| task.done).count() as i64);
+        assert_eq!(stats.open, stats.total - stats.done);
+        assert_eq!(user_stats(&db, 999).await.unwrap(), None);
+    }
+}
