@@ -20,6 +20,9 @@ pub struct Contract {
     pub session_ttl: u64,
     /// `WORKBOOK_TASKS`.
     pub tasks: usize,
+    /// `WORKBOOK_QUERY_DELAY_MS`: every query is this slow. Set per exercise from
+    /// [`ExerciseSpec::query_delay_ms`](crate::criteria::ExerciseSpec::query_delay_ms).
+    pub query_delay_ms: u64,
 }
 
 impl Contract {
@@ -33,6 +36,7 @@ impl Contract {
             default_timeout: rng.between(400, 900),
             session_ttl: rng.between(1200, 7200),
             tasks: 200,
+            query_delay_ms: 0,
         }
     }
 
@@ -54,6 +58,7 @@ impl Contract {
             ("DATABASE_URL", format!("sqlite://{}", database.display())),
             ("WORKBOOK_SEED", self.seed.to_string()),
             ("WORKBOOK_TASKS", self.tasks.to_string()),
+            ("WORKBOOK_QUERY_DELAY_MS", self.query_delay_ms.to_string()),
             ("REDIS_URL", format!("{redis_base_url}/{}", self.redis_db)),
             ("CACHE_KEY_PREFIX", self.key_prefix.clone()),
             ("CACHE_KEY_VERSION", self.key_version.to_string()),

@@ -147,6 +147,7 @@ async fn grade_exercise(
         redis.delete_matching(&format!("{}:*", contract.key_prefix)).await?;
     }
 
+    let contract = &Contract { query_delay_ms: spec.query_delay_ms, ..contract.clone() };
     let environment = contract.environment(&redis_server.service_url(), service::pick_port()?, dir);
     let service = match RunningService::start(binary, environment, dir).await {
         Ok(service) => service,

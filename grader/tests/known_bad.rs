@@ -11,3 +11,8 @@ fn redis_setup_variants_lose_exactly_their_points() {
 fn view_cache_variants_lose_exactly_their_points() {
     common::check_fixtures("02-view-cache");
 }
+
+#[test]
+fn low_level_cache_variants_lose_exactly_their_points() {
+    common::check_fixtures("03-low-level-cache");
+}

@@ -162,3 +162,29 @@ fn is_alive(pid: u32) -> bool {
         stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'))
     })
 }
+
+/// Exercise 3's concurrency and round-trip checks with a busy core beside them:
+/// the solution keeps full marks and the racy variants keep failing exactly their criterion.
+#[test]
+fn concurrency_checks_of_the_low_level_cache_are_stable_under_load() {
+    const EXERCISE: &str = "03-low-level-cache";
+    let _one_at_a_time = serial();
+    let _busy = BusyCore::start();
+    let failures = |path: &std::path::Path| -> Vec<Vec<String>> {
+        (0..3)
+            .map(|seed| {
+                grade(200 + seed, &["--path", path.to_str().unwrap(), EXERCISE]).failed(EXERCISE)
+            })
+            .collect()
+    };
+
+    let solution = failures(&root().join("solutions"));
+    assert!(solution.iter().all(Vec::is_empty), "{solution:?}");
+    for name in ["no-stampede-protection", "read-modify-write-incr", "set-many-loop"] {
+        let fixture = Fixture::all(EXERCISE).into_iter().find(|f| f.name == name).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        fixture.materialise(dir.path());
+        let variant = failures(dir.path());
+        assert!(variant.iter().all(|failed| *failed == fixture.fails), "{name}: {variant:?}");
+    }
+}

@@ -16,6 +16,7 @@ pub mod config;
 pub mod db;
 pub mod model;
 pub mod pages;
+pub mod reports;
 pub mod seed;
 pub mod server;
 pub mod stats;

@@ -3,6 +3,7 @@
 //! Each exercise module lists its criteria in checklist order; the scorecard, the JSON output
 //! and the book's tables are all produced from these lists.
 
+mod low_level_cache;
 mod redis_setup;
 mod view_cache;
 
@@ -61,12 +62,16 @@ pub struct Criterion {
 pub struct ExerciseSpec {
     pub slug: &'static str,
     pub title: &'static str,
+    /// `WORKBOOK_QUERY_DELAY_MS` for this exercise's service: a slow database, for exercises
+    /// whose checks need a cache miss to be measurably dearer than a hit, or concurrent
+    /// requests to overlap one computation. Zero elsewhere, so grading stays quick.
+    pub query_delay_ms: u64,
     pub criteria: Vec<Criterion>,
 }
 
 /// Every exercise the grader knows, in checklist order.
 pub fn registry() -> Vec<ExerciseSpec> {
-    vec![redis_setup::spec(), view_cache::spec()]
+    vec![redis_setup::spec(), view_cache::spec(), low_level_cache::spec()]
 }
 
 /// Passes when `condition` holds; otherwise fails with what was expected and what was seen.

@@ -21,6 +21,7 @@ pub fn spec() -> ExerciseSpec {
     ExerciseSpec {
         slug: "redis-setup",
         title: "Redis configured and running",
+        query_delay_ms: 0,
         criteria: vec![
             Criterion {
                 id: "health-pings-redis",

@@ -39,6 +39,7 @@ pub fn spec() -> ExerciseSpec {
     ExerciseSpec {
         slug: "view-cache",
         title: "View caching: whole pages, Cache-Control, per-user pages",
+        query_delay_ms: 0,
         criteria: vec![
             Criterion {
                 id: "served-from-redis",

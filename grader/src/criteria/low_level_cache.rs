@@ -1,0 +1,443 @@
+//! Exercise 3 — the low-level cache API and caching expensive queries.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures::future::join_all;
+use reqwest::Method;
+use serde_json::{Value, json};
+use workbook::seed::Dataset;
+
+use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
+use crate::inspect::describe_commands;
+use crate::probe::{Body, Probe, REQUEST_TIMEOUT};
+
+/// How far below the asked TTL a fresh key may be (seconds pass between SET and TTL).
+const TTL_TOLERANCE: i64 = 5;
+/// Requests after the first one for the same report: all of them must be cache hits.
+const REPEATS: usize = 3;
+/// Concurrent requests in the stampede and counter checks.
+const CONCURRENT: usize = 24;
+/// Entries written and read at once by the many-key check.
+const MANY: usize = 8;
+/// Redis' count of reads from client sockets (`INFO stats`): one per batch of commands
+/// received, so a pipeline is one read where a loop of awaited commands is one per command.
+const READS_PROCESSED: &str = "total_reads_processed";
+/// Reads a one-round-trip `set_many` may cause: one, or two if the pipeline is split in transit.
+const MAX_READS_FOR_ONE_ROUND_TRIP: u64 = 2;
+/// The TTL the many-key check asks for.
+const MANY_TTL: i64 = 120;
+/// How quickly a report must come back while Redis is down (a hang detector, not a benchmark).
+const OUTAGE_ANSWER_LIMIT: Duration = Duration::from_secs(6);
+
+/// Users each check asks about, so that one check never warms another's entry.
+const USER_FOR_TTL_CHECK: i64 = 2;
+const USER_FOR_BASELINE: i64 = 3;
+const USER_FOR_STAMPEDE: i64 = 4;
+const USER_FOR_OUTAGE: i64 = 5;
+
+pub fn spec() -> ExerciseSpec {
+    ExerciseSpec {
+        slug: "low-level-cache",
+        title: "The low-level cache API and caching expensive queries",
+        query_delay_ms: 100,
+        criteria: vec![
+            Criterion {
+                id: "queries-once-per-ttl",
+                title: "Each expensive query runs once per TTL, and its entry carries that TTL",
+                category: Category::Performance,
+                points: 3,
+                hint: "Serve each report through Cache::get_or_set with the default timeout, \
+                       and store with SET ... EX so the entry expires.",
+                check: check!(queries_once_per_ttl),
+            },
+            Criterion {
+                id: "many-keys-one-round-trip",
+                title: "get_many and set_many cost one round trip, not one command per key",
+                category: Category::Performance,
+                points: 3,
+                hint: "get_many is one MGET; set_many is one pipeline of SET ... EX \
+                       (redis::pipe()), never a loop of awaited commands.",
+                check: check!(many_keys_one_round_trip),
+            },
+            Criterion {
+                id: "atomic-counters",
+                title: "incr/decr are atomic and a missing counter starts at 0",
+                category: Category::Caching,
+                points: 3,
+                hint: "Use INCRBY/DECRBY: reading, adding and writing back loses updates when \
+                       requests overlap.",
+                check: check!(atomic_counters),
+            },
+            Criterion {
+                id: "stampede-protection",
+                title: "A cold key requested by many at once is computed once",
+                category: Category::Performance,
+                points: 3,
+                hint: "In get_or_set, join the key's flight (one async lock per key) before \
+                       computing, and look in the cache again once you hold it.",
+                check: check!(stampede_protection),
+            },
+            Criterion {
+                id: "pattern-delete-scan",
+                title: "Deleting by pattern uses SCAN, never KEYS",
+                category: Category::Performance,
+                points: 2,
+                hint: "KEYS blocks Redis while it reads every key: walk the keyspace with \
+                       SCAN cursor MATCH pattern COUNT n and DEL each batch.",
+                check: check!(pattern_delete_scan),
+            },
+            Criterion {
+                id: "values-round-trip",
+                title: "Values round-trip without loss (unicode, large values, nested data)",
+                category: Category::Caching,
+                points: 2,
+                hint: "Serialise with serde_json and store the whole string; deserialise into \
+                       the same type on the way out.",
+                check: check!(values_round_trip),
+            },
+            Criterion {
+                id: "redis-down-fallback",
+                title: "With Redis down, reports come from the database and nothing fails",
+                category: Category::Resilience,
+                points: 2,
+                hint: "In get_or_set a failed read is a miss and a failed write is only logged: \
+                       the answer is computed either way.",
+                check: check!(redis_down_fallback),
+            },
+        ],
+    }
+}
+
+async fn queries_once_per_ttl(probe: &mut Probe) -> Verdict {
+    let expected = expected_reports(probe);
+    let user = expected.user(USER_FOR_TTL_CHECK);
+    let reports = [
+        ("/reports/task-count".to_owned(), expected.task_count),
+        ("/reports/categories".to_owned(), expected.categories),
+        (format!("/reports/users/{USER_FOR_TTL_CHECK}"), user),
+    ];
+    for (path, wanted) in reports {
+        report_cached_once(probe, &path, &wanted).await?;
+    }
+    Ok(())
+}
+
+/// Asks for a report several times: right answer, one computation, one entry with the TTL.
+async fn report_cached_once(probe: &mut Probe, path: &str, wanted: &Value) -> Verdict {
+    let pattern = format!("{}:*", probe.contract.key_prefix);
+    let keys_before = probe.redis.keys(&pattern).await?;
+    let before = probe.stats().await?;
+    expect_report(probe, path, wanted).await?;
+    let after_first = probe.stats().await?;
+    for _ in 0..REPEATS {
+        expect_report(probe, path, wanted).await?;
+    }
+    let after_all = probe.stats().await?;
+    let first = after_first.since(&before).queries;
+    let repeated = after_all.since(&after_first).queries;
+    expect(
+        first >= 1 && repeated == 0,
+        format!("GET {path} to query the database once, then {REPEATS} times from the cache"),
+        format!("{first} queries for the first request, {repeated} for the next {REPEATS}"),
+    )?;
+
+    let created: Vec<String> = probe
+        .redis
+        .keys(&pattern)
+        .await?
+        .into_iter()
+        .filter(|key| !keys_before.contains(key))
+        .collect();
+    let wanted_ttl = probe.contract.default_timeout as i64;
+    if created.is_empty() {
+        return Err(fail(
+            format!("a new key under `{pattern}` holding the answer of GET {path}"),
+            "no new key: the report is not cached in the grader's Redis",
+        ));
+    }
+    for key in created {
+        let ttl = probe.redis.ttl(&key).await?;
+        expect(
+            (wanted_ttl - TTL_TOLERANCE..=wanted_ttl).contains(&ttl),
+            format!("`{key}` (the entry of GET {path}) to expire in {wanted_ttl} s"),
+            describe_ttl(ttl),
+        )?;
+    }
+    Ok(())
+}
+
+async fn many_keys_one_round_trip(probe: &mut Probe) -> Verdict {
+    let names: Vec<String> = (0..MANY).map(|_| probe.unique("many")).collect();
+    let entries: serde_json::Map<String, Value> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (name.clone(), json!({ "position": i, "name": name })))
+        .collect();
+
+    let before = probe.redis.command_counts().await?;
+    let reads_before = probe.redis.info_number(READS_PROCESSED).await?;
+    let stored = probe
+        .post_json("/cache/many", json!({ "entries": entries, "ttl": MANY_TTL }), None)
+        .await?;
+    // This INFO is itself one read: the rest are the service's.
+    let reads = probe.redis.info_number(READS_PROCESSED).await?.saturating_sub(reads_before + 1);
+    let after_set = probe.redis.command_counts().await?;
+    expect((200..300).contains(&stored.status), "POST /cache/many to succeed", stored.summary())?;
+    // A pipeline shows as one SET per key in the command statistics, like a loop would; but
+    // Redis reads the whole pipeline at once, and a loop's commands one read each.
+    expect(
+        reads <= MAX_READS_FOR_ONE_ROUND_TRIP,
+        format!("set_many of {MANY} entries to reach Redis in one round trip (one pipeline)"),
+        format!(
+            "{reads} separate reads by Redis for {}",
+            describe_commands(&after_set.since(&before))
+        ),
+    )?;
+    for name in &names {
+        let found = probe.redis.keys(&format!("*{name}")).await?;
+        let key = found.first().ok_or_else(|| {
+            fail(format!("a key ending in `{name}` after set_many"), "none was stored")
+        })?;
+        let ttl = probe.redis.ttl(key).await?;
+        expect(
+            (MANY_TTL - TTL_TOLERANCE..=MANY_TTL).contains(&ttl),
+            format!("`{key}` to expire in {MANY_TTL} s, the TTL set_many was given"),
+            describe_ttl(ttl),
+        )?;
+    }
+
+    let path = format!("/cache/many?keys={}", names.join(","));
+    let before = probe.redis.command_counts().await?;
+    let read = probe.get(&path).await?;
+    let after = probe.redis.command_counts().await?;
+    expect(
+        read.status == 200 && read.json() == Value::Object(entries),
+        format!("GET {path} to return every entry that was stored"),
+        read.summary(),
+    )?;
+    let commands = after.since(&before);
+    expect(
+        after.total_since(&before) == 1 && after.delta(&before, "mget") == 1,
+        format!("get_many of {MANY} keys to be one MGET (one round trip)"),
+        describe_commands(&commands),
+    )
+}
+
+async fn atomic_counters(probe: &mut Probe) -> Verdict {
+    let missing = probe.unique("never-counted");
+    let reply = post(probe, &format!("/counters/{missing}/decr")).await?;
+    expect(
+        reply.status == 200 && reply.json()["value"] == -1,
+        format!("POST /counters/{missing}/decr on a missing counter to answer {{\"value\": -1}}"),
+        reply.summary(),
+    )?;
+
+    let name = probe.unique("visits");
+    let path = format!("/counters/{name}/incr");
+    let replies = join_all((0..CONCURRENT).map(|_| post(probe, &path))).await;
+    let mut values = Vec::new();
+    for reply in replies {
+        let reply = reply?;
+        expect(reply.status == 200, format!("POST {path} to answer 200"), reply.summary())?;
+        values.push(reply.json()["value"].as_i64().unwrap_or(0));
+    }
+    values.sort_unstable();
+    let wanted: Vec<i64> = (1..=CONCURRENT as i64).collect();
+    expect(
+        values == wanted,
+        format!("{CONCURRENT} concurrent increments to answer 1..={CONCURRENT}, once each"),
+        format!("answers {values:?}: some increments overwrote each other"),
+    )?;
+    let total = probe.get(&format!("/counters/{name}")).await?;
+    expect(
+        total.status == 200 && total.json()["value"] == CONCURRENT as i64,
+        format!("GET /counters/{name} to answer {{\"value\": {CONCURRENT}}}"),
+        total.summary(),
+    )
+}
+
+async fn stampede_protection(probe: &mut Probe) -> Verdict {
+    let expected = expected_reports(probe);
+    // One cold request alone: how many queries one computation costs.
+    let baseline_path = format!("/reports/users/{USER_FOR_BASELINE}");
+    let before = probe.stats().await?;
+    expect_report(probe, &baseline_path, &expected.user(USER_FOR_BASELINE)).await?;
+    let one_computation = probe.stats().await?.since(&before).queries;
+
+    // The same cold report for another user, asked by many at once. Every query sleeps for
+    // WORKBOOK_QUERY_DELAY_MS, so the requests overlap the computation whatever the load.
+    let path = format!("/reports/users/{USER_FOR_STAMPEDE}");
+    let wanted = expected.user(USER_FOR_STAMPEDE);
+    let before = probe.stats().await?;
+    let replies = join_all((0..CONCURRENT).map(|_| probe.get(&path))).await;
+    let queries = probe.stats().await?.since(&before).queries;
+    for reply in replies {
+        let reply = reply?;
+        expect(
+            reply.status == 200 && reply.json() == wanted,
+            format!("GET {path} to answer 200 {wanted}"),
+            reply.summary(),
+        )?;
+    }
+    expect(
+        one_computation >= 1 && queries == one_computation,
+        format!(
+            "{CONCURRENT} concurrent requests for a cold report to compute it once \
+             ({one_computation} queries, as one request alone costs)"
+        ),
+        format!("{queries} queries: the report was computed about {} times", {
+            queries.checked_div(one_computation).unwrap_or(queries)
+        }),
+    )
+}
+
+async fn pattern_delete_scan(probe: &mut Probe) -> Verdict {
+    let tag = probe.unique("purge");
+    let survivor = probe.unique("keep");
+    for i in 0..5 {
+        put_json(probe, &format!("{tag}-{i}"), json!(i)).await?;
+    }
+    put_json(probe, &survivor, json!("stays")).await?;
+
+    let path = format!("/cache?pattern={tag}-*");
+    let before = probe.redis.command_counts().await?;
+    let reply = probe.send(Method::DELETE, &path, Body::Empty, None, REQUEST_TIMEOUT).await?;
+    let after = probe.redis.command_counts().await?;
+    expect(
+        (200..300).contains(&reply.status),
+        format!("DELETE {path} to succeed"),
+        reply.summary(),
+    )?;
+    let commands = after.since(&before);
+    expect(
+        after.delta(&before, "keys") == 0 && after.delta(&before, "scan") >= 1,
+        "the pattern delete to walk the keys with SCAN, without KEYS",
+        describe_commands(&commands),
+    )?;
+    let left = probe.redis.keys(&format!("*{tag}-*")).await?;
+    expect(left.is_empty(), format!("no key matching `{tag}-*` left"), left.join(", "))?;
+    let kept = probe.redis.keys(&format!("*{survivor}")).await?;
+    expect(
+        !kept.is_empty(),
+        format!("`{survivor}`, which does not match the pattern, to stay"),
+        "it was deleted too",
+    )
+}
+
+async fn values_round_trip(probe: &mut Probe) -> Verdict {
+    let key = probe.unique("roundtrip");
+    let value = json!({
+        "title": "Überprüfung ✓ — 日本語 🚀 \"quoted\" \\ back\nslash",
+        "large": "0123456789abcdef".repeat(32 * 1024),
+        "nested": { "ids": [1, 2, 3], "done": true, "ratio": 0.25, "none": null, "big": i64::MAX },
+    });
+    put_json(probe, &key, value.clone()).await?;
+    let read = probe.get(&format!("/cache/{key}")).await?;
+    expect(
+        read.status == 200 && read.json() == value,
+        format!("GET /cache/{key} to return exactly the JSON that was stored (512 KiB)"),
+        read.summary(),
+    )
+}
+
+async fn redis_down_fallback(probe: &mut Probe) -> Verdict {
+    let expected = expected_reports(probe);
+    probe.stop_redis().await?;
+    let outcome = reports_without_redis(probe, &expected).await;
+    probe.restart_redis().await?;
+    outcome
+}
+
+async fn reports_without_redis(probe: &mut Probe, expected: &ExpectedReports) -> Verdict {
+    let reports = [
+        ("/reports/task-count".to_owned(), expected.task_count.clone()),
+        (format!("/reports/users/{USER_FOR_OUTAGE}"), expected.user(USER_FOR_OUTAGE)),
+    ];
+    for (path, wanted) in reports {
+        let reply = probe.send(Method::GET, &path, Body::Empty, None, OUTAGE_ANSWER_LIMIT).await?;
+        expect(
+            reply.status == 200 && reply.json() == wanted,
+            format!("GET {path} to answer 200 {wanted} from the database while Redis is down"),
+            reply.summary(),
+        )?;
+    }
+    Ok(())
+}
+
+/// What each report must contain, computed from the seed the service was given.
+struct ExpectedReports {
+    task_count: Value,
+    categories: Value,
+    data: Dataset,
+}
+
+impl ExpectedReports {
+    fn user(&self, user_id: i64) -> Value {
+        let user = self.data.users.iter().find(|user| user.id == user_id);
+        let owned: Vec<_> =
+            self.data.tasks.iter().filter(|task| task.owner_id == user_id).collect();
+        let done = owned.iter().filter(|task| task.done).count();
+        json!({
+            "user_id": user_id,
+            "username": user.map(|user| user.username.clone()),
+            "total": owned.len(),
+            "done": done,
+            "open": owned.len() - done,
+        })
+    }
+}
+
+fn expected_reports(probe: &Probe) -> ExpectedReports {
+    let data = Dataset::generate(probe.contract.seed, probe.contract.tasks);
+    let mut counts: BTreeMap<&str, (i64, usize)> = BTreeMap::new();
+    for category in &data.categories {
+        counts.insert(&category.name, (category.id, 0));
+    }
+    for task in &data.tasks {
+        if let Some(category) = data.categories.iter().find(|c| c.id == task.category_id) {
+            counts.get_mut(category.name.as_str()).expect("every category is counted").1 += 1;
+        }
+    }
+    let categories = counts
+        .iter()
+        .map(|(name, (id, count))| json!({ "id": id, "name": name, "task_count": count }))
+        .collect();
+    ExpectedReports {
+        task_count: json!({ "count": data.tasks.len() }),
+        categories: Value::Array(categories),
+        data,
+    }
+}
+
+async fn expect_report(probe: &Probe, path: &str, wanted: &Value) -> Verdict {
+    let reply = probe.get(path).await?;
+    expect(
+        reply.status == 200 && reply.json() == *wanted,
+        format!("GET {path} to answer 200 {}", abbreviated(wanted)),
+        reply.summary(),
+    )
+}
+
+async fn put_json(probe: &Probe, key: &str, value: Value) -> Verdict {
+    let path = format!("/cache/{key}");
+    let reply = probe.send(Method::PUT, &path, Body::Json(value), None, REQUEST_TIMEOUT).await?;
+    expect((200..300).contains(&reply.status), format!("PUT {path} to succeed"), reply.summary())
+}
+
+async fn post(probe: &Probe, path: &str) -> Result<crate::probe::Reply, Failure> {
+    probe.send(Method::POST, path, Body::Empty, None, REQUEST_TIMEOUT).await
+}
+
+fn abbreviated(value: &Value) -> String {
+    let text = value.to_string();
+    if text.len() > 120 { format!("{}…", &text[..120]) } else { text }
+}
+
+fn describe_ttl(ttl: i64) -> String {
+    match ttl {
+        -1 => "no expiry (TTL -1): it is cached forever".to_owned(),
+        -2 => "the key is gone (TTL -2)".to_owned(),
+        seconds => format!("TTL {seconds} s"),
+    }
+}
