@@ -17,6 +17,7 @@ pub mod db;
 pub mod model;
 pub mod seed;
 pub mod server;
+pub mod sidebar;
 pub mod stats;
 
 pub use config::Config;
