@@ -6,6 +6,7 @@
 
 use minijinja::Environment;
 
+// ANCHOR: environment
 pub fn environment() -> Environment<'static> {
     let mut templates = Environment::new();
     for (name, source) in [
@@ -16,3 +17,4 @@ pub fn environment() -> Environment<'static> {
     }
     templates
 }
+// ANCHOR_END: environment
