@@ -27,10 +27,13 @@ pub async fn rename(
     match renamed {
         Ok(result) if result.rows_affected() == 0 => return StatusCode::NOT_FOUND,
         Ok(_) => {}
-        Err(err) => {
-            tracing::warn!("renaming category {id} failed: {err}");
-            // Category names are unique: the likely cause is a name already taken.
+        // Category names are unique.
+        Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
             return StatusCode::CONFLICT;
+        }
+        Err(err) => {
+            tracing::error!("renaming category {id} failed: {err}");
+            return StatusCode::INTERNAL_SERVER_ERROR;
         }
     }
     // The database changed: the cached sidebars show the old name until they are deleted.

@@ -8,6 +8,9 @@ use minijinja::Environment;
 
 pub fn environment() -> Environment<'static> {
     let mut templates = Environment::new();
+    // Drop the blank lines that `{% ... %}` tags would leave in the HTML.
+    templates.set_trim_blocks(true);
+    templates.set_lstrip_blocks(true);
     for (name, source) in [
         ("dashboard.html", include_str!("../templates/dashboard.html")),
         ("sidebar.html", include_str!("../templates/sidebar.html")),

@@ -285,7 +285,7 @@ async fn log_in(probe: &mut Probe, username: &str) -> Result<String, Failure> {
 
 /// Views the dashboard `times` times; returns the pages and how often the sidebar was computed.
 async fn view(
-    probe: &mut Probe,
+    probe: &Probe,
     cookie: Option<&str>,
     times: usize,
 ) -> Result<(Vec<String>, u64), Failure> {
