@@ -62,7 +62,7 @@ pub fn spec() -> ExerciseSpec {
             },
             Criterion {
                 id: "escaping-preserved",
-                title: "HTML escaping survives the cache: a category named <script> is escaped once",
+                title: "HTML escaping survives the cache: markup in a category name is escaped once",
                 category: Category::Security,
                 points: 2,
                 hint: "Cache the rendered, already-escaped HTML and insert it with \
