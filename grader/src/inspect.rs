@@ -120,6 +120,17 @@ impl Inspector {
         redis::cmd("EXISTS").arg(key).query_async(&mut self.conn).await
     }
 
+    /// Stores `value` under `key` for `seconds`: a marker the service has no reason to touch.
+    pub async fn set_for(&mut self, key: &str, value: &str, seconds: u64) -> RedisResult<()> {
+        redis::cmd("SET")
+            .arg(key)
+            .arg(value)
+            .arg("EX")
+            .arg(seconds)
+            .query_async(&mut self.conn)
+            .await
+    }
+
     pub async fn command_counts(&mut self) -> RedisResult<CommandCounts> {
         let info: String =
             redis::cmd("INFO").arg("commandstats").query_async(&mut self.conn).await?;

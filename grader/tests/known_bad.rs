@@ -16,3 +16,8 @@ fn view_cache_variants_lose_exactly_their_points() {
 fn low_level_cache_variants_lose_exactly_their_points() {
     common::check_fixtures("03-low-level-cache");
 }
+
+#[test]
+fn fragment_cache_variants_lose_exactly_their_points() {
+    common::check_fixtures("05-fragment-cache");
+}

@@ -19,6 +19,7 @@ pub mod pages;
 pub mod reports;
 pub mod seed;
 pub mod server;
+pub mod sidebar;
 pub mod stats;
 
 pub use config::Config;

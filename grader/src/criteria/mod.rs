@@ -3,6 +3,7 @@
 //! Each exercise module lists its criteria in checklist order; the scorecard, the JSON output
 //! and the book's tables are all produced from these lists.
 
+mod fragment_cache;
 mod low_level_cache;
 mod redis_setup;
 mod view_cache;
@@ -71,7 +72,12 @@ pub struct ExerciseSpec {
 
 /// Every exercise the grader knows, in checklist order.
 pub fn registry() -> Vec<ExerciseSpec> {
-    vec![redis_setup::spec(), view_cache::spec(), low_level_cache::spec()]
+    vec![
+        redis_setup::spec(),
+        view_cache::spec(),
+        low_level_cache::spec(),
+        fragment_cache::spec(),
+    ]
 }
 
 /// Passes when `condition` holds; otherwise fails with what was expected and what was seen.

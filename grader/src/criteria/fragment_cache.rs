@@ -1,0 +1,396 @@
+//! Exercise 5 — Template fragment caching.
+//!
+//! The dashboard (`GET /`) holds a sidebar of task counts rendered from `sidebar.html`, whose
+//! heading names its owner ("Categories of alice", "Categories of everyone" for a visitor).
+//! Every computation of the sidebar is counted by the support crate, so the checks read from
+//! `GET /__workbook/stats` how often it was rebuilt. Each check starts from an empty cache and
+//! uses users of its own, so one bug cannot leak into another check.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::json;
+
+use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
+use crate::inspect::describe_commands;
+use crate::probe::{Body, Probe, Reply};
+
+/// The fragment's timeout, as in the seed's `{% cache 500 sidebar user.id %}`.
+const FRAGMENT_TIMEOUT: i64 = 500;
+/// How far below the timeout a fresh key may be (seconds pass between SET and TTL).
+const TTL_TOLERANCE: i64 = 5;
+/// How quickly the page must answer while Redis is down (only catches hangs).
+const OUTAGE_ANSWER_LIMIT: Duration = Duration::from_secs(4);
+/// The category the escaping check renames, and the one the invalidation check renames.
+const ESCAPED_CATEGORY: i64 = 10;
+const RENAMED_CATEGORY: i64 = 1;
+/// Redis commands that clear more than the fragments of a changed category.
+const WHOLESALE_COMMANDS: &[&str] = &["flushdb", "flushall", "keys"];
+
+pub fn spec() -> ExerciseSpec {
+    ExerciseSpec {
+        slug: "fragment-cache",
+        title: "Template fragment caching",
+        query_delay_ms: 0,
+        criteria: vec![
+            Criterion {
+                id: "sidebar-computed-once",
+                title: "The sidebar is computed once per user; the rest of the page every time",
+                category: Category::Performance,
+                points: 3,
+                hint: "Wrap only the sidebar in cached_fragment: a hit must skip \
+                       category_counts, while the page around it is rendered on every request.",
+                check: check!(sidebar_computed_once),
+            },
+            Criterion {
+                id: "fragment-key-and-ttl",
+                title: "The fragment is stored for 500 s under a key that differs per user",
+                category: Category::Caching,
+                points: 2,
+                hint: "Store with SET key value EX 500, under make_template_fragment_key with \
+                       the user's id among the vary-on values.",
+                check: check!(fragment_key_and_ttl),
+            },
+            Criterion {
+                id: "no-leak-between-users",
+                title: "One user's sidebar never appears in another user's page",
+                category: Category::Security,
+                points: 3,
+                hint: "The key must vary on the user: hash the vary-on values into \
+                       make_template_fragment_key instead of ignoring them.",
+                check: check!(no_leak_between_users),
+            },
+            Criterion {
+                id: "escaping-preserved",
+                title: "HTML escaping survives the cache: markup in a category name is escaped once",
+                category: Category::Security,
+                points: 2,
+                hint: "Cache the rendered, already-escaped HTML and insert it with \
+                       Value::from_safe_string; keep autoescaping on for .html templates.",
+                check: check!(escaping_preserved),
+            },
+            Criterion {
+                id: "invalidated-on-change",
+                title: "Renaming a category deletes the cached sidebars by key",
+                category: Category::Invalidation,
+                points: 3,
+                hint: "After the UPDATE, rebuild every sidebar key with \
+                       make_template_fragment_key and DEL them; do not flush the database.",
+                check: check!(invalidated_on_change),
+            },
+            Criterion {
+                id: "renders-without-redis",
+                title: "With Redis down the page renders, the sidebar computed fresh",
+                category: Category::Resilience,
+                points: 2,
+                hint: "In cached_fragment treat a failed GET as a miss and ignore a failed SET.",
+                check: check!(renders_without_redis),
+            },
+        ],
+    }
+}
+
+async fn sidebar_computed_once(probe: &mut Probe) -> Verdict {
+    empty_the_cache(probe).await?;
+    let alice = log_in(probe, "alice").await?;
+    let (pages, computed) = view(probe, Some(&alice), 4).await?;
+    expect(
+        computed == 1,
+        "the sidebar computed once for 4 views of alice's dashboard",
+        format!("computed {computed} times"),
+    )?;
+    let distinct: BTreeSet<&String> = pages.iter().collect();
+    expect(
+        distinct.len() == pages.len(),
+        "every view of the dashboard to differ (the request id outside the sidebar changes)",
+        format!(
+            "only {} different pages in {} views: the whole page is cached, not the fragment",
+            distinct.len(),
+            pages.len()
+        ),
+    )
+}
+
+async fn fragment_key_and_ttl(probe: &mut Probe) -> Verdict {
+    empty_the_cache(probe).await?;
+    let alice = log_in(probe, "alice").await?;
+    let bob = log_in(probe, "bob").await?;
+    let alices = keys_created_by_a_view(probe, &alice).await?;
+    let bobs = keys_created_by_a_view(probe, &bob).await?;
+    expect(
+        !alices.is_empty(),
+        "alice's first view to store her sidebar in Redis",
+        "no new key in the service's database",
+    )?;
+    expect(
+        !bobs.is_empty(),
+        "bob's first view to store a sidebar of his own under another key",
+        format!("no new key: bob was served the fragment stored under {}", alices.join(", ")),
+    )?;
+    for key in alices.iter().chain(&bobs) {
+        let ttl = probe.redis.ttl(key).await?;
+        expect(
+            (FRAGMENT_TIMEOUT - TTL_TOLERANCE..=FRAGMENT_TIMEOUT).contains(&ttl),
+            format!("`{key}` to expire in {FRAGMENT_TIMEOUT} s"),
+            describe_ttl(ttl),
+        )?;
+    }
+    Ok(())
+}
+
+async fn no_leak_between_users(probe: &mut Probe) -> Verdict {
+    empty_the_cache(probe).await?;
+    let carol = log_in(probe, "carol").await?;
+    let dave = log_in(probe, "dave").await?;
+    view(probe, Some(&carol), 1).await?;
+    let (daves, _) = view(probe, Some(&dave), 1).await?;
+    let (daves_again, computed) = view(probe, Some(&dave), 1).await?;
+    expect_cached(computed, "dave's second view")?;
+    let (carols_again, computed) = view(probe, Some(&carol), 1).await?;
+    expect_cached(computed, "carol's second view")?;
+
+    for (page, owner, other) in [
+        (&daves[0], "dave", "carol"),
+        (&daves_again[0], "dave", "carol"),
+        (&carols_again[0], "carol", "dave"),
+    ] {
+        expect(
+            page.contains(&sidebar_heading(owner)) && !page.contains(&sidebar_heading(other)),
+            format!("{owner}'s page to hold {owner}'s sidebar ({:?})", sidebar_heading(owner)),
+            excerpt(page, &[&sidebar_heading(other), "Categories of"]),
+        )?;
+    }
+    Ok(())
+}
+
+async fn escaping_preserved(probe: &mut Probe) -> Verdict {
+    empty_the_cache(probe).await?;
+    rename_category(probe, ESCAPED_CATEGORY, "<script>", None).await?;
+    let erin = log_in(probe, "erin").await?;
+    let (first, _) = view(probe, Some(&erin), 1).await?;
+    let (second, computed) = view(probe, Some(&erin), 1).await?;
+    expect_cached(computed, "erin's second view")?;
+    for (page, which) in [(&first[0], "freshly rendered"), (&second[0], "read from the cache")] {
+        expect(
+            !page.contains("<script>"),
+            format!("the category <script> escaped in the {which} sidebar"),
+            format!("it is raw HTML: {}", excerpt(page, &["<script>"])),
+        )?;
+        expect(
+            !page.contains("&amp;lt;") && !page.contains("&lt;aside"),
+            format!("the {which} sidebar escaped once, not twice"),
+            format!("escaped twice: {}", excerpt(page, &["&amp;lt;", "&lt;aside"])),
+        )?;
+        expect(
+            page.contains("&lt;script&gt;"),
+            format!("&lt;script&gt; in the {which} sidebar"),
+            "no category named <script> in the page",
+        )?;
+    }
+    Ok(())
+}
+
+async fn invalidated_on_change(probe: &mut Probe) -> Verdict {
+    empty_the_cache(probe).await?;
+    let frank = log_in(probe, "frank").await?;
+    let grace = log_in(probe, "grace").await?;
+    view(probe, Some(&frank), 1).await?;
+    view(probe, Some(&grace), 1).await?;
+    let (_, computed) = view(probe, Some(&frank), 1).await?;
+    expect_cached(computed, "frank's second view")?;
+
+    // A key the rename has no reason to touch: it must survive.
+    let bystander = probe.unique("bystander");
+    let bystander = probe.contract.full_key(&bystander);
+    probe.redis.set_for(&bystander, "keep", 3600).await?;
+    let new_name = probe.unique("renamed");
+    let before = probe.redis.command_counts().await?;
+    rename_category(probe, RENAMED_CATEGORY, &new_name, Some(&frank)).await?;
+    let commands = probe.redis.command_counts().await?.since(&before);
+    let wholesale: Vec<&str> =
+        WHOLESALE_COMMANDS.iter().copied().filter(|name| commands.contains_key(*name)).collect();
+    expect(
+        wholesale.is_empty(),
+        "the rename to delete the sidebar fragments by key (DEL/UNLINK), not wholesale",
+        format!("it ran {}", describe_commands(&commands)),
+    )?;
+    expect(
+        probe.redis.exists(&bystander).await?,
+        format!("the unrelated key `{bystander}` to survive the rename"),
+        format!("it is gone: the rename ran {}", describe_commands(&commands)),
+    )?;
+
+    for (cookie, user) in [(&frank, "frank"), (&grace, "grace")] {
+        let (page, _) = view(probe, Some(cookie), 1).await?;
+        expect(
+            page[0].contains(&new_name),
+            format!("{user}'s sidebar to show the new name {new_name:?} right after the rename"),
+            "it still shows the old name: the cached fragment was not deleted",
+        )?;
+    }
+    Ok(())
+}
+
+async fn renders_without_redis(probe: &mut Probe) -> Verdict {
+    empty_the_cache(probe).await?;
+    view(probe, None, 1).await?;
+    let (_, computed) = view(probe, None, 1).await?;
+    expect_cached(computed, "a visitor's second view (before Redis goes down)")?;
+
+    probe.stop_redis().await?;
+    let outcome = views_while_redis_is_down(probe).await;
+    probe.restart_redis().await?;
+    outcome
+}
+
+async fn views_while_redis_is_down(probe: &mut Probe) -> Verdict {
+    for attempt in 1..=2 {
+        let before = computations(probe).await?;
+        let page = probe.send(Method::GET, "/", Body::Empty, None, OUTAGE_ANSWER_LIMIT).await?;
+        let computed = computations(probe).await? - before;
+        expect(
+            page.status == 200 && page.body.contains(&sidebar_heading("everyone")),
+            format!("view {attempt} while Redis is down to answer 200 with the sidebar"),
+            page.summary(),
+        )?;
+        expect(
+            computed == 1,
+            format!("view {attempt} while Redis is down to compute the sidebar afresh"),
+            format!("computed {computed} times"),
+        )?;
+    }
+    Ok(())
+}
+
+/// Forgets every cached fragment, so that the check starts from a cold cache.
+async fn empty_the_cache(probe: &mut Probe) -> Verdict {
+    if probe.redis_server.is_private() {
+        probe.redis.flush_all().await?;
+    } else {
+        let pattern = format!("{}:*", probe.contract.key_prefix);
+        probe.redis.delete_matching(&pattern).await?;
+    }
+    Ok(())
+}
+
+/// Logs `username` in; returns the cookie to send back.
+async fn log_in(probe: &mut Probe, username: &str) -> Result<String, Failure> {
+    let reply = probe.post_json("/login", json!({ "username": username }), None).await?;
+    expect(
+        (200..300).contains(&reply.status),
+        format!("POST /login as {username} to succeed"),
+        reply.summary(),
+    )?;
+    reply.session_cookie().ok_or_else(|| fail("a Set-Cookie header on the login answer", "none"))
+}
+
+/// Views the dashboard `times` times; returns the pages and how often the sidebar was computed.
+async fn view(
+    probe: &Probe,
+    cookie: Option<&str>,
+    times: usize,
+) -> Result<(Vec<String>, u64), Failure> {
+    let before = computations(probe).await?;
+    let mut pages = Vec::new();
+    for _ in 0..times {
+        let page = dashboard(probe, cookie).await?;
+        pages.push(page.body);
+    }
+    let computed = computations(probe).await? - before;
+    Ok((pages, computed))
+}
+
+async fn dashboard(probe: &Probe, cookie: Option<&str>) -> Result<Reply, Failure> {
+    let page = match cookie {
+        Some(cookie) => probe.get_as("/", cookie).await?,
+        None => probe.get("/").await?,
+    };
+    expect(page.status == 200, "GET / to answer 200", page.summary())?;
+    Ok(page)
+}
+
+/// The keys that one view of the dashboard as `cookie` added to the service's database.
+async fn keys_created_by_a_view(probe: &mut Probe, cookie: &str) -> Result<Vec<String>, Failure> {
+    let before = probe.redis.keys("*").await?;
+    dashboard(probe, Some(cookie)).await?;
+    let after = probe.redis.keys("*").await?;
+    Ok(after.into_iter().filter(|key| !before.contains(key)).collect())
+}
+
+/// `POST /categories/{id}` with the new name, as `cookie` when given.
+async fn rename_category(probe: &mut Probe, id: i64, name: &str, cookie: Option<&str>) -> Verdict {
+    let path = format!("/categories/{id}");
+    let reply = probe.post_json(&path, json!({ "name": name }), cookie).await?;
+    expect(
+        (200..300).contains(&reply.status),
+        format!("POST {path} {{\"name\": {name:?}}} to succeed"),
+        reply.summary(),
+    )
+}
+
+/// The sidebar's work counter, from the support crate's statistics.
+async fn computations(probe: &Probe) -> Result<u64, Failure> {
+    let reply = probe.get("/__workbook/stats").await?;
+    reply.json()["computations"].as_u64().ok_or_else(|| {
+        Failure::Error(format!("GET /__workbook/stats gave no counters: {}", reply.summary()))
+    })
+}
+
+/// A view that should have been served from the cache: nothing else to judge without that.
+fn expect_cached(computed: u64, which: &str) -> Verdict {
+    expect(
+        computed == 0,
+        format!("{which} to be served from the fragment cache"),
+        format!("the sidebar was computed {computed} times: it is not cached"),
+    )
+}
+
+/// The heading `sidebar.html` gives the sidebar of `owner`.
+fn sidebar_heading(owner: &str) -> String {
+    format!("Categories of {owner}")
+}
+
+/// Up to 60 characters of `page` around the first of `needles` found in it, for messages.
+fn excerpt(page: &str, needles: &[&str]) -> String {
+    let Some((at, needle)) =
+        needles.iter().find_map(|needle| page.find(needle).map(|at| (at, *needle)))
+    else {
+        return format!("none of {needles:?} in the page");
+    };
+    let mut start = at.saturating_sub(20);
+    while !page.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (at + needle.len() + 40).min(page.len());
+    while !page.is_char_boundary(end) {
+        end += 1;
+    }
+    format!("…{}…", &page[start..end])
+}
+
+fn describe_ttl(ttl: i64) -> String {
+    match ttl {
+        -2 => "the key does not exist".to_owned(),
+        -1 => "no expiry: the key lives forever".to_owned(),
+        seconds => format!("a TTL of {seconds} s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_show_the_first_needle_found_in_context() {
+        let page = "<li>é &amp;lt;script&amp;gt;</li>";
+        assert_eq!(excerpt(page, &["<script>", "&amp;lt;"]), format!("…{page}…"));
+        assert_eq!(excerpt(page, &["<script>"]), "none of [\"<script>\"] in the page");
+    }
+
+    #[test]
+    fn points_add_up_to_the_fifteen_of_the_books_table() {
+        let spec = spec();
+        assert_eq!(spec.criteria.iter().map(|c| c.points).sum::<u32>(), 15);
+    }
+}

@@ -1,0 +1,92 @@
+//! The cache client of exercise 1: one shared, self-healing Redis connection, with a short
+//! time limit on every command so that a Redis outage slows a request down but never breaks it.
+
+use std::time::Duration;
+
+use redis::AsyncCommands;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::settings::CacheSettings;
+
+/// How long one Redis command may take before we give up on it.
+const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Why a cache operation did not happen.
+#[derive(Debug)]
+pub enum CacheError {
+    Redis(redis::RedisError),
+    TimedOut,
+}
+
+impl std::fmt::Display for CacheError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CacheError::Redis(err) => write!(f, "redis error: {err}"),
+            CacheError::TimedOut => write!(f, "redis did not answer within {COMMAND_TIMEOUT:?}"),
+        }
+    }
+}
+
+impl std::error::Error for CacheError {}
+
+/// A handle on the cache; clones share the same connection.
+#[derive(Clone)]
+pub struct Cache {
+    connection: ConnectionManager,
+    settings: CacheSettings,
+}
+
+impl Cache {
+    /// Prepares the connection lazily, so the service starts even while Redis is down.
+    pub fn connect(settings: CacheSettings) -> anyhow::Result<Self> {
+        let client = redis::Client::open(settings.url.as_str())?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(COMMAND_TIMEOUT))
+            .set_response_timeout(Some(COMMAND_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(1));
+        let connection = ConnectionManager::new_lazy_with_config(client, config)?;
+        Ok(Self { connection, settings })
+    }
+
+    /// The full Redis key for `key`: `prefix:version:key`, as Django's `make_key` builds it.
+    pub fn make_key(&self, key: &str) -> String {
+        format!("{}:{}:{}", self.settings.key_prefix, self.settings.key_version, key)
+    }
+
+    /// Checks that Redis answers.
+    pub async fn ping(&self) -> Result<(), CacheError> {
+        let mut conn = self.connection.clone();
+        limited(async move { redis::cmd("PING").query_async::<String>(&mut conn).await }).await?;
+        Ok(())
+    }
+
+    /// Reads `key`; `None` when it is missing.
+    pub async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
+        let (mut conn, key) = (self.connection.clone(), self.make_key(key));
+        limited(async move { conn.get(key).await }).await
+    }
+
+    /// Stores `value` under `key` for `ttl`. Every entry expires: nothing is cached forever.
+    pub async fn set_for(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
+        let (mut conn, key) = (self.connection.clone(), self.make_key(key));
+        let seconds = ttl.as_secs().max(1);
+        limited(async move { conn.set_ex(key, value, seconds).await }).await
+    }
+
+    /// Removes every key in `keys` with one `DEL`.
+    pub async fn delete_many(&self, keys: &[String]) -> Result<(), CacheError> {
+        let mut conn = self.connection.clone();
+        let keys: Vec<String> = keys.iter().map(|key| self.make_key(key)).collect();
+        limited(async move { conn.del(keys).await }).await
+    }
+}
+
+/// Runs one Redis command under [`COMMAND_TIMEOUT`].
+async fn limited<T>(command: impl Future<Output = redis::RedisResult<T>>) -> Result<T, CacheError> {
+    match tokio::time::timeout(COMMAND_TIMEOUT, command).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(err)) => Err(CacheError::Redis(err)),
+        Err(_) => Err(CacheError::TimedOut),
+    }
+}
