@@ -56,6 +56,16 @@ impl RunningService {
         Some(format!("the service exited ({status}). Its last output:\n{}", self.output_tail()))
     }
 
+    /// The binary this service runs, e.g. to start a second copy of it.
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+
+    /// The value of environment variable `name` the service was started with.
+    pub fn env(&self, name: &str) -> Option<&str> {
+        self.environment.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+
     pub fn output_tail(&self) -> String {
         self.process.output_tail(4000)
     }

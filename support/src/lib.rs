@@ -13,8 +13,10 @@
 //! done) can be trusted.
 
 pub mod config;
+pub mod connections;
 pub mod db;
 pub mod model;
+pub mod profile;
 pub mod seed;
 pub mod server;
 pub mod stats;
