@@ -6,3 +6,8 @@ mod common;
 fn redis_setup_variants_lose_exactly_their_points() {
     common::check_fixtures("01-redis-setup");
 }
+
+#[test]
+fn query_optimisation_variants_lose_exactly_their_points() {
+    common::check_fixtures("06-query-optimisation");
+}
