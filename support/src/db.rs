@@ -235,6 +235,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_profile_counts_the_queries_of_its_request_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let pooled = temp_db(dir.path()).await;
+        let config = Config {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            database_url: format!("sqlite://{}", dir.path().join("test.sqlite3").display()),
+            seed: 5,
+            tasks: 30,
+            query_delay: Duration::ZERO,
+        };
+        let count = || sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM tasks");
+        let ((), profile) = crate::profile::profiled(async {
+            pooled.fetch_scalar(count()).await.unwrap();
+            let single = Db::connect(&config).await.unwrap();
+            single.fetch_scalar(count()).await.unwrap();
+        })
+        .await;
+        pooled.fetch_scalar(count()).await.unwrap();
+        assert_eq!(profile.queries, 2);
+        assert!(profile.db_time > Duration::ZERO);
+    }
+
+    #[tokio::test]
     async fn reopening_does_not_seed_twice() {
         let dir = tempfile::tempdir().unwrap();
         drop(temp_db(dir.path()).await);
