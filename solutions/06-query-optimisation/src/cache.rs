@@ -22,6 +22,7 @@ pub struct Cache {
 }
 
 impl Cache {
+    // ANCHOR: shared_connection
     /// Prepares the shared connection; it is opened lazily, on the first command.
     pub fn connect(settings: CacheSettings) -> anyhow::Result<Self> {
         let client = redis::Client::open(settings.url.as_str())?;
@@ -32,6 +33,7 @@ impl Cache {
         let connection = ConnectionManager::new_lazy_with_config(client, config)?;
         Ok(Self { connection, settings })
     }
+    // ANCHOR_END: shared_connection
 
     pub async fn ping(&self) -> redis::RedisResult<()> {
         let mut conn = self.connection.clone();

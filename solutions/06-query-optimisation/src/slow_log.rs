@@ -29,6 +29,7 @@ pub struct SlowLog {
 }
 
 impl SlowLog {
+    // ANCHOR: slow_log
     /// Remembers `record`, forgetting the oldest one when the log is full.
     pub fn record(&self, record: RequestRecord) {
         let mut recent = self.lock();
@@ -45,6 +46,7 @@ impl SlowLog {
         records.truncate(SHOWN);
         records
     }
+    // ANCHOR_END: slow_log
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<RequestRecord>> {
         // A panic elsewhere must not take the profiler down with it.
