@@ -17,7 +17,6 @@ use workbook::seed::Dataset;
 use workbook::stats::Stats;
 
 use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
-use crate::compile::{self, Build};
 use crate::probe::Probe;
 use crate::service::{self, RunningService};
 use crate::workbook::Exercise;
@@ -379,15 +378,11 @@ async fn slow_requests_page(probe: &mut Probe) -> Verdict {
 }
 
 /// The pristine reference solution, built from the workbook the grader belongs to.
-async fn build_reference(dir: &Path) -> Result<std::path::PathBuf, Failure> {
+async fn build_reference() -> Result<std::path::PathBuf, Failure> {
     let exercise = Exercise { number: 6, slug: "query-optimisation".to_owned() };
-    let solutions = crate::workbook::root().join("solutions");
-    let error = |err: String| Failure::Error(format!("cannot build the reference solution: {err}"));
-    match compile::build(&solutions, &exercise, Duration::from_secs(600), dir).await {
-        Ok(Build::Built(binary)) => Ok(binary),
-        Ok(Build::Failed(errors)) => Err(error(errors)),
-        Err(err) => Err(error(format!("{err:#}"))),
-    }
+    crate::reference::binary(&exercise)
+        .await
+        .map_err(|err| Failure::Error(format!("cannot build the reference solution: {err:#}")))
 }
 
 /// Starts `binary` with the run's settings, a fresh database in `dir` and slow queries.
@@ -413,7 +408,7 @@ fn median(mut latencies: Vec<Duration>) -> Duration {
 
 async fn latency_vs_reference(probe: &mut Probe) -> Verdict {
     let dir = tempfile::tempdir().map_err(|err| Failure::Error(err.to_string()))?;
-    let reference_binary = build_reference(dir.path()).await?;
+    let reference_binary = build_reference().await?;
     let mut student =
         start_slow(probe, probe.service.binary(), &dir.path().join("s"), "the service").await?;
     let mut reference =
