@@ -149,8 +149,10 @@ fn check_page(probe: &Probe, path: &str, reply: &crate::probe::Reply, expected: 
     for task in &tasks {
         let seeded = data.tasks.iter().find(|t| Some(t.id) == task["id"].as_i64());
         let Some(seeded) = seeded else { continue };
-        let category = &data.categories[(seeded.category_id - 1) as usize].name;
-        let owner = &data.users[(seeded.owner_id - 1) as usize].username;
+        let category = data.categories.iter().find(|c| c.id == seeded.category_id);
+        let owner = data.users.iter().find(|u| u.id == seeded.owner_id);
+        let (Some(category), Some(owner)) = (category, owner) else { continue };
+        let (category, owner) = (&category.name, &owner.username);
         expect(
             task["category"] == category.as_str() && task["owner"] == owner.as_str(),
             format!("task {} to show category {category:?} and owner {owner:?}", seeded.id),
@@ -324,11 +326,12 @@ async fn server_timing(probe: &mut Probe) -> Verdict {
             format!("the header of GET {path} to report the {queries} queries the request ran"),
             format!("Server-Timing: {header}"),
         )?;
+        // Only bounds: a real measurement of fast queries may round to 0.00 ms.
         expect(
-            (duration > 0.0) == (queries > 0) && duration <= elapsed_ms,
+            (queries > 0 || duration == 0.0) && duration <= elapsed_ms,
             format!(
-                "the db time of GET {path} to be 0 exactly when it ran no query, and no more \
-                 than the {elapsed_ms:.1} ms the grader waited for the answer"
+                "the db time of GET {path} to be 0 when it ran no query, and never more than \
+                 the {elapsed_ms:.1} ms the grader waited for the answer"
             ),
             format!("Server-Timing: {header}"),
         )?;
