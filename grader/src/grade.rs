@@ -8,10 +8,10 @@ use anyhow::{Context, Result, bail};
 
 use crate::compile::{self, Build};
 use crate::contract::Contract;
-use crate::criteria::{self, ExerciseSpec, Failure};
+use crate::criteria::{self, ExerciseSpec, Failure, Verdict};
 use crate::inspect::Inspector;
 use crate::probe::Probe;
-use crate::redis_server::{PrivateRedis, RedisServer};
+use crate::redis_server::{Acl, PrivateRedis, RedisServer};
 use crate::report::{CriterionReport, ExerciseReport, Report, Stage};
 use crate::service::{self, RunningService};
 use crate::workbook::Exercise;
@@ -62,7 +62,9 @@ pub async fn run_recording(options: &Options, progress: &Mutex<Progress>) -> Res
         None => {
             let dir = run_dir.path().join("redis");
             std::fs::create_dir_all(&dir)?;
-            RedisServer::Private(Box::new(PrivateRedis::start(&dir).await?))
+            RedisServer::Private(Box::new(
+                PrivateRedis::start(&dir, Acl::new(&contract.key_prefix)).await?,
+            ))
         }
     };
     lock(progress).redis = redis_server.describe();
@@ -145,7 +147,7 @@ async fn grade_exercise(
         redis.delete_matching(&format!("{}:*", contract.key_prefix)).await?;
     }
 
-    let environment = contract.environment(&base_url, service::pick_port()?, dir);
+    let environment = contract.environment(&redis_server.service_url(), service::pick_port()?, dir);
     let service = match RunningService::start(binary, environment, dir).await {
         Ok(service) => service,
         Err(reason) => {
@@ -163,35 +165,44 @@ async fn grade_exercise(
                 continue;
             }
         }
-        let outcome = match tokio::time::timeout(
-            options.check_timeout,
-            (criterion.check)(&mut probe),
-        )
-        .await
-        {
-            Ok(outcome) => outcome,
-            Err(_) => Err(Failure::Failed {
-                expected: format!(
-                    "the check to finish within {} s",
-                    options.check_timeout.as_secs()
-                ),
-                observed: "the service stopped answering".to_owned(),
-            }),
-        };
-        let outcome = match (outcome, probe.service.crashed()) {
-            (Err(Failure::Failed { expected, observed }), Some(crash)) => {
-                Err(Failure::Failed { expected, observed: format!("{observed}; {crash}") })
+        let mut outcome = run_check(criterion, &mut probe, options).await;
+        // A Redis that died under a check says nothing about the student's code: bring it back
+        // and check again. Only a Redis that keeps dying makes the criterion an error.
+        for _retry in 0..2 {
+            if !probe.redis_lost().await {
+                break;
             }
-            (outcome, _) => outcome,
-        };
+            say(
+                options,
+                format!(
+                    "the grader's Redis died during {}; restarting it and checking again",
+                    criterion.id
+                ),
+            );
+            outcome = match probe.restart_redis().await {
+                Ok(()) => run_check(criterion, &mut probe, options).await,
+                Err(failure) => Err(failure),
+            };
+        }
+        if probe.redis_lost().await {
+            outcome =
+                Err(Failure::Error("the grader's Redis kept dying during this check".to_owned()));
+        }
         results.push(CriterionReport::new(criterion, outcome));
     }
     let (redis_server, mut service) = probe.into_redis_server();
     service.stop().await;
     if !redis_server.is_private() {
-        // Leave a shared server as we found it: our keys go, nobody else's.
-        let mut redis = Inspector::connect(&base_url, contract.redis_db).await?;
-        redis.delete_matching(&format!("{}:*", contract.key_prefix)).await?;
+        // Leave a shared server as we found it: our keys go, nobody else's. Best effort: the
+        // grades are already computed and must not be lost to a cleaning failure.
+        let pattern = format!("{}:*", contract.key_prefix);
+        let cleaned = match Inspector::connect(&base_url, contract.redis_db).await {
+            Ok(mut redis) => redis.delete_matching(&pattern).await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = cleaned {
+            eprintln!("warning: could not delete the keys {pattern} from {base_url}: {err}");
+        }
     }
     let report = ExerciseReport::new(
         exercise.dir_name(),
@@ -201,6 +212,28 @@ async fn grade_exercise(
         results,
     );
     Ok((report, redis_server))
+}
+
+/// Runs one check under the time limit, adding the crash report of a service that died.
+async fn run_check(
+    criterion: &criteria::Criterion,
+    probe: &mut Probe,
+    options: &Options,
+) -> Verdict {
+    let outcome = match tokio::time::timeout(options.check_timeout, (criterion.check)(probe)).await
+    {
+        Ok(outcome) => outcome,
+        Err(_) => Err(Failure::Failed {
+            expected: format!("the check to finish within {} s", options.check_timeout.as_secs()),
+            observed: "the service stopped answering".to_owned(),
+        }),
+    };
+    match (outcome, probe.service.crashed()) {
+        (Err(Failure::Failed { expected, observed }), Some(crash)) => {
+            Err(Failure::Failed { expected, observed: format!("{observed}; {crash}") })
+        }
+        (outcome, _) => outcome,
+    }
 }
 
 /// Every criterion failed, for a reason that stopped grading before the checks.

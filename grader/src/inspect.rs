@@ -64,6 +64,13 @@ impl Inspector {
         Ok(())
     }
 
+    /// `true` when the server answers PING.
+    pub async fn ping(&mut self) -> bool {
+        let ping = redis::cmd("PING");
+        let answer = ping.query_async::<String>(&mut self.conn);
+        matches!(tokio::time::timeout(std::time::Duration::from_secs(2), answer).await, Ok(Ok(_)))
+    }
+
     /// Keys of the service's database matching `pattern`, found with SCAN.
     pub async fn keys(&mut self, pattern: &str) -> RedisResult<Vec<String>> {
         let mut cursor = 0u64;

@@ -1,6 +1,7 @@
 //! `cargo run -p grader`: grade the workbook's exercises and print a scorecard.
 
 mod batch;
+mod catalog;
 mod compile;
 mod contract;
 mod criteria;
@@ -73,7 +74,8 @@ enum Command {
         /// machines; join the outputs with `grader merge`.
         #[arg(long, value_name = "I/N", value_parser = parse_shard)]
         shard: Option<(usize, usize)>,
-        /// The seed of the randomised settings (the same for the whole class).
+        /// The seed of the randomised settings, the same for the whole class (default: the one
+        /// this output folder was first graded with, or a new one).
         #[arg(long)]
         seed: Option<u64>,
         /// The most one submission may take, in seconds, builds included.
@@ -82,6 +84,14 @@ enum Command {
         /// Grade only this exercise (by number or name); all when omitted.
         #[arg(long)]
         exercise: Option<String>,
+    },
+    /// Print the criteria the grader checks, with their points (for the book and course tools).
+    Criteria {
+        /// One exercise, by number or name; all when omitted.
+        exercise: Option<String>,
+        /// `json` or `markdown`.
+        #[arg(long, value_enum, default_value_t = CatalogFormat::Markdown)]
+        format: CatalogFormat,
     },
     /// Join the outputs of `grader batch --shard` runs into one gradebook and report.
     Merge {
@@ -102,6 +112,12 @@ fn parse_shard(text: &str) -> Result<(usize, usize), String> {
         return Err(format!("I must be between 1 and {count}"));
     }
     Ok((index - 1, count))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum CatalogFormat {
+    Json,
+    Markdown,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -168,7 +184,7 @@ async fn run(cli: Cli) -> ExitCode {
                 jobs: *jobs,
                 regrade: *regrade,
                 shard: *shard,
-                seed: seed.unwrap_or_else(random_seed),
+                seed: *seed,
                 timeout: Duration::from_secs(*timeout),
                 build_timeout: Duration::from_secs(cli.build_timeout),
             };
@@ -180,6 +196,21 @@ async fn run(cli: Cli) -> ExitCode {
                         summary.errors
                     );
                     ExitCode::from(SOME_FAILED)
+                }
+                Err(err) => {
+                    eprintln!("error: {err:#}");
+                    ExitCode::from(GRADING_FAILED)
+                }
+            };
+        }
+        Some(Command::Criteria { exercise, format }) => {
+            return match catalog::exercises(exercise.as_deref()) {
+                Ok(exercises) => {
+                    match format {
+                        CatalogFormat::Json => println!("{:#}", catalog::json(&exercises)),
+                        CatalogFormat::Markdown => print!("{}", catalog::markdown(&exercises)),
+                    }
+                    ExitCode::from(ALL_PASSED)
                 }
                 Err(err) => {
                     eprintln!("error: {err:#}");
@@ -237,7 +268,7 @@ async fn grade(cli: &Cli) -> anyhow::Result<report::Report> {
 }
 
 /// A seed for a fresh run: different every time, printed so it can be replayed.
-fn random_seed() -> u64 {
+pub fn random_seed() -> u64 {
     use std::hash::{BuildHasher, RandomState};
     RandomState::new().hash_one(std::time::SystemTime::now()) % 1_000_000
 }

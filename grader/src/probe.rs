@@ -176,6 +176,14 @@ impl Probe {
         Ok(())
     }
 
+    /// `true` when the grader's private Redis no longer answers, even on a new connection.
+    pub async fn redis_lost(&mut self) -> bool {
+        if !self.redis_server.is_private() || self.redis.ping().await {
+            return false;
+        }
+        !(self.redis.reconnect().await.is_ok() && self.redis.ping().await)
+    }
+
     /// Takes the Redis server back when the exercise is done.
     pub fn into_redis_server(self) -> (RedisServer, RunningService) {
         (self.redis_server, self.service)

@@ -4,6 +4,11 @@
 //! The private server listens on a free loopback port, keeps nothing on disk, lives in a
 //! temporary directory and is killed with the grader. Only a private server can be stopped and
 //! restarted, which the outage criteria need.
+//!
+//! On a private server the student's service logs in as an ACL user of its own: it may touch
+//! only keys under its prefix, and admin and dangerous commands (FLUSHALL, CONFIG, SHUTDOWN,
+//! DEBUG, MONITOR, ...) are refused. The grader logs in as `default`, whose password only it
+//! knows, so leaving the credentials out of the URL gets a service nowhere.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -28,10 +33,26 @@ pub enum RedisServer {
 }
 
 impl RedisServer {
-    /// The server's URL without a database index, e.g. `redis://127.0.0.1:41234`.
+    /// The grader's URL for the server, without a database index.
     pub fn base_url(&self) -> String {
         match self {
-            RedisServer::Private(private) => format!("redis://127.0.0.1:{}", private.port),
+            RedisServer::Private(private) => {
+                format!("redis://default:{}@127.0.0.1:{}", private.acl.admin_password, private.port)
+            }
+            RedisServer::External { url } => without_database(url),
+        }
+    }
+
+    /// The URL the student's service gets, without a database index: on a private server, the
+    /// confined ACL user.
+    pub fn service_url(&self) -> String {
+        match self {
+            RedisServer::Private(private) => {
+                format!(
+                    "redis://service:{}@127.0.0.1:{}",
+                    private.acl.service_password, private.port
+                )
+            }
             RedisServer::External { url } => without_database(url),
         }
     }
@@ -43,13 +64,60 @@ impl RedisServer {
     pub fn describe(&self) -> String {
         match self {
             RedisServer::Private(private) => format!(
-                "private {} on 127.0.0.1:{}",
+                "private {} on 127.0.0.1:{} (service confined to {}:* by ACL)",
                 private.binary.file_name().unwrap_or_default().to_string_lossy(),
-                private.port
+                private.port,
+                private.acl.key_prefix
             ),
             RedisServer::External { url } => format!("external Redis at {url}"),
         }
     }
+}
+
+/// Who may do what on a private server.
+#[derive(Debug, Clone)]
+pub struct Acl {
+    /// The grader's password, as the `default` user.
+    pub admin_password: String,
+    /// The student's service's password, as the `service` user.
+    pub service_password: String,
+    /// The only keys the service may touch: `{key_prefix}:*`.
+    pub key_prefix: String,
+}
+
+impl Acl {
+    pub fn new(key_prefix: &str) -> Self {
+        Self {
+            admin_password: token(),
+            service_password: token(),
+            key_prefix: key_prefix.to_owned(),
+        }
+    }
+
+    /// The `--user` directives for `redis-server`.
+    fn arguments(&self) -> Vec<String> {
+        let admin = format!(">{}", self.admin_password);
+        let service = format!(">{}", self.service_password);
+        let keys = format!("~{}:*", self.key_prefix);
+        [
+            vec!["--user", "default", "on", &admin, "~*", "&*", "+@all"],
+            // KEYS and FLUSHDB stay allowed: using them is a mistake the criteria grade, not
+            // a danger to anyone else (every service has a server of its own).
+            vec!["--user", "service", "on", &service, "resetkeys", &keys, "&*", "+@all"],
+            vec!["-@admin", "-@dangerous", "+keys", "+flushdb"],
+        ]
+        .concat()
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+    }
+}
+
+/// A random password: nobody needs to type it.
+fn token() -> String {
+    use std::hash::{BuildHasher, RandomState};
+    let (a, b) = (RandomState::new().hash_one(1u8), RandomState::new().hash_one(2u8));
+    format!("{a:016x}{b:016x}")
 }
 
 /// A `redis-server` process started by the grader.
@@ -57,12 +125,13 @@ pub struct PrivateRedis {
     binary: PathBuf,
     port: u16,
     dir: PathBuf,
+    acl: Acl,
     process: Option<Sandboxed>,
 }
 
 impl PrivateRedis {
     /// Starts a server on a free port, with its files in `dir`.
-    pub async fn start(dir: &Path) -> Result<Self> {
+    pub async fn start(dir: &Path, acl: Acl) -> Result<Self> {
         let binary = find_binary().context(INSTALL_HINT)?;
         let mut last_error = None;
         // A port found free can be taken before the server binds it: try a few.
@@ -71,6 +140,7 @@ impl PrivateRedis {
                 binary: binary.clone(),
                 port: sandbox::free_port()?,
                 dir: dir.to_owned(),
+                acl: acl.clone(),
                 process: None,
             };
             match redis.launch().await {
@@ -116,7 +186,8 @@ impl PrivateRedis {
             .current_dir(&self.dir)
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .args(["--dir", &self.dir.to_string_lossy(), "--databases", "16"]);
+            .args(["--dir", &self.dir.to_string_lossy(), "--databases", "16"])
+            .args(self.acl.arguments());
         let mut process = Sandboxed::spawn(
             command,
             Limits::SERVICE,
@@ -126,7 +197,7 @@ impl PrivateRedis {
             if let Some(status) = process.exited() {
                 bail!("redis-server exited ({status}): {}", process.output_tail(2000));
             }
-            if ping(self.port).await {
+            if ping(self.port, &self.acl.admin_password).await {
                 self.process = Some(process);
                 return Ok(());
             }
@@ -136,8 +207,9 @@ impl PrivateRedis {
     }
 }
 
-async fn ping(port: u16) -> bool {
-    let Ok(client) = redis::Client::open(format!("redis://127.0.0.1:{port}")) else {
+async fn ping(port: u16, password: &str) -> bool {
+    let Ok(client) = redis::Client::open(format!("redis://default:{password}@127.0.0.1:{port}"))
+    else {
         return false;
     };
     let Ok(mut conn) = client.get_multiplexed_async_connection().await else {

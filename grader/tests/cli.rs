@@ -64,12 +64,19 @@ fn a_missing_exercise_folder_is_graded_as_not_submitted() {
     assert_eq!(run.code, 1);
 }
 
-#[test]
-fn a_compile_error_is_a_graded_failure_with_the_compilers_message() {
+/// A copy of the solution of exercise 1 with one file rewritten by `change`.
+fn patched_solution(file: &str, change: impl FnOnce(String) -> String) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let exercise = dir.path().join("01-redis-setup");
     common::copy_dir(&common::root().join("solutions/01-redis-setup"), &exercise);
-    std::fs::write(exercise.join("src/settings.rs"), "this is not rust").unwrap();
+    let path = exercise.join(file);
+    std::fs::write(&path, change(std::fs::read_to_string(&path).unwrap())).unwrap();
+    dir
+}
+
+#[test]
+fn a_compile_error_is_a_graded_failure_with_the_compilers_message() {
+    let dir = patched_solution("src/settings.rs", |_| "this is not rust".to_owned());
     let _one_at_a_time = common::serial();
     let run = common::grade(5, &["--path", dir.path().to_str().unwrap(), "1"]);
     let report = run.exercise("01-redis-setup");
@@ -81,15 +88,12 @@ fn a_compile_error_is_a_graded_failure_with_the_compilers_message() {
 
 #[test]
 fn a_service_that_panics_at_start_up_is_reported_with_its_output() {
-    let dir = tempfile::tempdir().unwrap();
-    let exercise = dir.path().join("01-redis-setup");
-    common::copy_dir(&common::root().join("solutions/01-redis-setup"), &exercise);
-    let main = std::fs::read_to_string(exercise.join("src/main.rs")).unwrap();
-    let broken = main.replace(
-        "let config = Config::from_env()?;",
-        "let config = Config::from_env()?;\n    panic!(\"deliberate start-up crash\");",
-    );
-    std::fs::write(exercise.join("src/main.rs"), broken).unwrap();
+    let dir = patched_solution("src/main.rs", |main| {
+        main.replace(
+            "let config = Config::from_env()?;",
+            "let config = Config::from_env()?;\n    panic!(\"deliberate start-up crash\");",
+        )
+    });
     let _one_at_a_time = common::serial();
     let run = common::grade(5, &["--path", dir.path().to_str().unwrap(), "1"]);
     let report = run.exercise("01-redis-setup");

@@ -95,6 +95,41 @@ fn ctrl_c_stops_every_process_the_grader_started() {
     assert!(survivors.is_empty(), "left running after Ctrl-C: {survivors:?}");
 }
 
+#[test]
+fn a_redis_that_dies_mid_grade_is_restarted_and_costs_no_points() {
+    let _one_at_a_time = serial();
+    common::warm_build();
+    let solutions = root().join("solutions");
+    let grader = std::process::Command::new(assert_cmd::cargo::cargo_bin("grader"))
+        .args(["--path", solutions.to_str().unwrap(), "--seed", "8", "--format", "json", "1"])
+        .env_remove("REDIS_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    // As soon as the service is up, kill the grader's Redis as an out-of-memory killer would.
+    let mut redis = None;
+    for _ in 0..600 {
+        let children = descendants(grader.id());
+        let service = children.iter().any(|pid| command_of(*pid).starts_with("exercise-01"));
+        redis = children.into_iter().find(|pid| command_of(*pid) == "redis-server");
+        if service && redis.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let redis = redis.expect("the grader started no redis-server");
+    // SAFETY: killing a process of our own test run.
+    unsafe { libc::kill(redis as i32, libc::SIGKILL) };
+
+    let output = grader.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    assert_eq!(report["score"], 20, "{stderr}\n{report}");
+    assert!(stderr.contains("restarting it and checking again"), "{stderr}");
+}
+
 /// Every process below `pid`, from /proc.
 fn descendants(pid: u32) -> Vec<u32> {
     let mut found = Vec::new();

@@ -35,7 +35,9 @@ pub struct Options {
     pub regrade: bool,
     /// Grade only share `index` of `count` (0-based).
     pub shard: Option<(usize, usize)>,
-    pub seed: u64,
+    /// The seed for the whole class; `None`: the one this output folder was first graded
+    /// with, or a new one.
+    pub seed: Option<u64>,
     /// The most one submission may take, build included.
     pub timeout: Duration,
     pub build_timeout: Duration,
@@ -60,12 +62,13 @@ pub async fn run(options: &Options) -> Result<Summary> {
     }
     std::fs::create_dir_all(&options.out)
         .with_context(|| format!("cannot create {}", options.out.display()))?;
+    let seed = class_seed(&options.out, options.seed)?;
     let exercises = &options.exercises;
     let mut class = submissions::discover(&options.submissions)?;
     if let Some((index, count)) = options.shard {
         class.retain(|submission| shard_of(&submission.student, count) == index);
     }
-    let grader = grader_fingerprint(exercises);
+    let grader = format!("{}/{seed}", grader_fingerprint(exercises));
     let mut summary = Summary::default();
     let mut pending = Vec::new();
     for submission in class {
@@ -80,7 +83,7 @@ pub async fn run(options: &Options) -> Result<Summary> {
         "batch: {} to grade, {} unchanged since the last run (--regrade grades them again), seed {}",
         pending.len(),
         summary.skipped,
-        options.seed
+        seed
     );
 
     let total = pending.len();
@@ -89,7 +92,7 @@ pub async fn run(options: &Options) -> Result<Summary> {
     let mut durations = Vec::new();
     let mut results = futures::stream::iter(pending)
         .map(|(submission, fingerprint)| {
-            grade_submission(options, exercises, submission, fingerprint)
+            grade_submission(options, exercises, seed, submission, fingerprint)
         })
         .buffer_unordered(options.jobs.max(1));
     while let Some(finished) = results.next().await {
@@ -137,6 +140,7 @@ pub async fn run(options: &Options) -> Result<Summary> {
 async fn grade_submission(
     options: &Options,
     exercises: &[Exercise],
+    seed: u64,
     submission: Submission,
     fingerprint: String,
 ) -> (Meta, Option<Report>) {
@@ -173,7 +177,7 @@ async fn grade_submission(
                     "no exercises folder (with folders such as 01-redis-setup) in the submission"
                         .to_owned(),
                 )),
-                Ok(Some(folder)) => grade_folder(options, exercises, &folder).await,
+                Ok(Some(folder)) => grade_folder(options, exercises, seed, &folder).await,
             }
         }
     };
@@ -186,7 +190,7 @@ async fn grade_submission(
         Err((Outcome::Invalid, reason)) => {
             meta.outcome = Outcome::Invalid;
             meta.message = Some(reason.clone());
-            let report = whole_submission_failed(options.seed, exercises, Stage::Invalid, &reason);
+            let report = whole_submission_failed(seed, exercises, Stage::Invalid, &reason);
             (meta, Some(report))
         }
         Err((outcome, reason)) => {
@@ -201,12 +205,13 @@ async fn grade_submission(
 async fn grade_folder(
     options: &Options,
     exercises: &[Exercise],
+    seed: u64,
     folder: &Path,
 ) -> Result<(Outcome, Report), (Outcome, String)> {
     let grading = grade::Options {
         submission: folder.to_owned(),
         exercises: exercises.to_vec(),
-        seed: options.seed,
+        seed,
         redis_url: None,
         build_timeout: options.build_timeout,
         check_timeout: Duration::from_secs(90),
@@ -218,7 +223,7 @@ async fn grade_folder(
     let Progress { redis, exercises: mut done } =
         progress.into_inner().unwrap_or_else(|p| p.into_inner());
     match outcome {
-        Ok(Ok(())) => Ok((Outcome::Graded, Report::new(options.seed, redis, done))),
+        Ok(Ok(())) => Ok((Outcome::Graded, Report::new(seed, redis, done))),
         Ok(Err(err)) => Err((Outcome::Error, format!("{err:#}"))),
         Err(_) => {
             let reason = format!(
@@ -233,7 +238,7 @@ async fn grade_folder(
                     done.push(grade::not_graded(exercise, spec, Stage::TimedOut, reason.clone()));
                 }
             }
-            Ok((Outcome::TimedOut, Report::new(options.seed, redis, done)))
+            Ok((Outcome::TimedOut, Report::new(seed, redis, done)))
         }
     }
 }
@@ -294,6 +299,18 @@ pub fn merge(parts: &[PathBuf], out: &Path) -> Result<usize> {
     }
     write_class_files(out)?;
     Ok(merged)
+}
+
+/// One seed per class, kept in `OUT/batch.json`, so that a resumed batch grades everybody alike.
+fn class_seed(out: &Path, asked: Option<u64>) -> Result<u64> {
+    let file = out.join("batch.json");
+    let remembered = std::fs::read(&file)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|batch| batch["seed"].as_u64());
+    let seed = asked.or(remembered).unwrap_or_else(crate::random_seed);
+    outputs::write_atomically(&file, serde_json::json!({ "seed": seed }).to_string().as_bytes())?;
+    Ok(seed)
 }
 
 fn already_graded(out: &Path, student: &str, fingerprint: &str) -> bool {

@@ -14,8 +14,10 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::settings::CacheSettings;
 
+// ANCHOR: timeout
 /// How long one Redis command may take before we give up on it.
 const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
+// ANCHOR_END: timeout
 
 /// Why a cache operation did not happen.
 #[derive(Debug)]
@@ -41,6 +43,7 @@ pub struct Cache {
 }
 
 impl Cache {
+    // ANCHOR: connect
     /// Prepares the connection. It is opened lazily, so the service starts even while Redis
     /// is down and connects as soon as Redis is reachable.
     pub fn connect(settings: CacheSettings) -> anyhow::Result<Self> {
@@ -53,15 +56,18 @@ impl Cache {
         let connection = ConnectionManager::new_lazy_with_config(client, config)?;
         Ok(Self { connection, settings })
     }
+    // ANCHOR_END: connect
 
     pub fn settings(&self) -> &CacheSettings {
         &self.settings
     }
 
+    // ANCHOR: make_key
     /// The full Redis key for `key`: `prefix:version:key`, as Django's `make_key` builds it.
     pub fn make_key(&self, key: &str) -> String {
         format!("{}:{}:{}", self.settings.key_prefix, self.settings.key_version, key)
     }
+    // ANCHOR_END: make_key
 
     /// Checks that Redis answers.
     pub async fn ping(&self) -> Result<(), CacheError> {
@@ -81,12 +87,14 @@ impl Cache {
         self.set_for(key, value, self.settings.default_timeout).await
     }
 
+    // ANCHOR: set_for
     /// Stores `value` under `key` for `ttl`. Every entry expires: nothing is cached forever.
     pub async fn set_for(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
         let (mut conn, key) = (self.connection.clone(), self.make_key(key));
         let seconds = ttl.as_secs().max(1);
         limited(async move { conn.set_ex(key, value, seconds).await }).await
     }
+    // ANCHOR_END: set_for
 
     /// Removes `key`; `true` when it existed.
     pub async fn delete(&self, key: &str) -> Result<bool, CacheError> {
@@ -96,6 +104,7 @@ impl Cache {
     }
 }
 
+// ANCHOR: limited
 /// Runs one Redis command under [`COMMAND_TIMEOUT`].
 async fn limited<T>(command: impl Future<Output = redis::RedisResult<T>>) -> Result<T, CacheError> {
     match tokio::time::timeout(COMMAND_TIMEOUT, command).await {
@@ -104,3 +113,4 @@ async fn limited<T>(command: impl Future<Output = redis::RedisResult<T>>) -> Res
         Err(_) => Err(CacheError::TimedOut),
     }
 }
+// ANCHOR_END: limited

@@ -29,6 +29,7 @@ async fn main() -> anyhow::Result<()> {
     let cache = Cache::connect(settings)?;
     let db = Db::open(&config).await?;
 
+    // ANCHOR: health
     let health_cache = cache.clone();
     Service::new(&config)
         .health_check("redis", move || {
@@ -37,4 +38,5 @@ async fn main() -> anyhow::Result<()> {
         })
         .serve(routes::router(AppState { cache, db }))
         .await
+    // ANCHOR_END: health
 }

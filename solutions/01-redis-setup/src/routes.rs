@@ -16,6 +16,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+// ANCHOR: read
 /// `GET /cache/{key}`: the stored text, or `404`. A Redis failure counts as a miss.
 async fn read(
     State(state): State<AppState>,
@@ -30,6 +31,7 @@ async fn read(
         }
     }
 }
+// ANCHOR_END: read
 
 /// `PUT /cache/{key}`: stores the request body for the default timeout.
 async fn write(State(state): State<AppState>, Path(key): Path<String>, body: String) -> StatusCode {

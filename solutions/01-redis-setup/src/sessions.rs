@@ -27,6 +27,7 @@ pub struct SessionData {
     pub username: String,
 }
 
+// ANCHOR: login
 /// `POST /login` with `{"username": "..."}`.
 pub async fn login(
     State(state): State<AppState>,
@@ -58,6 +59,7 @@ pub async fn login(
         Cookie::build((COOKIE_NAME, session_id)).http_only(true).same_site(SameSite::Lax).path("/");
     Ok((jar.add(cookie), Json(data)))
 }
+// ANCHOR_END: login
 
 /// `GET /me`: who is logged in, or `401`.
 pub async fn me(
@@ -75,6 +77,7 @@ pub async fn me(
     Ok(Json(data))
 }
 
+// ANCHOR: logout
 /// `POST /logout`: deletes the session from Redis and clears the cookie.
 pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> (CookieJar, StatusCode) {
     if let Some(cookie) = jar.get(COOKIE_NAME) {
@@ -82,6 +85,7 @@ pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> (CookieJar
     }
     (jar.remove(Cookie::build(COOKIE_NAME).path("/")), StatusCode::NO_CONTENT)
 }
+// ANCHOR_END: logout
 
 fn session_key(session_id: &str) -> String {
     format!("session:{session_id}")

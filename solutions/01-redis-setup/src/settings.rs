@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use workbook::config::var_or;
 
+// ANCHOR: settings
 /// Everything the service needs to know to use Redis as its cache.
 #[derive(Debug, Clone)]
 pub struct CacheSettings {
@@ -30,3 +31,4 @@ impl CacheSettings {
         })
     }
 }
+// ANCHOR_END: settings
