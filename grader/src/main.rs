@@ -9,6 +9,7 @@ mod grade;
 mod inspect;
 mod probe;
 mod redis_server;
+mod reference;
 mod report;
 mod sandbox;
 mod scorecard;

@@ -79,6 +79,11 @@ impl RunningService {
         Some(format!("the service exited ({status}). Its last output:\n{}", self.output_tail()))
     }
 
+    /// The binary this service runs, e.g. to start a second copy of it.
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+
     pub fn output_tail(&self) -> String {
         self.process.output_tail(4000)
     }

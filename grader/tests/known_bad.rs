@@ -21,3 +21,8 @@ fn low_level_cache_variants_lose_exactly_their_points() {
 fn fragment_cache_variants_lose_exactly_their_points() {
     common::check_fixtures("05-fragment-cache");
 }
+
+#[test]
+fn query_optimisation_variants_lose_exactly_their_points() {
+    common::check_fixtures("06-query-optimisation");
+}

@@ -14,7 +14,8 @@
 //! ```
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sqlx::query::{Query, QueryAs, QueryScalar};
 use sqlx::sqlite::{
@@ -25,14 +26,17 @@ use sqlx::{FromRow, Sqlite};
 
 use crate::config::Config;
 use crate::seed::Dataset;
-use crate::stats;
+use crate::{connections, profile, stats};
 
 /// A handle on the database, cheap to clone: clones share one connection pool.
 #[derive(Debug, Clone)]
 pub struct Db {
-    pool: SqlitePool,
+    pool: Arc<SqlitePool>,
     query_delay: Duration,
 }
+
+/// How many connections [`Db::open`] keeps.
+const DEFAULT_POOL_SIZE: u32 = 5;
 
 const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS users (
@@ -55,25 +59,54 @@ const SCHEMA: &str = "
 impl Db {
     /// Opens (creating if needed) the database named by `config`, seeded on first use.
     pub async fn open(config: &Config) -> anyhow::Result<Self> {
-        let options = SqliteConnectOptions::from_str(&config.database_url)?
+        Self::open_pool(config, DEFAULT_POOL_SIZE).await
+    }
+
+    /// Like [`Db::open`], with a pool that never holds more than `max_connections`
+    /// connections: a request that finds them all busy waits for one to be free.
+    pub async fn open_pool(config: &Config, max_connections: u32) -> anyhow::Result<Self> {
+        let db =
+            Self::with_pool(config, SqlitePoolOptions::new().max_connections(max_connections))?;
+        db.prepare(config).await?;
+        Ok(db)
+    }
+
+    /// Opens one new connection to a database that [`Db::open`] or [`Db::open_pool`] already
+    /// prepared. The connection closes when the handle (and every clone) is dropped. This is
+    /// what a service without a pool does on every request, and what a pool saves.
+    pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+        let db = Self::with_pool(config, SqlitePoolOptions::new().max_connections(1))?;
+        db.pool.acquire().await?;
+        Ok(db)
+    }
+
+    /// A handle whose connections are opened on demand, each one counted.
+    fn with_pool(config: &Config, options: SqlitePoolOptions) -> anyhow::Result<Self> {
+        let connect = SqliteConnectOptions::from_str(&config.database_url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(5)
+        let pool = options
+            // Connections live as long as their pool, so the open-connection gauge only
+            // changes when the service opens connections or drops a handle.
+            .idle_timeout(None)
+            .max_lifetime(None)
             .after_connect(|_conn, _meta| {
                 Box::pin(async {
-                    stats::count_connection();
+                    connections::opened();
                     Ok(())
                 })
             })
-            .connect_with(options)
-            .await?;
-        sqlx::raw_sql(SCHEMA).execute(&pool).await?;
-        let db = Self { pool, query_delay: config.query_delay };
-        db.seed_if_empty(&Dataset::generate(config.seed, config.tasks)).await?;
-        Ok(db)
+            .connect_lazy_with(connect);
+        Ok(Self { pool: connections::register(pool), query_delay: config.query_delay })
+    }
+
+    /// Creates the tables and seeds an empty database.
+    async fn prepare(&self, config: &Config) -> anyhow::Result<()> {
+        sqlx::raw_sql(SCHEMA).execute(&*self.pool).await?;
+        self.seed_if_empty(&Dataset::generate(config.seed, config.tasks)).await?;
+        Ok(())
     }
 
     /// Runs a query and returns every row, mapped to `O`.
@@ -84,8 +117,7 @@ impl Db {
     where
         O: Send + Unpin + for<'r> FromRow<'r, SqliteRow>,
     {
-        self.before_query().await;
-        query.fetch_all(&self.pool).await
+        self.counted(query.fetch_all(&*self.pool)).await
     }
 
     /// Runs a query and returns its first row, if any.
@@ -96,8 +128,7 @@ impl Db {
     where
         O: Send + Unpin + for<'r> FromRow<'r, SqliteRow>,
     {
-        self.before_query().await;
-        query.fetch_optional(&self.pool).await
+        self.counted(query.fetch_optional(&*self.pool)).await
     }
 
     /// Runs a query that returns a single value, such as `SELECT COUNT(*) ...`.
@@ -109,8 +140,7 @@ impl Db {
         O: Send + Unpin,
         (O,): for<'r> FromRow<'r, SqliteRow>,
     {
-        self.before_query().await;
-        query.fetch_one(&self.pool).await
+        self.counted(query.fetch_one(&*self.pool)).await
     }
 
     /// Runs an `INSERT`, `UPDATE` or `DELETE`.
@@ -118,22 +148,26 @@ impl Db {
         &self,
         query: Query<'q, Sqlite, SqliteArguments>,
     ) -> sqlx::Result<SqliteQueryResult> {
-        self.before_query().await;
-        query.execute(&self.pool).await
+        self.counted(query.execute(&*self.pool)).await
     }
 
-    /// Counts the query and applies the configured delay.
-    async fn before_query(&self) {
+    /// Runs `query` with the configured delay, counting it for the process and for the
+    /// current request's profile.
+    async fn counted<T>(&self, query: impl Future<Output = T>) -> T {
         stats::count_query();
+        let started = Instant::now();
         if !self.query_delay.is_zero() {
             tokio::time::sleep(self.query_delay).await;
         }
+        let output = query.await;
+        profile::record_query(started.elapsed());
+        output
     }
 
     /// Fills an empty database with `data`; a database that has users is left alone.
     async fn seed_if_empty(&self, data: &Dataset) -> sqlx::Result<()> {
         let users: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?;
+            sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&*self.pool).await?;
         if users > 0 {
             return Ok(());
         }
@@ -198,6 +232,29 @@ mod tests {
         assert_eq!(users, Dataset::generate(5, 30).users);
         assert_eq!(tasks, 30);
         assert!(stats::Stats::now().since(&before).queries >= 2);
+    }
+
+    #[tokio::test]
+    async fn a_profile_counts_the_queries_of_its_request_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let pooled = temp_db(dir.path()).await;
+        let config = Config {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            database_url: format!("sqlite://{}", dir.path().join("test.sqlite3").display()),
+            seed: 5,
+            tasks: 30,
+            query_delay: Duration::ZERO,
+        };
+        let count = || sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM tasks");
+        let ((), profile) = crate::profile::profiled(async {
+            pooled.fetch_scalar(count()).await.unwrap();
+            let single = Db::connect(&config).await.unwrap();
+            single.fetch_scalar(count()).await.unwrap();
+        })
+        .await;
+        pooled.fetch_scalar(count()).await.unwrap();
+        assert_eq!(profile.queries, 2);
+        assert!(profile.db_time > Duration::ZERO);
     }
 
     #[tokio::test]

@@ -13,10 +13,12 @@
 //! done) can be trusted.
 
 pub mod config;
+pub mod connections;
 pub mod db;
 pub mod model;
 pub mod pages;
 pub mod reports;
+pub mod profile;
 pub mod seed;
 pub mod server;
 pub mod sidebar;

@@ -22,6 +22,12 @@ pub struct Stats {
     pub connections_opened: u64,
     /// Expensive computations performed (see [`count_computation`]).
     pub computations: u64,
+    /// Database connections open at the moment of reading (see [`crate::connections`]).
+    #[serde(default)]
+    pub connections_open: u64,
+    /// The most database connections that were ever open at the same time.
+    #[serde(default)]
+    pub connections_open_peak: u64,
 }
 
 impl Stats {
@@ -31,15 +37,19 @@ impl Stats {
             queries: QUERIES.load(Ordering::SeqCst),
             connections_opened: CONNECTIONS_OPENED.load(Ordering::SeqCst),
             computations: COMPUTATIONS.load(Ordering::SeqCst),
+            connections_open: crate::connections::open_now(),
+            connections_open_peak: crate::connections::peak(),
         }
     }
 
-    /// What happened between `earlier` and `self`.
+    /// What happened between `earlier` and `self` (the gauges keep their later values).
     pub fn since(&self, earlier: &Stats) -> Stats {
         Stats {
             queries: self.queries.saturating_sub(earlier.queries),
             connections_opened: self.connections_opened.saturating_sub(earlier.connections_opened),
             computations: self.computations.saturating_sub(earlier.computations),
+            connections_open: self.connections_open,
+            connections_open_peak: self.connections_open_peak,
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod fragment_cache;
 mod low_level_cache;
+mod query_optimisation;
 mod redis_setup;
 mod view_cache;
 
@@ -77,6 +78,7 @@ pub fn registry() -> Vec<ExerciseSpec> {
         view_cache::spec(),
         low_level_cache::spec(),
         fragment_cache::spec(),
+        query_optimisation::spec(),
     ]
 }
 

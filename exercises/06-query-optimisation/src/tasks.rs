@@ -1,0 +1,50 @@
+//! The task list of a category.
+
+use serde::Serialize;
+use workbook::Db;
+use workbook::model::Task;
+
+/// One line of the page: a task with the names the page shows instead of ids.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct TaskLine {
+    pub id: i64,
+    pub title: String,
+    pub done: bool,
+    pub category: String,
+    pub owner: String,
+}
+
+/// The tasks of `category_id` with their category and owner names.
+///
+/// TODO: this runs 1 + 2 × (number of tasks) queries, the N+1 problem. Load the page in a
+/// constant number of queries (a JOIN, or a batched `IN (...)` query per related table).
+pub async fn in_category(db: &Db, category_id: i64) -> sqlx::Result<Vec<TaskLine>> {
+    let tasks: Vec<Task> = db
+        .fetch_all(
+            sqlx::query_as(
+                "SELECT id, title, done, category_id, owner_id FROM tasks
+                 WHERE category_id = ? ORDER BY id",
+            )
+            .bind(category_id),
+        )
+        .await?;
+    let mut lines = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let category: String = db
+            .fetch_scalar(
+                sqlx::query_scalar("SELECT name FROM categories WHERE id = ?")
+                    .bind(task.category_id),
+            )
+            .await?;
+        let owner: String = db
+            .fetch_scalar(
+                sqlx::query_scalar("SELECT username FROM users WHERE id = ?").bind(task.owner_id),
+            )
+            .await?;
+        lines.push(TaskLine { id: task.id, title: task.title, done: task.done, category, owner });
+    }
+    Ok(lines)
+}
+
+// TODO: an index for `WHERE category_id = ?`, created at start-up. Check it with
+// `EXPLAIN QUERY PLAN` in the sqlite3 shell: `SCAN tasks` means every task is read.

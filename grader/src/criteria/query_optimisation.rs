@@ -1,0 +1,473 @@
+//! Exercise 6 — query optimisation verified: N+1, indexes, connection pooling, profiling.
+//!
+//! Queries and database connections are counted by the pristine support crate (read from
+//! `GET /__workbook/stats`), Redis connections by Redis itself; latency is only ever compared
+//! with the reference solution's, measured in the same run.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::Value;
+use sqlx::ConnectOptions;
+use sqlx::sqlite::SqliteConnectOptions;
+use workbook::seed::Dataset;
+use workbook::stats::Stats;
+
+use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
+use crate::probe::Probe;
+use crate::service::{self, RunningService};
+use crate::workbook::Exercise;
+
+/// At most this many database connections may be open at once, and ...
+const MAX_DB_CONNECTIONS: u64 = 8;
+/// ... at most this many Redis connections, under [`LOAD_CONCURRENCY`] concurrent requests.
+const MAX_REDIS_CONNECTIONS: u64 = 8;
+/// New connections allowed during the second round of load (a reconnect, a lazy pool).
+const MAX_NEW_CONNECTIONS: u64 = 2;
+const LOAD_CONCURRENCY: usize = 16;
+const LOAD_REQUESTS: usize = 64;
+
+/// The database is made this slow (per query) for the latency comparison, so that the number
+/// of queries a page runs dominates the noise of a busy machine.
+const QUERY_DELAY_MS: u64 = 10;
+/// How much slower than the reference solution the median request may be.
+const LATENCY_RATIO: f64 = 3.0;
+const LATENCY_ROUNDS: usize = 3;
+const LATENCY_CONCURRENCY: usize = 8;
+const LATENCY_REQUESTS: usize = 24;
+
+pub fn spec() -> ExerciseSpec {
+    ExerciseSpec {
+        slug: "query-optimisation",
+        title: "Query optimisation verified",
+        query_delay_ms: 0,
+        criteria: vec![
+            Criterion {
+                id: "constant-queries",
+                title: "The task list runs as many queries for many tasks as for few (no N+1)",
+                category: Category::Performance,
+                points: 3,
+                hint: "Load the tasks with their category and owner in one query (JOIN), or in one \
+                       batched IN (...) query per related table, never one query per task.",
+                check: check!(constant_queries),
+            },
+            Criterion {
+                id: "filter-uses-index",
+                title: "The category filter is served by an index (EXPLAIN QUERY PLAN)",
+                category: Category::Performance,
+                points: 2,
+                hint: "CREATE INDEX IF NOT EXISTS ... ON tasks (category_id) at start-up; \
+                       EXPLAIN QUERY PLAN must say SEARCH tasks USING INDEX, not SCAN tasks.",
+                check: check!(filter_uses_index),
+            },
+            Criterion {
+                id: "connection-pooling",
+                title: "Database and Redis connections are pooled, not opened per request",
+                category: Category::Performance,
+                points: 3,
+                hint: "Open the database with Db::open_pool once in main and share it; create one \
+                       Redis ConnectionManager at start-up and clone it into handlers.",
+                check: check!(connection_pooling),
+            },
+            Criterion {
+                id: "server-timing",
+                title: "Every answer carries a Server-Timing header with the true query count",
+                category: Category::Performance,
+                points: 2,
+                hint: "In a middleware, wrap next.run(request) in workbook::profile::profiled and \
+                       write db;dur=<ms>;desc=\"<n> queries\", cache;dur=<ms> from its numbers.",
+                check: check!(server_timing),
+            },
+            Criterion {
+                id: "slow-requests-page",
+                title: "GET /requests/slowest lists the slowest recent requests",
+                category: Category::Performance,
+                points: 1,
+                hint: "Record each request's path, total time and query count in the profiling \
+                       middleware; the page returns the slowest ones, slowest first, as JSON.",
+                check: check!(slow_requests_page),
+            },
+            Criterion {
+                id: "latency-vs-reference",
+                title: "Median latency under load within 3x of the reference solution's",
+                category: Category::Performance,
+                points: 2,
+                hint: "With a slow database every query counts: fix the N+1 first, and make sure \
+                       requests do not wait on each other (a lock, a pool of one).",
+                check: check!(latency_vs_reference),
+            },
+        ],
+    }
+}
+
+/// The seed's categories with their tasks (ids, sorted), smallest and largest first and last.
+fn categories_by_size(probe: &Probe) -> Vec<(i64, Vec<i64>)> {
+    let data = Dataset::generate(probe.contract.seed, probe.contract.tasks);
+    let mut by_category: BTreeMap<i64, Vec<i64>> =
+        data.categories.iter().map(|category| (category.id, Vec::new())).collect();
+    for task in &data.tasks {
+        by_category.entry(task.category_id).or_default().push(task.id);
+    }
+    let mut categories: Vec<(i64, Vec<i64>)> = by_category.into_iter().collect();
+    categories.sort_by_key(|(id, tasks)| (tasks.len(), *id));
+    categories
+}
+
+fn page_path(category_id: i64) -> String {
+    format!("/categories/{category_id}/tasks")
+}
+
+/// The support crate's counters.
+async fn stats(probe: &Probe) -> Result<Stats, Failure> {
+    let reply = probe.get("/__workbook/stats").await?;
+    serde_json::from_str(&reply.body).map_err(|err| {
+        Failure::Error(format!("GET /__workbook/stats did not give the counters: {err}"))
+    })
+}
+
+/// Requests `path` alone and counts the queries it ran.
+async fn counted_get(probe: &Probe, path: &str) -> Result<(crate::probe::Reply, u64), Failure> {
+    let before = stats(probe).await?;
+    let reply = probe.get(path).await?;
+    let queries = stats(probe).await?.since(&before).queries;
+    Ok((reply, queries))
+}
+
+/// Checks that the page lists exactly the seed's tasks of the category, with names.
+fn check_page(probe: &Probe, path: &str, reply: &crate::probe::Reply, expected: &[i64]) -> Verdict {
+    expect(reply.status == 200, format!("GET {path} to answer 200"), reply.summary())?;
+    let data = Dataset::generate(probe.contract.seed, probe.contract.tasks);
+    let tasks = reply.json()["tasks"].as_array().cloned().unwrap_or_default();
+    let ids: Vec<i64> = tasks.iter().filter_map(|task| task["id"].as_i64()).collect();
+    expect(
+        ids == expected,
+        format!("GET {path} to list the tasks {expected:?}"),
+        format!("tasks {ids:?}"),
+    )?;
+    for task in &tasks {
+        let seeded = data.tasks.iter().find(|t| Some(t.id) == task["id"].as_i64());
+        let Some(seeded) = seeded else { continue };
+        let category = data.categories.iter().find(|c| c.id == seeded.category_id);
+        let owner = data.users.iter().find(|u| u.id == seeded.owner_id);
+        let (Some(category), Some(owner)) = (category, owner) else { continue };
+        let (category, owner) = (&category.name, &owner.username);
+        expect(
+            task["category"] == category.as_str() && task["owner"] == owner.as_str(),
+            format!("task {} to show category {category:?} and owner {owner:?}", seeded.id),
+            task.to_string(),
+        )?;
+    }
+    Ok(())
+}
+
+async fn constant_queries(probe: &mut Probe) -> Verdict {
+    // The last check needs the reference solution: build it while the others run, so that
+    // waiting for the build does not eat into that check's time limit.
+    tokio::spawn(async { build_reference().await.ok() });
+    let categories = categories_by_size(probe);
+    let (small, large) = (&categories[0], &categories[categories.len() - 1]);
+    if small.1.len() == large.1.len() {
+        return Err(Failure::Error("the seed gave every category as many tasks".to_owned()));
+    }
+    let mut counts = Vec::new();
+    for (id, tasks) in [small, large] {
+        let path = page_path(*id);
+        // The first answer may warm up caches or connections: count the second.
+        probe.get(&path).await?;
+        let (reply, queries) = counted_get(probe, &path).await?;
+        check_page(probe, &path, &reply, tasks)?;
+        counts.push((tasks.len(), queries));
+    }
+    let [(few, few_queries), (many, many_queries)] = counts[..] else { unreachable!() };
+    expect(
+        many_queries <= few_queries,
+        "the same number of queries for a category of many tasks as for one of few",
+        format!(
+            "{few_queries} queries for {few} tasks, {many_queries} queries for {many} tasks: \
+             queries grow with the tasks (N+1)"
+        ),
+    )
+}
+
+async fn filter_uses_index(probe: &mut Probe) -> Verdict {
+    // The service creates its indexes at start-up; one request makes sure it is up.
+    let (category, _) = &categories_by_size(probe)[0];
+    probe.get(&page_path(*category)).await?;
+    let url = probe
+        .service
+        .env("DATABASE_URL")
+        .ok_or_else(|| Failure::Error("the service has no DATABASE_URL".to_owned()))?;
+    let plan = query_plan(url)
+        .await
+        .map_err(|err| Failure::Error(format!("cannot read the query plan from {url}: {err}")))?;
+    let indexed = plan.iter().any(|line| {
+        line.starts_with("SEARCH tasks USING INDEX")
+            || line.starts_with("SEARCH tasks USING COVERING INDEX")
+    });
+    expect(
+        indexed,
+        "EXPLAIN QUERY PLAN of `... FROM tasks WHERE category_id = ?` to SEARCH tasks USING INDEX",
+        format!("the plan: {}", plan.join("; ")),
+    )
+}
+
+/// The filtered listing, as the grader asks SQLite to plan it.
+const FILTERED_LISTING_PLAN: &str =
+    "EXPLAIN QUERY PLAN SELECT id, title FROM tasks WHERE category_id = ? ORDER BY id";
+
+/// The `detail` lines of the plan of the filtered listing on the service's SQLite database.
+async fn query_plan(database_url: &str) -> Result<Vec<String>, sqlx::Error> {
+    let mut conn = SqliteConnectOptions::from_str(database_url)?.connect().await?;
+    let rows: Vec<(i64, i64, i64, String)> =
+        sqlx::query_as(FILTERED_LISTING_PLAN).bind(1).fetch_all(&mut conn).await?;
+    Ok(rows.into_iter().map(|(_, _, _, detail)| detail).collect())
+}
+
+/// Sends `requests` GETs of `url`, `concurrency` at a time; returns each one's latency.
+async fn load(url: &str, requests: usize, concurrency: usize) -> Result<Vec<Duration>, Failure> {
+    let client = reqwest::Client::builder()
+        .timeout(crate::probe::REQUEST_TIMEOUT)
+        .build()
+        .expect("a plain HTTP client builds");
+    let answers: Vec<Result<Duration, Failure>> = futures::stream::iter(0..requests)
+        .map(|_| {
+            let client = client.clone();
+            async move {
+                let started = Instant::now();
+                let reply = client.get(url).send().await;
+                let status = reply.as_ref().map(|reply| reply.status().as_u16());
+                match status {
+                    Ok(200) => Ok(started.elapsed()),
+                    Ok(status) => Err(fail(format!("GET {url} to answer 200"), status.to_string())),
+                    Err(err) => Err(fail(format!("an answer to GET {url}"), err.to_string())),
+                }
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    answers.into_iter().collect()
+}
+
+async fn connection_pooling(probe: &mut Probe) -> Verdict {
+    let (category, _) = &categories_by_size(probe)[0];
+    let url = format!("{}{}", probe.service.base_url, page_path(*category));
+    // A pool may open its connections during the first round; the second must reuse them.
+    load(&url, LOAD_REQUESTS, LOAD_CONCURRENCY).await?;
+    let db_before = stats(probe).await?;
+    let redis_before = probe.redis.info_number("total_connections_received").await?;
+    load(&url, LOAD_REQUESTS, LOAD_CONCURRENCY).await?;
+    let db_after = stats(probe).await?;
+    let redis_new = probe.redis.info_number("total_connections_received").await? - redis_before;
+    // The grader's own connection is one of Redis's clients.
+    let redis_open = probe.redis.info_number("connected_clients").await?.saturating_sub(1);
+
+    let db_new = db_after.since(&db_before).connections_opened;
+    expect(
+        db_new <= MAX_NEW_CONNECTIONS && db_after.connections_open_peak <= MAX_DB_CONNECTIONS,
+        format!(
+            "at most {MAX_DB_CONNECTIONS} database connections open at once and at most \
+             {MAX_NEW_CONNECTIONS} new ones for {LOAD_REQUESTS} requests once warm"
+        ),
+        format!(
+            "{db_new} new database connections; at most {} were open at once",
+            db_after.connections_open_peak
+        ),
+    )?;
+    expect(
+        redis_new <= MAX_NEW_CONNECTIONS && redis_open <= MAX_REDIS_CONNECTIONS,
+        format!(
+            "at most {MAX_NEW_CONNECTIONS} new Redis connections for {LOAD_REQUESTS} requests \
+             once warm, at most {MAX_REDIS_CONNECTIONS} open"
+        ),
+        format!("{redis_new} new Redis connections, {redis_open} open after the load"),
+    )
+}
+
+/// The `db` entry of a `Server-Timing` header: its duration in ms and its query count.
+fn db_timing(header: &str) -> Option<(f64, u64)> {
+    let entry = header.split(',').map(str::trim).find(|entry| {
+        entry.split(';').next().is_some_and(|name| name.trim().eq_ignore_ascii_case("db"))
+    })?;
+    let param = |name: &str| {
+        entry.split(';').skip(1).find_map(|param| {
+            let (key, value) = param.split_once('=')?;
+            (key.trim() == name).then(|| value.trim().trim_matches('"').to_owned())
+        })
+    };
+    let duration = param("dur")?.parse().ok()?;
+    let description = param("desc")?;
+    let count = description.split(|c: char| !c.is_ascii_digit()).find(|part| !part.is_empty())?;
+    Some((duration, count.parse().ok()?))
+}
+
+async fn server_timing(probe: &mut Probe) -> Verdict {
+    let categories = categories_by_size(probe);
+    let paths = [
+        page_path(categories[0].0),
+        page_path(categories[categories.len() - 1].0),
+        "/requests/slowest".to_owned(),
+    ];
+    for path in &paths {
+        let started = Instant::now();
+        let (reply, queries) = counted_get(probe, path).await?;
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let header = reply.headers.get("server-timing").and_then(|value| value.to_str().ok());
+        let Some(header) = header else {
+            return Err(fail(format!("a Server-Timing header on GET {path}"), "none"));
+        };
+        let Some((duration, count)) = db_timing(header) else {
+            return Err(fail(
+                format!("a `db;dur=<ms>;desc=\"<n> queries\"` entry in the header of GET {path}"),
+                format!("Server-Timing: {header}"),
+            ));
+        };
+        expect(
+            count == queries,
+            format!("the header of GET {path} to report the {queries} queries the request ran"),
+            format!("Server-Timing: {header}"),
+        )?;
+        // Only bounds: a real measurement of fast queries may round to 0.00 ms.
+        expect(
+            (queries > 0 || duration == 0.0) && duration <= elapsed_ms,
+            format!(
+                "the db time of GET {path} to be 0 when it ran no query, and never more than \
+                 the {elapsed_ms:.1} ms the grader waited for the answer"
+            ),
+            format!("Server-Timing: {header}"),
+        )?;
+    }
+    Ok(())
+}
+
+async fn slow_requests_page(probe: &mut Probe) -> Verdict {
+    let categories = categories_by_size(probe);
+    let mut queries_by_path = BTreeMap::new();
+    for (category, _) in [&categories[0], &categories[categories.len() - 1]] {
+        let path = page_path(*category);
+        let (_, queries) = counted_get(probe, &path).await?;
+        queries_by_path.insert(path, queries);
+    }
+    let reply = probe.get("/requests/slowest").await?;
+    expect(reply.status == 200, "GET /requests/slowest to answer 200", reply.summary())?;
+    let records = reply.json().as_array().cloned().unwrap_or_default();
+    let totals: Vec<f64> = records.iter().filter_map(|r| r["total_ms"].as_f64()).collect();
+    expect(
+        !records.is_empty() && totals.len() == records.len(),
+        "a JSON array of the recent requests, each with path, total_ms and queries",
+        reply.summary(),
+    )?;
+    expect(
+        totals.windows(2).all(|pair| pair[0] >= pair[1]),
+        "the slowest request first",
+        format!("total_ms in this order: {totals:?}"),
+    )?;
+    // Only requests the grader sent can be listed, with the queries the grader counted.
+    let known = |record: &Value| {
+        let path = record["path"].as_str().unwrap_or_default();
+        path == "/requests/slowest" || path.starts_with("/categories/")
+    };
+    expect(records.iter().any(known), "the grader's own requests in the list", reply.summary())?;
+    for record in &records {
+        let path = record["path"].as_str().unwrap_or_default();
+        if let Some(queries) = queries_by_path.get(path) {
+            expect(
+                record["queries"] == *queries,
+                format!("the entries for GET {path} to show its {queries} queries"),
+                record.to_string(),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The pristine reference solution, built from the workbook the grader belongs to.
+async fn build_reference() -> Result<std::path::PathBuf, Failure> {
+    let exercise = Exercise { number: 6, slug: "query-optimisation".to_owned() };
+    crate::reference::binary(&exercise)
+        .await
+        .map_err(|err| Failure::Error(format!("cannot build the reference solution: {err:#}")))
+}
+
+/// Starts `binary` with the run's settings, a fresh database in `dir` and slow queries.
+async fn start_slow(
+    probe: &Probe,
+    binary: &Path,
+    dir: &Path,
+    who: &str,
+) -> Result<RunningService, Failure> {
+    std::fs::create_dir_all(dir).map_err(|err| Failure::Error(err.to_string()))?;
+    let port = service::pick_port().map_err(|err| Failure::Error(err.to_string()))?;
+    let mut environment = probe.contract.environment(&probe.redis_server.base_url(), port, dir);
+    environment.push(("WORKBOOK_QUERY_DELAY_MS".to_owned(), QUERY_DELAY_MS.to_string()));
+    RunningService::start(binary, environment, dir)
+        .await
+        .map_err(|reason| fail(format!("{who} to start with a slow database"), reason))
+}
+
+fn median(mut latencies: Vec<Duration>) -> Duration {
+    latencies.sort();
+    latencies[latencies.len() / 2]
+}
+
+async fn latency_vs_reference(probe: &mut Probe) -> Verdict {
+    let dir = tempfile::tempdir().map_err(|err| Failure::Error(err.to_string()))?;
+    let reference_binary = build_reference().await?;
+    let mut student =
+        start_slow(probe, probe.service.binary(), &dir.path().join("s"), "the service").await?;
+    let mut reference =
+        start_slow(probe, &reference_binary, &dir.path().join("r"), "the reference").await?;
+
+    let categories = categories_by_size(probe);
+    let path = page_path(categories[categories.len() - 1].0);
+    let student_url = format!("{}{path}", student.base_url);
+    let reference_url = format!("{}{path}", reference.base_url);
+    let (mut student_times, mut reference_times) = (Vec::new(), Vec::new());
+    let outcome = async {
+        load(&student_url, 2, 1).await?;
+        load(&reference_url, 2, 1).await?;
+        // Alternating rounds: both services see the same load on the machine.
+        for _ in 0..LATENCY_ROUNDS {
+            student_times.extend(load(&student_url, LATENCY_REQUESTS, LATENCY_CONCURRENCY).await?);
+            reference_times
+                .extend(load(&reference_url, LATENCY_REQUESTS, LATENCY_CONCURRENCY).await?);
+        }
+        Ok::<(), Failure>(())
+    }
+    .await;
+    student.stop().await;
+    reference.stop().await;
+    outcome?;
+
+    let (ours, theirs) = (median(student_times), median(reference_times));
+    let ratio = ours.as_secs_f64() / theirs.as_secs_f64().max(f64::EPSILON);
+    expect(
+        ratio <= LATENCY_RATIO,
+        format!(
+            "a median latency of GET {path} at most {LATENCY_RATIO}x the reference solution's \
+             ({LATENCY_CONCURRENCY} concurrent requests, {QUERY_DELAY_MS} ms per query)"
+        ),
+        format!(
+            "{:.1} ms against the reference's {:.1} ms: {ratio:.1}x",
+            ours.as_secs_f64() * 1000.0,
+            theirs.as_secs_f64() * 1000.0
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_db_entry_of_server_timing_is_read() {
+        let header = "cache;dur=0.4, db;dur=12.50;desc=\"3 queries\", total;dur=13.2";
+        assert_eq!(db_timing(header), Some((12.5, 3)));
+        assert_eq!(db_timing("db;dur=1;desc=\"queries: 41\""), Some((1.0, 41)));
+        assert_eq!(db_timing("total;dur=3"), None);
+        assert_eq!(db_timing("db;desc=\"3 queries\""), None);
+    }
+}
