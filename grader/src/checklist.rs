@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::criteria::{self, ExerciseSpec};
-use crate::progress::{Progress, Record};
+use crate::progress::{Progress, Record, StateDir};
 use crate::report::Stage;
 use crate::workbook::Exercise;
 
@@ -121,6 +121,14 @@ pub fn render(rows: &[Row]) -> String {
     }
     let _ = writeln!(out, "{}", next_step(rows));
     out
+}
+
+/// Prints the checklist after a scorecard, from the progress kept in `state`.
+pub fn print(state: &StateDir) {
+    match state.load() {
+        Ok(progress) => print!("\n{}", render(&rows(&progress))),
+        Err(err) => eprintln!("warning: {err:#}"),
+    }
 }
 
 /// `grader list`: each exercise, its lesson and exercise page, and its last score; with

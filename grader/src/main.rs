@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::progress::StateDir;
@@ -265,49 +266,40 @@ async fn run(cli: Cli) -> ExitCode {
                 }
             };
         }
-        Some(Command::List { exercise }) => return list(&cli, exercise.as_deref()),
+        Some(Command::List { exercise }) => return exit_code(list(&cli, exercise.as_deref())),
         Some(Command::Reset { exercise, yes, from, path }) => {
-            return reset(&cli, exercise, *yes, from.clone(), path.clone());
+            return exit_code(reset(&cli, exercise, *yes, from.clone(), path.clone()));
         }
         None => {}
     }
-    let options = match grading_options(&cli) {
-        Ok(options) => options,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            return ExitCode::from(GRADING_FAILED);
-        }
-    };
-    let state = own_exercises(&options.submission).then(|| state_dir(&cli));
+    exit_code(grade(&cli).await)
+}
+
+/// `grader [EXERCISE]`, and `grader --watch`.
+async fn grade(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let options = grading_options(cli)?;
+    let state = own_exercises(&options.submission).then(|| state_dir(cli));
     if cli.watch {
-        return watch(&cli, &options, state).await;
+        return watch(cli, &options, state).await;
     }
-    match grade::run(&options).await {
-        Ok(report) => {
-            if let Some(state) = &state
-                && let Err(err) = state.record(&report.exercises)
-            {
-                eprintln!("warning: could not save your progress: {err:#}");
-            }
-            match cli.format {
-                Format::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report).expect("a report serialises")
-                ),
-                Format::Text => {
-                    print!("{}", scorecard::render(&report, owo_colors::Stream::Stdout));
-                    if let Some(state) = &state {
-                        print_checklist(state);
-                    }
-                }
-            }
-            ExitCode::from(if report.all_passed() { ALL_PASSED } else { SOME_FAILED })
+    let report = grade::run(&options).await?;
+    if let Some(state) = &state
+        && let Err(err) = state.record(&report.exercises)
+    {
+        eprintln!("warning: could not save your progress: {err:#}");
+    }
+    match cli.format {
+        Format::Json => {
+            println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"))
         }
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(GRADING_FAILED)
+        Format::Text => {
+            print!("{}", scorecard::render(&report, owo_colors::Stream::Stdout));
+            if let Some(state) = &state {
+                checklist::print(state);
+            }
         }
     }
+    Ok(ExitCode::from(if report.all_passed() { ALL_PASSED } else { SOME_FAILED }))
 }
 
 fn grading_options(cli: &Cli) -> anyhow::Result<grade::Options> {
@@ -340,100 +332,71 @@ fn state_dir(cli: &Cli) -> StateDir {
     StateDir(cli.state.clone().unwrap_or_else(compile::grader_dir))
 }
 
-fn print_checklist(state: &StateDir) {
-    match state.load() {
-        Ok(progress) => print!("\n{}", checklist::render(&checklist::rows(&progress))),
-        Err(err) => eprintln!("warning: {err:#}"),
-    }
+/// The exit code of a command, or 2 with its error.
+fn exit_code(outcome: anyhow::Result<ExitCode>) -> ExitCode {
+    outcome.unwrap_or_else(|err| {
+        eprintln!("error: {err:#}");
+        ExitCode::from(GRADING_FAILED)
+    })
 }
 
-/// `grader --watch`.
-async fn watch(cli: &Cli, options: &grade::Options, state: Option<StateDir>) -> ExitCode {
+/// `grader --watch`: 0 when the student quits.
+async fn watch(
+    cli: &Cli,
+    options: &grade::Options,
+    state: Option<StateDir>,
+) -> anyhow::Result<ExitCode> {
     // Without an exercise named, every exercise is watched, starting with the next to do.
     let next = match (&cli.exercise, &state) {
-        (None, Some(state)) => state
-            .load()
-            .ok()
-            .and_then(|progress| checklist::next_exercise(&checklist::rows(&progress))),
+        (None, Some(state)) => checklist::next_exercise(&checklist::rows(&state.load()?)),
         _ => None,
     };
     let first = next
         .filter(|exercise| options.exercises.contains(exercise))
-        .or_else(|| options.exercises.first().cloned());
-    let Some(first) = first else {
-        eprintln!("error: there is no exercise to watch");
-        return ExitCode::from(GRADING_FAILED);
-    };
-    match watch::run(watch::Options { grading: options, first, state }).await {
-        Ok(()) => ExitCode::from(ALL_PASSED),
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(GRADING_FAILED)
-        }
-    }
+        .or_else(|| options.exercises.first().cloned())
+        .context("there is no exercise to watch")?;
+    watch::run(watch::Options { grading: options, first, state }).await?;
+    Ok(ExitCode::from(ALL_PASSED))
 }
 
 /// `grader list [EXERCISE]`.
-fn list(cli: &Cli, exercise: Option<&str>) -> ExitCode {
-    let listed = (|| {
-        let detail = match exercise {
-            Some(wanted) => workbook::select(checklist::all_exercises(), Some(wanted))?.pop(),
-            None => None,
-        };
-        let progress = state_dir(cli).load()?;
-        anyhow::Ok(checklist::render_list(&checklist::rows(&progress), detail.as_ref()))
-    })();
-    match listed {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::from(ALL_PASSED)
-        }
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(GRADING_FAILED)
-        }
-    }
+fn list(cli: &Cli, exercise: Option<&str>) -> anyhow::Result<ExitCode> {
+    let detail = match exercise {
+        Some(wanted) => workbook::select(checklist::all_exercises(), Some(wanted))?.pop(),
+        None => None,
+    };
+    let progress = state_dir(cli).load()?;
+    print!("{}", checklist::render_list(&checklist::rows(&progress), detail.as_ref()));
+    Ok(ExitCode::from(ALL_PASSED))
 }
 
-/// `grader reset EXERCISE`: 0 when reset, 1 when the student said no, 2 when it could not be.
+/// `grader reset EXERCISE`: 0 when reset, 1 when the student said no.
 fn reset(
     cli: &Cli,
     exercise: &str,
     yes: bool,
     from: Option<String>,
     path: Option<PathBuf>,
-) -> ExitCode {
-    let exercise = match workbook::select(checklist::all_exercises(), Some(exercise)) {
-        Ok(mut chosen) => chosen.remove(0),
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            return ExitCode::from(GRADING_FAILED);
-        }
-    };
+) -> anyhow::Result<ExitCode> {
     let state = state_dir(cli);
     let options = reset::Options {
         exercises_dir: path.unwrap_or_else(exercises_dir),
-        exercise,
+        exercise: workbook::select(checklist::all_exercises(), Some(exercise))?.remove(0),
         from,
         yes,
         backups: state.backups(),
     };
-    let outcome = reset::run(&options, &mut std::io::stdin().lock(), &mut std::io::stdout());
-    match outcome {
-        Ok(reset::Outcome::Reset) => {
+    match reset::run(&options, &mut std::io::stdin().lock(), &mut std::io::stdout())? {
+        reset::Outcome::Reset => {
             // The last grade described code that is gone.
             if own_exercises(&options.exercises_dir)
                 && let Err(err) = state.forget(&options.exercise.dir_name())
             {
                 eprintln!("warning: could not update your progress: {err:#}");
             }
-            ExitCode::from(ALL_PASSED)
+            Ok(ExitCode::from(ALL_PASSED))
         }
-        Ok(reset::Outcome::Declined) => ExitCode::from(SOME_FAILED),
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(GRADING_FAILED)
-        }
+        reset::Outcome::Declined => Ok(ExitCode::from(SOME_FAILED)),
     }
 }
 

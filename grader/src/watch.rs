@@ -105,10 +105,7 @@ fn show(options: &Options<'_>, session: &Session<'_>, graded: crate::report::Exe
     if let Err(err) = state.record(&report.exercises) {
         eprintln!("warning: could not save your progress: {err:#}");
     }
-    match state.load() {
-        Ok(progress) => print!("\n{}", checklist::render(&checklist::rows(&progress))),
-        Err(err) => eprintln!("warning: {err:#}"),
-    }
+    checklist::print(state);
 }
 
 /// The watched exercises whose graded files are among `paths`, each with the first such file.
