@@ -108,20 +108,65 @@ fn show(options: &Options<'_>, session: &Session<'_>, graded: crate::report::Exe
     checklist::print(state);
 }
 
-/// The watched exercises whose graded files are among `paths`, each with the first such file.
+/// The watched exercises whose graded files are among `paths`, each with a note of what
+/// changed. A folder alone is no change; a file that is gone by now was removed, or was an
+/// editor's temporary file (`sed -i` and some editors save through one).
 fn changed_exercises(
     submission: &Path,
     paths: &[PathBuf],
     watched: &[Exercise],
 ) -> Vec<(Exercise, String)> {
-    let mut changed: Vec<(Exercise, String)> = Vec::new();
+    let mut changed: Vec<(Exercise, Files)> = Vec::new();
     for path in paths {
         let Some((exercise, file)) = graded_file(submission, path) else { continue };
-        if watched.contains(&exercise) && !changed.iter().any(|(seen, _)| *seen == exercise) {
-            changed.push((exercise, format!("{file} changed")));
+        let files = if path.is_file() {
+            Files { saved: vec![file], removed: vec![] }
+        } else if !path.exists() {
+            Files { saved: vec![], removed: vec![file] }
+        } else {
+            continue;
+        };
+        if !watched.contains(&exercise) {
+            continue;
+        }
+        match changed.iter_mut().find(|(seen, _)| *seen == exercise) {
+            Some((_, seen)) => seen.add(files),
+            None => changed.push((exercise, files)),
         }
     }
-    changed
+    changed.into_iter().map(|(exercise, files)| (exercise, files.describe())).collect()
+}
+
+/// The files of one exercise in a burst of changes.
+struct Files {
+    saved: Vec<String>,
+    removed: Vec<String>,
+}
+
+impl Files {
+    fn add(&mut self, other: Files) {
+        for (mine, theirs) in [(&mut self.saved, other.saved), (&mut self.removed, other.removed)] {
+            for file in theirs {
+                if !mine.contains(&file) {
+                    mine.push(file);
+                }
+            }
+        }
+    }
+
+    /// `src/main.rs, src/cache.rs changed`; `src/old.rs removed` when nothing was saved.
+    fn describe(&self) -> String {
+        let (files, what) = if self.saved.is_empty() {
+            (&self.removed, "removed")
+        } else {
+            (&self.saved, "changed")
+        };
+        let mut named = files.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+        if files.len() > 3 {
+            named.push_str(&format!(" and {} more", files.len() - 3));
+        }
+        format!("{named} {what}")
+    }
 }
 
 /// The exercise `path` belongs to and its path inside it, when the grader reads that file:
@@ -224,37 +269,59 @@ mod tests {
         Exercise { number, slug: slug.to_owned() }
     }
 
+    /// A submission folder holding `files`.
+    fn submission(files: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for file in files {
+            let path = dir.path().join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "").unwrap();
+        }
+        dir
+    }
+
     #[test]
     fn only_the_graded_folders_of_a_watched_exercise_count() {
-        let root = Path::new("/work/exercises");
-        let watched = [exercise(1, "redis-setup")];
-        let changed = |path: &str| changed_exercises(root, &[root.join(path)], &watched);
-
-        assert_eq!(
-            changed("01-redis-setup/src/main.rs"),
-            [(exercise(1, "redis-setup"), "src/main.rs changed".to_owned())]
-        );
-        assert!(changed("01-redis-setup/templates/page.html").len() == 1);
-        for ignored in [
+        let ignored = [
             "01-redis-setup/Cargo.toml",
             "01-redis-setup/src/.main.rs.swp",
             "01-redis-setup/src/main.rs~",
             "01-redis-setup/src/4913",
             "02-view-cache/src/main.rs",
             "README.md",
-        ] {
-            assert!(changed(ignored).is_empty(), "{ignored}");
+        ];
+        let counted = ["01-redis-setup/src/main.rs", "01-redis-setup/templates/page.html"];
+        let dir = submission(&[&ignored[..], &counted[..]].concat());
+        let watched = [exercise(1, "redis-setup")];
+        let changed =
+            |path: &str| changed_exercises(dir.path(), &[dir.path().join(path)], &watched);
+
+        assert_eq!(changed(counted[0]), [(watched[0].clone(), "src/main.rs changed".to_owned())]);
+        assert_eq!(changed(counted[1]).len(), 1);
+        for path in ignored {
+            assert!(changed(path).is_empty(), "{path}");
         }
+        assert!(changed("01-redis-setup/src").is_empty(), "a folder alone is no change");
     }
 
     #[test]
-    fn one_burst_grades_each_exercise_once() {
-        let root = Path::new("/w");
+    fn one_burst_grades_each_exercise_once_naming_the_files_saved() {
+        let dir = submission(&["01-a/src/x.rs", "02-b/src/y.rs", "01-a/src/z.rs"]);
         let watched = [exercise(1, "a"), exercise(2, "b")];
-        let paths = ["01-a/src/x.rs", "02-b/src/y.rs", "01-a/src/z.rs"].map(|path| root.join(path));
-        let changed = changed_exercises(root, &paths, &watched);
-        let numbers: Vec<u32> = changed.iter().map(|(exercise, _)| exercise.number).collect();
-        assert_eq!(numbers, [1, 2]);
+        // `sed -i` writes a temporary file and renames it over the real one.
+        let burst = ["01-a/src/sedX1b2c3", "01-a/src/x.rs", "02-b/src/y.rs", "01-a/src/z.rs"]
+            .map(|path| dir.path().join(path));
+        let changed = changed_exercises(dir.path(), &burst, &watched);
+        assert_eq!(
+            changed,
+            [
+                (watched[0].clone(), "src/x.rs, src/z.rs changed".to_owned()),
+                (watched[1].clone(), "src/y.rs changed".to_owned()),
+            ]
+        );
+        let removed =
+            changed_exercises(dir.path(), &[dir.path().join("01-a/src/gone.rs")], &watched);
+        assert_eq!(removed, [(watched[0].clone(), "src/gone.rs removed".to_owned())]);
     }
 
     #[test]

@@ -354,3 +354,13 @@ fn watch_grades_again_on_a_save_and_on_enter_until_q() {
     // Another folder than the workbook's own exercises is not the student's progress.
     assert!(!state.path().join("progress.json").exists());
 }
+
+#[test]
+fn watch_prints_scorecards_only() {
+    let state = tempfile::tempdir().unwrap();
+    grader(state.path())
+        .args(["--watch", "--format", "json", "1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--format"));
+}
