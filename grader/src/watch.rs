@@ -19,7 +19,7 @@ use crate::compile::STUDENT_DIRS;
 use crate::criteria;
 use crate::grade::{self, Session};
 use crate::progress::StateDir;
-use crate::report::Report;
+use crate::report::{ExerciseReport, Report};
 use crate::scorecard;
 use crate::workbook::Exercise;
 
@@ -69,6 +69,10 @@ pub async fn run(options: Options<'_>) -> Result<()> {
     let specs = criteria::registry();
     let mut due = vec![(options.first.clone(), "first grade".to_owned())];
     let mut current = options.first.clone();
+    let watched = match options.grading.exercises.as_slice() {
+        [only] => submission.join(only.dir_name()),
+        _ => submission.clone(),
+    };
     loop {
         for (exercise, why) in due.drain(..) {
             clear_screen();
@@ -81,7 +85,7 @@ pub async fn run(options: Options<'_>) -> Result<()> {
         }
         println!(
             "Watching {} · save a file to grade it again · Enter: grade {} now · q, Enter: quit",
-            submission.display(),
+            watched.display(),
             current.dir_name()
         );
         while due.is_empty() {
@@ -98,7 +102,7 @@ pub async fn run(options: Options<'_>) -> Result<()> {
 
 /// Prints the scorecard and, for the student's own exercises, records it and shows the
 /// checklist.
-fn show(options: &Options<'_>, session: &Session<'_>, graded: crate::report::ExerciseReport) {
+fn show(options: &Options<'_>, session: &Session<'_>, graded: ExerciseReport) {
     let report = Report::new(options.grading.seed, session.redis_description(), vec![graded]);
     print!("{}", scorecard::render(&report, owo_colors::Stream::Stdout));
     let Some(state) = &options.state else { return };
