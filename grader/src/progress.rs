@@ -6,13 +6,13 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::batch::outputs::write_atomically;
 use crate::report::{ExerciseReport, Stage, Status};
 
 /// The last result of every exercise graded so far, by folder name.
@@ -107,17 +107,6 @@ impl StateDir {
         let text = serde_json::to_string_pretty(&progress).expect("progress serialises");
         write_atomically(&self.progress_file(), text.as_bytes())
     }
-}
-
-/// Writes a sibling file and renames it over `path`: a reader sees the old file or the new one,
-/// never half of one, even if the grader is killed while writing.
-fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
-    let dir = path.parent().context("a file has a folder")?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    file.write_all(content)?;
-    file.as_file().sync_all()?;
-    file.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }
 
 #[cfg(test)]
