@@ -21,7 +21,7 @@ use crate::sandbox::{Ended, Limits, Sandboxed};
 use crate::workbook::{self, Exercise};
 
 /// The folders of an exercise that are the student's to write.
-const STUDENT_DIRS: &[&str] = &["src", "templates"];
+pub const STUDENT_DIRS: &[&str] = &["src", "templates"];
 /// Limits on what one exercise may contain.
 const MAX_FILES: usize = 200;
 const MAX_FILE_BYTES: u64 = 1 << 20;

@@ -48,79 +48,120 @@ pub struct Progress {
 
 /// Like [`run`], recording each exercise in `progress` as soon as it is graded.
 pub async fn run_recording(options: &Options, progress: &Mutex<Progress>) -> Result<()> {
-    if !options.submission.is_dir() {
-        bail!("{} is not a folder of exercises", options.submission.display());
-    }
-    let run_dir = tempfile::Builder::new().prefix("grader-run-").tempdir()?;
-    let mut contract = Contract::from_seed(options.seed);
-    let mut redis_server = match &options.redis_url {
-        Some(url) => {
-            // On a shared server, a prefix of our own keeps us out of everybody else's keys.
-            contract.key_prefix = format!("{}-{}", contract.key_prefix, std::process::id());
-            RedisServer::External { url: url.clone() }
-        }
-        None => {
-            let dir = run_dir.path().join("redis");
-            std::fs::create_dir_all(&dir)?;
-            RedisServer::Private(Box::new(
-                PrivateRedis::start(&dir, Acl::new(&contract.key_prefix)).await?,
-            ))
-        }
-    };
-    lock(progress).redis = redis_server.describe();
-
-    let missing: Vec<&Exercise> = options
-        .exercises
-        .iter()
-        .filter(|exercise| !options.submission.join(exercise.dir_name()).is_dir())
-        .collect();
-
+    let mut session = Session::start(options).await?;
+    lock(progress).redis = session.redis_description();
     let specs = criteria::registry();
     for exercise in &options.exercises {
-        let spec = specs
-            .iter()
-            .find(|spec| spec.slug == exercise.slug)
-            .with_context(|| format!("the grader has no criteria for {}", exercise.dir_name()))?;
-        if missing.contains(&exercise) {
+        let spec = spec_of(&specs, exercise)?;
+        let report = session.grade(exercise, spec).await?;
+        lock(progress).exercises.push(report);
+    }
+    Ok(())
+}
+
+/// What grading needs across exercises: the run's folder, its contract and the grader's Redis.
+/// A run grades each exercise once; `--watch` keeps one session and grades again on every save,
+/// so Redis starts once and the settings drawn from the seed stay the same.
+pub struct Session<'a> {
+    options: &'a Options,
+    run_dir: tempfile::TempDir,
+    contract: Contract,
+    /// `None` only after a failure took the server down with it: the next grade starts another.
+    redis_server: Option<RedisServer>,
+}
+
+impl<'a> Session<'a> {
+    pub async fn start(options: &'a Options) -> Result<Self> {
+        if !options.submission.is_dir() {
+            bail!("{} is not a folder of exercises", options.submission.display());
+        }
+        let run_dir = tempfile::Builder::new().prefix("grader-run-").tempdir()?;
+        let mut contract = Contract::from_seed(options.seed);
+        if options.redis_url.is_some() {
+            // On a shared server, a prefix of our own keeps us out of everybody else's keys.
+            contract.key_prefix = format!("{}-{}", contract.key_prefix, std::process::id());
+        }
+        let mut session = Self { options, run_dir, contract, redis_server: None };
+        session.redis_server = Some(session.connect_redis().await?);
+        Ok(session)
+    }
+
+    pub fn redis_description(&self) -> String {
+        self.redis_server.as_ref().map(RedisServer::describe).unwrap_or_default()
+    }
+
+    async fn connect_redis(&self) -> Result<RedisServer> {
+        Ok(match &self.options.redis_url {
+            Some(url) => RedisServer::External { url: url.clone() },
+            None => {
+                let dir = self.run_dir.path().join("redis");
+                std::fs::create_dir_all(&dir)?;
+                RedisServer::Private(Box::new(
+                    PrivateRedis::start(&dir, Acl::new(&self.contract.key_prefix)).await?,
+                ))
+            }
+        })
+    }
+
+    /// Builds `exercise` from the submission and grades it. `Err` only when grading itself
+    /// cannot run.
+    pub async fn grade(
+        &mut self,
+        exercise: &Exercise,
+        spec: &ExerciseSpec,
+    ) -> Result<ExerciseReport> {
+        let options = self.options;
+        if !options.submission.join(exercise.dir_name()).is_dir() {
             let reason = format!(
                 "there is no folder {} in {}",
                 exercise.dir_name(),
                 options.submission.display()
             );
-            lock(progress).exercises.push(not_graded(exercise, spec, Stage::BuildFailed, reason));
-            continue;
+            return Ok(not_graded(exercise, spec, Stage::BuildFailed, reason));
         }
         say(options, format!("building {} ...", exercise.dir_name()));
-        let report = match compile::build(
-            &options.submission,
-            exercise,
-            options.build_timeout,
-            run_dir.path(),
-        )
-        .await?
-        {
-            Build::Failed(errors) => not_graded(exercise, spec, Stage::BuildFailed, errors),
-            Build::Built(binary) => {
-                say(options, format!("grading {} ...", exercise.dir_name()));
-                let exercise_dir = run_dir.path().join(exercise.dir_name());
-                std::fs::create_dir_all(&exercise_dir)?;
-                let (report, server) = grade_exercise(
-                    exercise,
-                    spec,
-                    &binary,
-                    &contract,
-                    redis_server,
-                    &exercise_dir,
-                    options,
-                )
-                .await?;
-                redis_server = server;
-                report
-            }
+        let run_dir = self.run_dir.path();
+        let binary =
+            match compile::build(&options.submission, exercise, options.build_timeout, run_dir)
+                .await?
+            {
+                Build::Failed(errors) => {
+                    return Ok(not_graded(exercise, spec, Stage::BuildFailed, errors));
+                }
+                Build::Built(binary) => binary,
+            };
+        say(options, format!("grading {} ...", exercise.dir_name()));
+        // A fresh folder each time: a re-grade must not find the last run's database.
+        let exercise_dir = run_dir.join(exercise.dir_name());
+        if exercise_dir.exists() {
+            std::fs::remove_dir_all(&exercise_dir)?;
+        }
+        std::fs::create_dir_all(&exercise_dir)?;
+        let redis_server = match self.redis_server.take() {
+            Some(server) => server,
+            None => self.connect_redis().await?,
         };
-        lock(progress).exercises.push(report);
+        let (report, redis_server) = grade_exercise(
+            exercise,
+            spec,
+            &binary,
+            &self.contract,
+            redis_server,
+            &exercise_dir,
+            options,
+        )
+        .await?;
+        self.redis_server = Some(redis_server);
+        Ok(report)
     }
-    Ok(())
+}
+
+/// The criteria of `exercise`.
+pub fn spec_of<'a>(specs: &'a [ExerciseSpec], exercise: &Exercise) -> Result<&'a ExerciseSpec> {
+    specs
+        .iter()
+        .find(|spec| spec.slug == exercise.slug)
+        .with_context(|| format!("the grader has no criteria for {}", exercise.dir_name()))
 }
 
 fn lock(progress: &Mutex<Progress>) -> std::sync::MutexGuard<'_, Progress> {

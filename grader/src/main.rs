@@ -2,25 +2,32 @@
 
 mod batch;
 mod catalog;
+mod checklist;
 mod compile;
 mod contract;
 mod criteria;
 mod grade;
 mod inspect;
 mod probe;
+mod progress;
 mod redis_server;
 mod reference;
 mod report;
+mod reset;
 mod sandbox;
 mod scorecard;
 mod service;
+mod watch;
 mod workbook;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::progress::StateDir;
 
 /// Grades the Caching & Performance workbook: builds each exercise, runs it against a private
 /// Redis, probes it over HTTP and prints a scorecard.
@@ -53,6 +60,16 @@ struct Cli {
     /// The longest a build may take, in seconds (the first one compiles every dependency).
     #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
     build_timeout: u64,
+
+    /// Grade again on every save: EXERCISE, or whichever you edit (starting with your next
+    /// one). Enter grades again, q then Enter quits.
+    #[arg(long, conflicts_with = "format")]
+    watch: bool,
+
+    /// Where the grader keeps your progress and the copies `reset` makes
+    /// [default: target/grader].
+    #[arg(long, global = true, env = "GRADER_STATE", value_name = "DIR")]
+    state: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -92,6 +109,25 @@ enum Command {
         /// `json` or `markdown`.
         #[arg(long, value_enum, default_value_t = CatalogFormat::Markdown)]
         format: CatalogFormat,
+    },
+    /// The exercises, their lesson and exercise page in the book, and your last scores.
+    List {
+        /// Show this exercise's criteria and how each fared the last time.
+        exercise: Option<String>,
+    },
+    /// Put one exercise back to its starter (your files are copied aside first).
+    Reset {
+        /// The exercise, by number or name.
+        exercise: String,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+        /// Take the starter from this git commit instead of the one you started from.
+        #[arg(long, value_name = "COMMIT")]
+        from: Option<String>,
+        /// The folder of exercises; default: the workbook's `exercises`.
+        #[arg(long, value_name = "DIR")]
+        path: Option<PathBuf>,
     },
     /// Join the outputs of `grader batch --shard` runs into one gradebook and report.
     Merge {
@@ -230,41 +266,138 @@ async fn run(cli: Cli) -> ExitCode {
                 }
             };
         }
+        Some(Command::List { exercise }) => return exit_code(list(&cli, exercise.as_deref())),
+        Some(Command::Reset { exercise, yes, from, path }) => {
+            return exit_code(reset(&cli, exercise, *yes, from.clone(), path.clone()));
+        }
         None => {}
     }
-    match grade(&cli).await {
-        Ok(report) => {
-            match cli.format {
-                Format::Json => println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report).expect("a report serialises")
-                ),
-                Format::Text => {
-                    print!("{}", scorecard::render(&report, owo_colors::Stream::Stdout))
-                }
-            }
-            ExitCode::from(if report.all_passed() { ALL_PASSED } else { SOME_FAILED })
-        }
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(GRADING_FAILED)
-        }
-    }
+    exit_code(grade(&cli).await)
 }
 
-async fn grade(cli: &Cli) -> anyhow::Result<report::Report> {
+/// `grader [EXERCISE]`, and `grader --watch`.
+async fn grade(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let options = grading_options(cli)?;
+    let state = own_exercises(&options.submission).then(|| state_dir(cli));
+    if cli.watch {
+        return watch(cli, &options, state).await;
+    }
+    let report = grade::run(&options).await?;
+    if let Some(state) = &state
+        && let Err(err) = state.record(&report.exercises)
+    {
+        eprintln!("warning: could not save your progress: {err:#}");
+    }
+    match cli.format {
+        Format::Json => {
+            println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"))
+        }
+        Format::Text => {
+            print!("{}", scorecard::render(&report, owo_colors::Stream::Stdout));
+            if let Some(state) = &state {
+                checklist::print(state);
+            }
+        }
+    }
+    Ok(ExitCode::from(if report.all_passed() { ALL_PASSED } else { SOME_FAILED }))
+}
+
+fn grading_options(cli: &Cli) -> anyhow::Result<grade::Options> {
     let exercises = workbook::select(workbook::exercises()?, cli.exercise.as_deref())?;
-    let submission = cli.path.clone().unwrap_or_else(|| workbook::root().join("exercises"));
-    let options = grade::Options {
-        submission,
+    Ok(grade::Options {
+        submission: cli.path.clone().unwrap_or_else(exercises_dir),
         exercises,
         seed: cli.seed.unwrap_or_else(random_seed),
         redis_url: cli.redis_url.clone().filter(|url| !url.is_empty()),
         build_timeout: Duration::from_secs(cli.build_timeout),
         check_timeout: Duration::from_secs(90),
         progress: true,
+    })
+}
+
+/// The student's own exercises: the workbook's `exercises/` folder.
+fn exercises_dir() -> PathBuf {
+    workbook::root().join("exercises")
+}
+
+/// Whether `dir` is the student's own exercises, whose grades are their progress.
+fn own_exercises(dir: &std::path::Path) -> bool {
+    match (dir.canonicalize(), exercises_dir().canonicalize()) {
+        (Ok(dir), Ok(own)) => dir == own,
+        _ => false,
+    }
+}
+
+fn state_dir(cli: &Cli) -> StateDir {
+    StateDir(cli.state.clone().unwrap_or_else(compile::grader_dir))
+}
+
+/// The exit code of a command, or 2 with its error.
+fn exit_code(outcome: anyhow::Result<ExitCode>) -> ExitCode {
+    outcome.unwrap_or_else(|err| {
+        eprintln!("error: {err:#}");
+        ExitCode::from(GRADING_FAILED)
+    })
+}
+
+/// `grader --watch`: 0 when the student quits.
+async fn watch(
+    cli: &Cli,
+    options: &grade::Options,
+    state: Option<StateDir>,
+) -> anyhow::Result<ExitCode> {
+    // Without an exercise named, every exercise is watched, starting with the next to do.
+    let next = match (&cli.exercise, &state) {
+        (None, Some(state)) => checklist::next_exercise(&checklist::rows(&state.load()?)),
+        _ => None,
     };
-    grade::run(&options).await
+    let first = next
+        .filter(|exercise| options.exercises.contains(exercise))
+        .or_else(|| options.exercises.first().cloned())
+        .context("there is no exercise to watch")?;
+    watch::run(watch::Options { grading: options, first, state }).await?;
+    Ok(ExitCode::from(ALL_PASSED))
+}
+
+/// `grader list [EXERCISE]`.
+fn list(cli: &Cli, exercise: Option<&str>) -> anyhow::Result<ExitCode> {
+    let detail = match exercise {
+        Some(wanted) => workbook::select(checklist::all_exercises(), Some(wanted))?.pop(),
+        None => None,
+    };
+    let progress = state_dir(cli).load()?;
+    print!("{}", checklist::render_list(&checklist::rows(&progress), detail.as_ref()));
+    Ok(ExitCode::from(ALL_PASSED))
+}
+
+/// `grader reset EXERCISE`: 0 when reset, 1 when the student said no.
+fn reset(
+    cli: &Cli,
+    exercise: &str,
+    yes: bool,
+    from: Option<String>,
+    path: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let state = state_dir(cli);
+    let options = reset::Options {
+        exercises_dir: path.unwrap_or_else(exercises_dir),
+        exercise: workbook::select(checklist::all_exercises(), Some(exercise))?.remove(0),
+        from,
+        yes,
+        backups: state.backups(),
+    };
+    match reset::run(&options, &mut std::io::stdin().lock(), &mut std::io::stdout())? {
+        reset::Outcome::Reset => {
+            // The last grade described code that is gone.
+            if own_exercises(&options.exercises_dir)
+                && let Err(err) = state.forget(&options.exercise.dir_name())
+            {
+                eprintln!("warning: could not update your progress: {err:#}");
+            }
+            Ok(ExitCode::from(ALL_PASSED))
+        }
+        reset::Outcome::Declined => Ok(ExitCode::from(SOME_FAILED)),
+    }
 }
 
 /// A seed for a fresh run: different every time, printed so it can be replayed.

@@ -6,7 +6,7 @@
 
 mod extract;
 mod html;
-mod outputs;
+pub mod outputs;
 mod submissions;
 
 use std::io::IsTerminal;
