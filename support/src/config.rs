@@ -14,7 +14,8 @@ use anyhow::{Context, Result};
 pub struct Config {
     /// `WORKBOOK_BIND`: where the HTTP server listens.
     pub bind: SocketAddr,
-    /// `DATABASE_URL`: the SQLite database, created and seeded on first start.
+    /// `DATABASE_URL`: the database, created and seeded on first start: `sqlite://FILE` (the
+    /// default) or `postgres://USER@HOST/DATABASE`.
     pub database_url: String,
     /// `WORKBOOK_SEED`: the seed of the generated users, categories and tasks.
     pub seed: u64,

@@ -8,14 +8,14 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-use sqlx::SqlitePool;
+use crate::db::Pool;
 
-static LIVE_POOLS: Mutex<Vec<Weak<SqlitePool>>> = Mutex::new(Vec::new());
+static LIVE_POOLS: Mutex<Vec<Weak<Pool>>> = Mutex::new(Vec::new());
 static PEAK: AtomicU64 = AtomicU64::new(0);
 
 /// Starts counting the connections of `pool`; the count stops when the returned handle and
 /// all its clones are dropped.
-pub(crate) fn register(pool: SqlitePool) -> Arc<SqlitePool> {
+pub(crate) fn register(pool: Pool) -> Arc<Pool> {
     let pool = Arc::new(pool);
     live_pools().push(Arc::downgrade(&pool));
     pool
@@ -39,6 +39,6 @@ pub(crate) fn opened() {
     PEAK.fetch_max(open_now(), Ordering::SeqCst);
 }
 
-fn live_pools() -> std::sync::MutexGuard<'static, Vec<Weak<SqlitePool>>> {
+fn live_pools() -> std::sync::MutexGuard<'static, Vec<Weak<Pool>>> {
     LIVE_POOLS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

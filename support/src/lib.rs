@@ -5,7 +5,7 @@
 //!
 //! - [`config`]: the settings the grader (or you) pass in environment variables;
 //! - [`model`] and [`seed`]: users, categories and tasks, generated the same way for a seed;
-//! - [`db`]: the SQLite database, with every query counted;
+//! - [`db`]: the database (SQLite, or PostgreSQL), with every query counted;
 //! - [`server`]: start-up, `/health`, and graceful shutdown.
 //!
 //! Students change only their exercise crates. The grader builds every submission against its

@@ -10,6 +10,7 @@
 use sqlx::FromRow;
 
 use crate::Db;
+use crate::db::{query_as, query_scalar};
 use crate::model::{Category, User};
 
 /// One line of a task list: the task with its category's name.
@@ -37,17 +38,15 @@ pub async fn task_list(db: &Db, category: Option<i64>) -> sqlx::Result<Option<St
     let (heading, lines) = match category {
         None => {
             let sql = task_lines!("ORDER BY tasks.id");
-            ("All tasks".to_owned(), db.fetch_all(sqlx::query_as(sql)).await?)
+            ("All tasks".to_owned(), db.fetch_all(query_as(sql)).await?)
         }
         Some(id) => {
             let found: Option<Category> = db
-                .fetch_optional(
-                    sqlx::query_as("SELECT id, name FROM categories WHERE id = ?").bind(id),
-                )
+                .fetch_optional(query_as("SELECT id, name FROM categories WHERE id = $1").bind(id))
                 .await?;
             let Some(category) = found else { return Ok(None) };
-            let sql = task_lines!("WHERE tasks.category_id = ? ORDER BY tasks.id");
-            (category.name, db.fetch_all(sqlx::query_as(sql).bind(id)).await?)
+            let sql = task_lines!("WHERE tasks.category_id = $1 ORDER BY tasks.id");
+            (category.name, db.fetch_all(query_as(sql).bind(id)).await?)
         }
     };
     let body = format!("<h1>{} ({})</h1>\n{}", escape(&heading), lines.len(), list(&lines));
@@ -56,8 +55,8 @@ pub async fn task_list(db: &Db, category: Option<i64>) -> sqlx::Result<Option<St
 
 /// One task's page; `None` when there is no such task.
 pub async fn task_detail(db: &Db, id: i64) -> sqlx::Result<Option<String>> {
-    let sql = task_lines!("WHERE tasks.id = ?");
-    let found: Option<TaskLine> = db.fetch_optional(sqlx::query_as(sql).bind(id)).await?;
+    let sql = task_lines!("WHERE tasks.id = $1");
+    let found: Option<TaskLine> = db.fetch_optional(query_as(sql).bind(id)).await?;
     Ok(found.map(|task| {
         let state = if task.done { "done" } else { "open" };
         let body = format!(
@@ -73,8 +72,8 @@ pub async fn task_detail(db: &Db, id: i64) -> sqlx::Result<Option<String>> {
 /// The tasks `username` owns; `None` when there is no such user.
 pub async fn user_tasks(db: &Db, username: &str) -> sqlx::Result<Option<String>> {
     let Some(user) = find_user(db, username).await? else { return Ok(None) };
-    let sql = task_lines!("WHERE tasks.owner_id = ? ORDER BY tasks.id");
-    let lines: Vec<TaskLine> = db.fetch_all(sqlx::query_as(sql).bind(user.id)).await?;
+    let sql = task_lines!("WHERE tasks.owner_id = $1 ORDER BY tasks.id");
+    let lines: Vec<TaskLine> = db.fetch_all(query_as(sql).bind(user.id)).await?;
     let heading = format!("Tasks of {}", user.username);
     let body = format!("<h1>{} ({})</h1>\n{}", escape(&heading), lines.len(), list(&lines));
     Ok(Some(document(&heading, &user.username, &body)))
@@ -85,7 +84,7 @@ pub async fn dashboard(db: &Db, username: &str) -> sqlx::Result<Option<String>> 
     let Some(user) = find_user(db, username).await? else { return Ok(None) };
     let open: i64 = db
         .fetch_scalar(
-            sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE owner_id = ? AND NOT done")
+            query_scalar("SELECT COUNT(*) FROM tasks WHERE owner_id = $1 AND NOT done")
                 .bind(user.id),
         )
         .await?;
@@ -97,10 +96,8 @@ pub async fn dashboard(db: &Db, username: &str) -> sqlx::Result<Option<String>> 
 }
 
 async fn find_user(db: &Db, username: &str) -> sqlx::Result<Option<User>> {
-    db.fetch_optional(
-        sqlx::query_as("SELECT id, username FROM users WHERE username = ?").bind(username),
-    )
-    .await
+    db.fetch_optional(query_as("SELECT id, username FROM users WHERE username = $1").bind(username))
+        .await
 }
 
 fn list(lines: &[TaskLine]) -> String {

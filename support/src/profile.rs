@@ -8,7 +8,7 @@
 //! ```no_run
 //! # async fn demo(db: workbook::Db) {
 //! let (_, profile) = workbook::profile::profiled(async {
-//!     db.fetch_scalar(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM tasks")).await
+//!     db.fetch_scalar(workbook::db::query_scalar::<i64>("SELECT COUNT(*) FROM tasks")).await
 //! })
 //! .await;
 //! assert_eq!(profile.queries, 1);

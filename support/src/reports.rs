@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::db::Db;
+use crate::db::{Db, query_as, query_scalar};
 
 /// A category and how many tasks it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
@@ -27,12 +27,12 @@ pub struct UserStats {
 
 /// How many tasks there are (`Task.objects.count()`).
 pub async fn task_count(db: &Db) -> sqlx::Result<i64> {
-    db.fetch_scalar(sqlx::query_scalar("SELECT COUNT(*) FROM tasks")).await
+    db.fetch_scalar(query_scalar("SELECT COUNT(*) FROM tasks")).await
 }
 
 /// Every category with its number of tasks, by name.
 pub async fn categories_with_counts(db: &Db) -> sqlx::Result<Vec<CategorySummary>> {
-    db.fetch_all(sqlx::query_as(
+    db.fetch_all(query_as(
         "SELECT c.id, c.name, COUNT(t.id) AS task_count
          FROM categories c LEFT JOIN tasks t ON t.category_id = c.id
          GROUP BY c.id, c.name ORDER BY c.name",
@@ -43,14 +43,14 @@ pub async fn categories_with_counts(db: &Db) -> sqlx::Result<Vec<CategorySummary
 /// The statistics of user `user_id`; `None` when there is no such user.
 pub async fn user_stats(db: &Db, user_id: i64) -> sqlx::Result<Option<UserStats>> {
     let username: Option<(String,)> = db
-        .fetch_optional(sqlx::query_as("SELECT username FROM users WHERE id = ?").bind(user_id))
+        .fetch_optional(query_as("SELECT username FROM users WHERE id = $1").bind(user_id))
         .await?;
     let Some((username,)) = username else {
         return Ok(None);
     };
     let (total, done): (i64, i64) = db
         .fetch_optional(
-            sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(done), 0) FROM tasks WHERE owner_id = ?")
+            query_as("SELECT COUNT(*), COALESCE(SUM(CASE WHEN done THEN 1 ELSE 0 END), 0) FROM tasks WHERE owner_id = $1")
                 .bind(user_id),
         )
         .await?

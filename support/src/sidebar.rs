@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::db::Db;
+use crate::db::{Db, query_as};
 use crate::stats;
 
 /// One line of the sidebar.
@@ -22,11 +22,11 @@ pub struct CategoryCount {
 pub async fn category_counts(db: &Db, owner: Option<i64>) -> sqlx::Result<Vec<CategoryCount>> {
     stats::count_computation();
     db.fetch_all(
-        sqlx::query_as(
+        query_as(
             "SELECT categories.id, categories.name, COUNT(tasks.id) AS tasks
              FROM categories
              LEFT JOIN tasks ON tasks.category_id = categories.id
-                 AND (?1 IS NULL OR tasks.owner_id = ?1)
+                 AND ($1 IS NULL OR tasks.owner_id = $1)
              GROUP BY categories.id
              ORDER BY categories.name",
         )

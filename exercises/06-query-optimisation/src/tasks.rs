@@ -21,9 +21,9 @@ pub struct TaskLine {
 pub async fn in_category(db: &Db, category_id: i64) -> sqlx::Result<Vec<TaskLine>> {
     let tasks: Vec<Task> = db
         .fetch_all(
-            sqlx::query_as(
+            workbook::db::query_as(
                 "SELECT id, title, done, category_id, owner_id FROM tasks
-                 WHERE category_id = ? ORDER BY id",
+                 WHERE category_id = $1 ORDER BY id",
             )
             .bind(category_id),
         )
@@ -32,13 +32,14 @@ pub async fn in_category(db: &Db, category_id: i64) -> sqlx::Result<Vec<TaskLine
     for task in tasks {
         let category: String = db
             .fetch_scalar(
-                sqlx::query_scalar("SELECT name FROM categories WHERE id = ?")
+                workbook::db::query_scalar("SELECT name FROM categories WHERE id = $1")
                     .bind(task.category_id),
             )
             .await?;
         let owner: String = db
             .fetch_scalar(
-                sqlx::query_scalar("SELECT username FROM users WHERE id = ?").bind(task.owner_id),
+                workbook::db::query_scalar("SELECT username FROM users WHERE id = $1")
+                    .bind(task.owner_id),
             )
             .await?;
         lines.push(TaskLine { id: task.id, title: task.title, done: task.done, category, owner });

@@ -37,7 +37,7 @@ pub async fn login(
     let user: Option<User> = state
         .db
         .fetch_optional(
-            sqlx::query_as("SELECT id, username FROM users WHERE username = ?")
+            workbook::db::query_as("SELECT id, username FROM users WHERE username = $1")
                 .bind(&form.username),
         )
         .await

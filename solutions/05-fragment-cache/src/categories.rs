@@ -21,7 +21,9 @@ pub async fn rename(
     let renamed = state
         .db
         .execute(
-            sqlx::query("UPDATE categories SET name = ? WHERE id = ?").bind(&form.name).bind(id),
+            workbook::db::query("UPDATE categories SET name = $1 WHERE id = $2")
+                .bind(&form.name)
+                .bind(id),
         )
         .await;
     match renamed {

@@ -50,7 +50,7 @@ pub async fn current_user(db: &Db, jar: &CookieJar) -> sqlx::Result<Option<User>
 
 async fn find_user(db: &Db, username: &str) -> sqlx::Result<Option<User>> {
     db.fetch_optional(
-        sqlx::query_as("SELECT id, username FROM users WHERE username = ?").bind(username),
+        workbook::db::query_as("SELECT id, username FROM users WHERE username = $1").bind(username),
     )
     .await
 }

@@ -41,7 +41,7 @@ pub async fn render(state: &AppState, user: Option<&User>) -> anyhow::Result<Str
 /// stale. Each key is rebuilt from its vary-on values and deleted; nothing else is touched.
 pub async fn invalidate_all(state: &AppState) -> anyhow::Result<()> {
     let users: Vec<User> =
-        state.db.fetch_all(sqlx::query_as("SELECT id, username FROM users")).await?;
+        state.db.fetch_all(workbook::db::query_as("SELECT id, username FROM users")).await?;
     let keys: Vec<String> = users
         .iter()
         .map(|user| Some(user.id))

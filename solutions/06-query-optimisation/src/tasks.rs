@@ -18,13 +18,13 @@ pub struct TaskLine {
 /// do what `select_related("category", "owner")` does in Django.
 pub async fn in_category(db: &Db, category_id: i64) -> sqlx::Result<Vec<TaskLine>> {
     db.fetch_all(
-        sqlx::query_as(
+        workbook::db::query_as(
             "SELECT tasks.id, tasks.title, tasks.done,
                     categories.name AS category, users.username AS owner
              FROM tasks
              JOIN categories ON categories.id = tasks.category_id
              JOIN users ON users.id = tasks.owner_id
-             WHERE tasks.category_id = ?
+             WHERE tasks.category_id = $1
              ORDER BY tasks.id",
         )
         .bind(category_id),
@@ -38,8 +38,10 @@ pub async fn in_category(db: &Db, category_id: i64) -> sqlx::Result<Vec<TaskLine
 /// (`SCAN tasks` in `EXPLAIN QUERY PLAN`); with it SQLite jumps to the category's tasks
 /// (`SEARCH tasks USING INDEX tasks_category_id`). `IF NOT EXISTS` makes start-up repeatable.
 pub async fn create_indexes(db: &Db) -> sqlx::Result<()> {
-    db.execute(sqlx::query("CREATE INDEX IF NOT EXISTS tasks_category_id ON tasks (category_id)"))
-        .await?;
+    db.execute(workbook::db::query(
+        "CREATE INDEX IF NOT EXISTS tasks_category_id ON tasks (category_id)",
+    ))
+    .await?;
     Ok(())
 }
 // ANCHOR_END: index
