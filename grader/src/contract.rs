@@ -3,8 +3,6 @@
 //! Values that a lazy solution might hard-code (Redis port and database, key prefix, timeouts)
 //! are drawn from the run's seed, so only code that reads its configuration passes.
 
-use std::path::Path;
-
 use workbook::seed::SplitMix64;
 
 /// The settings of one grading run, derived from its seed.
@@ -50,12 +48,11 @@ impl Contract {
         &self,
         redis_base_url: &str,
         port: u16,
-        data_dir: &Path,
+        database_url: &str,
     ) -> Vec<(String, String)> {
-        let database = data_dir.join("db.sqlite3");
         [
             ("WORKBOOK_BIND", format!("127.0.0.1:{port}")),
-            ("DATABASE_URL", format!("sqlite://{}", database.display())),
+            ("DATABASE_URL", database_url.to_owned()),
             ("WORKBOOK_SEED", self.seed.to_string()),
             ("WORKBOOK_TASKS", self.tasks.to_string()),
             ("WORKBOOK_QUERY_DELAY_MS", self.query_delay_ms.to_string()),

@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use crate::compile::{self, Build};
 use crate::contract::Contract;
 use crate::criteria::{self, ExerciseSpec, Failure, Verdict};
+use crate::database::DatabaseServer;
 use crate::inspect::Inspector;
 use crate::probe::Probe;
 use crate::redis_server::{Acl, PrivateRedis, RedisServer};
@@ -24,6 +25,8 @@ pub struct Options {
     pub seed: u64,
     /// Use this Redis instead of starting a private one.
     pub redis_url: Option<String>,
+    /// A PostgreSQL server (an admin URL) for the services' databases; SQLite when `None`.
+    pub database_url: Option<String>,
     pub build_timeout: Duration,
     /// The longest one check may take.
     pub check_timeout: Duration,
@@ -36,13 +39,16 @@ pub async fn run(options: &Options) -> Result<Report> {
     let progress = Mutex::new(Progress::default());
     run_recording(options, &progress).await?;
     let progress = progress.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
-    Ok(Report::new(options.seed, progress.redis, progress.exercises))
+    let mut report = Report::new(options.seed, progress.redis, progress.exercises);
+    report.database = progress.database;
+    Ok(report)
 }
 
 /// What a run has finished so far: kept when the run is cut short, so no grade is lost.
 #[derive(Debug, Default)]
 pub struct Progress {
     pub redis: String,
+    pub database: String,
     pub exercises: Vec<ExerciseReport>,
 }
 
@@ -50,6 +56,7 @@ pub struct Progress {
 pub async fn run_recording(options: &Options, progress: &Mutex<Progress>) -> Result<()> {
     let mut session = Session::start(options).await?;
     lock(progress).redis = session.redis_description();
+    lock(progress).database = session.database.describe();
     let specs = criteria::registry();
     for exercise in &options.exercises {
         let spec = spec_of(&specs, exercise)?;
@@ -66,6 +73,8 @@ pub struct Session<'a> {
     options: &'a Options,
     run_dir: tempfile::TempDir,
     contract: Contract,
+    /// Where each service's database is created.
+    pub database: DatabaseServer,
     /// `None` only after a failure took the server down with it: the next grade starts another.
     redis_server: Option<RedisServer>,
 }
@@ -81,7 +90,8 @@ impl<'a> Session<'a> {
             // On a shared server, a prefix of our own keeps us out of everybody else's keys.
             contract.key_prefix = format!("{}-{}", contract.key_prefix, std::process::id());
         }
-        let mut session = Self { options, run_dir, contract, redis_server: None };
+        let database = DatabaseServer::from_url(options.database_url.as_deref()).await?;
+        let mut session = Self { options, run_dir, contract, database, redis_server: None };
         session.redis_server = Some(session.connect_redis().await?);
         Ok(session)
     }
@@ -146,6 +156,7 @@ impl<'a> Session<'a> {
             spec,
             &binary,
             &self.contract,
+            &self.database,
             redis_server,
             &exercise_dir,
             options,
@@ -174,6 +185,7 @@ async fn grade_exercise(
     spec: &ExerciseSpec,
     binary: &Path,
     contract: &Contract,
+    database_server: &DatabaseServer,
     redis_server: RedisServer,
     dir: &Path,
     options: &Options,
@@ -189,15 +201,19 @@ async fn grade_exercise(
     }
 
     let contract = &Contract { query_delay_ms: spec.query_delay_ms, ..contract.clone() };
-    let environment = contract.environment(&redis_server.service_url(), service::pick_port()?, dir);
+    let database = database_server.create(dir).await?;
+    let environment =
+        contract.environment(&redis_server.service_url(), service::pick_port()?, &database.url);
     let service = match RunningService::start(binary, environment, dir).await {
         Ok(service) => service,
         Err(reason) => {
+            database.remove().await;
             return Ok((not_graded(exercise, spec, Stage::DidNotStart, reason), redis_server));
         }
     };
 
-    let mut probe = Probe::new(contract.clone(), redis, redis_server, service);
+    let mut probe =
+        Probe::new(contract.clone(), redis, redis_server, database_server.clone(), service);
     let mut results = Vec::new();
     for criterion in &spec.criteria {
         if let Some(crash) = probe.service.crashed() {
@@ -234,6 +250,7 @@ async fn grade_exercise(
     }
     let (redis_server, mut service) = probe.into_redis_server();
     service.stop().await;
+    database.remove().await;
     if !redis_server.is_private() {
         // Leave a shared server as we found it: our keys go, nobody else's. Best effort: the
         // grades are already computed and must not be lost to a cleaning failure.

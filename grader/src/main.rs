@@ -6,6 +6,7 @@ mod checklist;
 mod compile;
 mod contract;
 mod criteria;
+mod database;
 mod grade;
 mod inspect;
 mod probe;
@@ -56,6 +57,11 @@ struct Cli {
     /// the outage criteria need a private Redis).
     #[arg(long, env = "REDIS_URL", value_name = "URL")]
     redis_url: Option<String>,
+
+    /// Give each service a database of its own on this PostgreSQL server (an admin URL, e.g.
+    /// postgres://postgres@127.0.0.1:5432/postgres) instead of a SQLite file.
+    #[arg(long, env = "GRADER_DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
 
     /// The longest a build may take, in seconds (the first one compiles every dependency).
     #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
@@ -309,6 +315,7 @@ fn grading_options(cli: &Cli) -> anyhow::Result<grade::Options> {
         exercises,
         seed: cli.seed.unwrap_or_else(random_seed),
         redis_url: cli.redis_url.clone().filter(|url| !url.is_empty()),
+        database_url: cli.database_url.clone().filter(|url| !url.is_empty()),
         build_timeout: Duration::from_secs(cli.build_timeout),
         check_timeout: Duration::from_secs(90),
         progress: true,

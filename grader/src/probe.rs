@@ -9,6 +9,7 @@ use workbook::seed::SplitMix64;
 
 use crate::contract::Contract;
 use crate::criteria::{Failure, Verdict, fail};
+use crate::database::DatabaseServer;
 use crate::inspect::Inspector;
 use crate::redis_server::RedisServer;
 use crate::service::RunningService;
@@ -21,6 +22,8 @@ pub struct Probe {
     pub contract: Contract,
     pub redis: Inspector,
     pub redis_server: RedisServer,
+    /// Where the service's database lives, to give a second service a database of its own.
+    pub database_server: DatabaseServer,
     pub service: RunningService,
     http: reqwest::Client,
     names: SplitMix64,
@@ -67,6 +70,7 @@ impl Probe {
         contract: Contract,
         redis: Inspector,
         redis_server: RedisServer,
+        database_server: DatabaseServer,
         service: RunningService,
     ) -> Self {
         let names = SplitMix64::new(contract.seed ^ 0x6e61_6d65);
@@ -75,7 +79,7 @@ impl Probe {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a plain HTTP client builds");
-        Self { contract, redis, redis_server, service, http, names }
+        Self { contract, redis, redis_server, database_server, service, http, names }
     }
 
     /// A fresh name, such as `greeting-9f3a1c`, the same for the same seed.

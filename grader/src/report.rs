@@ -13,6 +13,9 @@ pub struct Report {
     pub seed: u64,
     /// Which Redis the run used.
     pub redis: String,
+    /// Which database the services used.
+    #[serde(default)]
+    pub database: String,
     /// What kept the student's processes in check.
     #[serde(default)]
     pub isolation: String,
@@ -120,6 +123,7 @@ impl Report {
             max_score: exercises.iter().map(|e| e.max_score).sum(),
             seed,
             redis,
+            database: String::new(),
             isolation: crate::sandbox::isolation(),
             exercises,
         }

@@ -25,6 +25,10 @@ pub fn render(report: &Report, stream: Stream) -> String {
         report.seed,
         report.redis
     );
+    if !report.database.is_empty() {
+        let database = format!("database: {}", report.database);
+        let _ = writeln!(out, "{}", paint(&database, Style::new().dimmed()));
+    }
     let _ = writeln!(
         out,
         "{}",

@@ -103,7 +103,8 @@ pub async fn run(options: Options<'_>) -> Result<()> {
 /// Prints the scorecard and, for the student's own exercises, records it and shows the
 /// checklist.
 fn show(options: &Options<'_>, session: &Session<'_>, graded: ExerciseReport) {
-    let report = Report::new(options.grading.seed, session.redis_description(), vec![graded]);
+    let mut report = Report::new(options.grading.seed, session.redis_description(), vec![graded]);
+    report.database = session.database.describe();
     print!("{}", scorecard::render(&report, owo_colors::Stream::Stdout));
     let Some(state) = &options.state else { return };
     if let Err(err) = state.record(&report.exercises) {

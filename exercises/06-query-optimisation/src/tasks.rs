@@ -47,5 +47,6 @@ pub async fn in_category(db: &Db, category_id: i64) -> sqlx::Result<Vec<TaskLine
     Ok(lines)
 }
 
-// TODO: an index for `WHERE category_id = ?`, created at start-up. Check it with
-// `EXPLAIN QUERY PLAN` in the sqlite3 shell: `SCAN tasks` means every task is read.
+// TODO: an index for `WHERE category_id = $1`, created at start-up. Check it with
+// `EXPLAIN QUERY PLAN` in the sqlite3 shell: `SCAN tasks` means every task is read (on
+// PostgreSQL, `EXPLAIN` in psql says `Seq Scan`).

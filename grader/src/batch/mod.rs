@@ -213,6 +213,7 @@ async fn grade_folder(
         exercises: exercises.to_vec(),
         seed,
         redis_url: None,
+        database_url: None,
         build_timeout: options.build_timeout,
         check_timeout: Duration::from_secs(90),
         progress: false,

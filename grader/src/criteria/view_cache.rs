@@ -351,11 +351,9 @@ async fn server_error_is_not_kept(probe: &mut Probe) -> Verdict {
 
 /// Runs one statement on the service's database, through a connection of the grader's own.
 async fn run_sql(database_url: &str, statement: &'static str) -> Verdict {
-    use sqlx::Connection;
-    let error = |err: sqlx::Error| Failure::Error(format!("the grader's `{statement}`: {err}"));
-    let mut connection = sqlx::SqliteConnection::connect(database_url).await.map_err(error)?;
-    sqlx::query(statement).execute(&mut connection).await.map_err(error)?;
-    connection.close().await.map_err(error)
+    crate::database::execute(database_url, statement)
+        .await
+        .map_err(|err| Failure::Error(format!("the grader's `{statement}`: {err:#}")))
 }
 
 async fn never_caches_cookies(probe: &mut Probe) -> Verdict {

@@ -72,6 +72,7 @@ pub fn grade(seed: u64, args: &[&str]) -> Run {
     let output = Command::cargo_bin("grader")
         .unwrap()
         .env_remove("REDIS_URL")
+        .env_remove("GRADER_DATABASE_URL")
         .args(["--format", "json", "--seed", &seed.to_string()])
         .args(args)
         .output()

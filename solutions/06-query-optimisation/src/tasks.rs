@@ -34,7 +34,7 @@ pub async fn in_category(db: &Db, category_id: i64) -> sqlx::Result<Vec<TaskLine
 // ANCHOR_END: join
 
 // ANCHOR: index
-/// The index the filter needs. Without it `WHERE tasks.category_id = ?` reads every task
+/// The index the filter needs. Without it `WHERE tasks.category_id = $1` reads every task
 /// (`SCAN tasks` in `EXPLAIN QUERY PLAN`); with it SQLite jumps to the category's tasks
 /// (`SEARCH tasks USING INDEX tasks_category_id`). `IF NOT EXISTS` makes start-up repeatable.
 pub async fn create_indexes(db: &Db) -> sqlx::Result<()> {
