@@ -221,7 +221,7 @@ async fn grade_folder(
     let progress = Mutex::new(Progress::default());
     let outcome =
         tokio::time::timeout(options.timeout, grade::run_recording(&grading, &progress)).await;
-    let Progress { redis, exercises: mut done } =
+    let Progress { redis, exercises: mut done, .. } =
         progress.into_inner().unwrap_or_else(|p| p.into_inner());
     match outcome {
         Ok(Ok(())) => Ok((Outcome::Graded, Report::new(seed, redis, done))),
