@@ -151,17 +151,8 @@ impl<'a> Session<'a> {
             Some(server) => server,
             None => self.connect_redis().await?,
         };
-        let (report, redis_server) = grade_exercise(
-            exercise,
-            spec,
-            &binary,
-            &self.contract,
-            &self.database,
-            redis_server,
-            &exercise_dir,
-            options,
-        )
-        .await?;
+        let (report, redis_server) =
+            self.grade_exercise(exercise, spec, &binary, redis_server, &exercise_dir).await?;
         self.redis_server = Some(redis_server);
         Ok(report)
     }
@@ -179,98 +170,100 @@ fn lock(progress: &Mutex<Progress>) -> std::sync::MutexGuard<'_, Progress> {
     progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Starts the built service and runs every check of `spec` against it.
-async fn grade_exercise(
-    exercise: &Exercise,
-    spec: &ExerciseSpec,
-    binary: &Path,
-    contract: &Contract,
-    database_server: &DatabaseServer,
-    redis_server: RedisServer,
-    dir: &Path,
-    options: &Options,
-) -> Result<(ExerciseReport, RedisServer)> {
-    let base_url = redis_server.base_url();
-    let mut redis = Inspector::connect(&base_url, contract.redis_db)
-        .await
-        .with_context(|| format!("the grader cannot reach its Redis at {base_url}"))?;
-    if redis_server.is_private() {
-        redis.flush_all().await?;
-    } else {
-        redis.delete_matching(&format!("{}:*", contract.key_prefix)).await?;
-    }
+impl Session<'_> {
+    /// Starts the built service and runs every check of `spec` against it.
+    async fn grade_exercise(
+        &self,
+        exercise: &Exercise,
+        spec: &ExerciseSpec,
+        binary: &Path,
+        redis_server: RedisServer,
+        dir: &Path,
+    ) -> Result<(ExerciseReport, RedisServer)> {
+        let (options, contract, database_server) = (self.options, &self.contract, &self.database);
+        let base_url = redis_server.base_url();
+        let mut redis = Inspector::connect(&base_url, contract.redis_db)
+            .await
+            .with_context(|| format!("the grader cannot reach its Redis at {base_url}"))?;
+        if redis_server.is_private() {
+            redis.flush_all().await?;
+        } else {
+            redis.delete_matching(&format!("{}:*", contract.key_prefix)).await?;
+        }
 
-    let contract = &Contract { query_delay_ms: spec.query_delay_ms, ..contract.clone() };
-    let database = database_server.create(dir).await?;
-    let environment =
-        contract.environment(&redis_server.service_url(), service::pick_port()?, &database.url);
-    let service = match RunningService::start(binary, environment, dir).await {
-        Ok(service) => service,
-        Err(reason) => {
-            database.remove().await;
-            return Ok((not_graded(exercise, spec, Stage::DidNotStart, reason), redis_server));
-        }
-    };
-
-    let mut probe =
-        Probe::new(contract.clone(), redis, redis_server, database_server.clone(), service);
-    let mut results = Vec::new();
-    for criterion in &spec.criteria {
-        if let Some(crash) = probe.service.crashed() {
-            say(options, format!("the service crashed; restarting it for {}", criterion.id));
-            if let Err(reason) = probe.service.restart().await {
-                results.push(CriterionReport::new(criterion, Err(crashed(&crash, &reason))));
-                continue;
+        let contract = &Contract { query_delay_ms: spec.query_delay_ms, ..contract.clone() };
+        let database = database_server.create(dir).await?;
+        let environment =
+            contract.environment(&redis_server.service_url(), service::pick_port()?, &database.url);
+        let service = match RunningService::start(binary, environment, dir).await {
+            Ok(service) => service,
+            Err(reason) => {
+                database.remove().await;
+                return Ok((not_graded(exercise, spec, Stage::DidNotStart, reason), redis_server));
             }
-        }
-        let mut outcome = run_check(criterion, &mut probe, options).await;
-        // A Redis that died under a check says nothing about the student's code: bring it back
-        // and check again. Only a Redis that keeps dying makes the criterion an error.
-        for _retry in 0..2 {
-            if !probe.redis_lost().await {
-                break;
-            }
-            say(
-                options,
-                format!(
-                    "the grader's Redis died during {}; restarting it and checking again",
-                    criterion.id
-                ),
-            );
-            outcome = match probe.restart_redis().await {
-                Ok(()) => run_check(criterion, &mut probe, options).await,
-                Err(failure) => Err(failure),
-            };
-        }
-        if probe.redis_lost().await {
-            outcome =
-                Err(Failure::Error("the grader's Redis kept dying during this check".to_owned()));
-        }
-        results.push(CriterionReport::new(criterion, outcome));
-    }
-    let (redis_server, mut service) = probe.into_redis_server();
-    service.stop().await;
-    database.remove().await;
-    if !redis_server.is_private() {
-        // Leave a shared server as we found it: our keys go, nobody else's. Best effort: the
-        // grades are already computed and must not be lost to a cleaning failure.
-        let pattern = format!("{}:*", contract.key_prefix);
-        let cleaned = match Inspector::connect(&base_url, contract.redis_db).await {
-            Ok(mut redis) => redis.delete_matching(&pattern).await,
-            Err(err) => Err(err),
         };
-        if let Err(err) = cleaned {
-            eprintln!("warning: could not delete the keys {pattern} from {base_url}: {err}");
+
+        let mut probe =
+            Probe::new(contract.clone(), redis, redis_server, database_server.clone(), service);
+        let mut results = Vec::new();
+        for criterion in &spec.criteria {
+            if let Some(crash) = probe.service.crashed() {
+                say(options, format!("the service crashed; restarting it for {}", criterion.id));
+                if let Err(reason) = probe.service.restart().await {
+                    results.push(CriterionReport::new(criterion, Err(crashed(&crash, &reason))));
+                    continue;
+                }
+            }
+            let mut outcome = run_check(criterion, &mut probe, options).await;
+            // A Redis that died under a check says nothing about the student's code: bring it back
+            // and check again. Only a Redis that keeps dying makes the criterion an error.
+            for _retry in 0..2 {
+                if !probe.redis_lost().await {
+                    break;
+                }
+                say(
+                    options,
+                    format!(
+                        "the grader's Redis died during {}; restarting it and checking again",
+                        criterion.id
+                    ),
+                );
+                outcome = match probe.restart_redis().await {
+                    Ok(()) => run_check(criterion, &mut probe, options).await,
+                    Err(failure) => Err(failure),
+                };
+            }
+            if probe.redis_lost().await {
+                outcome = Err(Failure::Error(
+                    "the grader's Redis kept dying during this check".to_owned(),
+                ));
+            }
+            results.push(CriterionReport::new(criterion, outcome));
         }
+        let (redis_server, mut service) = probe.into_redis_server();
+        service.stop().await;
+        database.remove().await;
+        if !redis_server.is_private() {
+            // Leave a shared server as we found it: our keys go, nobody else's. Best effort: the
+            // grades are already computed and must not be lost to a cleaning failure.
+            let pattern = format!("{}:*", contract.key_prefix);
+            let cleaned = match Inspector::connect(&base_url, contract.redis_db).await {
+                Ok(mut redis) => redis.delete_matching(&pattern).await,
+                Err(err) => Err(err),
+            };
+            if let Err(err) = cleaned {
+                eprintln!("warning: could not delete the keys {pattern} from {base_url}: {err}");
+            }
+        }
+        let report = ExerciseReport::new(
+            exercise.dir_name(),
+            spec.title.to_owned(),
+            Stage::Graded,
+            None,
+            results,
+        );
+        Ok((report, redis_server))
     }
-    let report = ExerciseReport::new(
-        exercise.dir_name(),
-        spec.title.to_owned(),
-        Stage::Graded,
-        None,
-        results,
-    );
-    Ok((report, redis_server))
 }
 
 /// Runs one check under the time limit, adding the crash report of a service that died.

@@ -431,11 +431,9 @@ impl SlowService {
     async fn start(probe: &Probe, binary: &Path, dir: &Path, who: &str) -> Result<Self, Failure> {
         std::fs::create_dir_all(dir).map_err(|err| Failure::Error(err.to_string()))?;
         let port = service::pick_port().map_err(|err| Failure::Error(err.to_string()))?;
-        let database = probe
-            .database_server
-            .create(dir)
-            .await
-            .map_err(|err| Failure::Error(format!("cannot create a database for {who}: {err:#}")))?;
+        let database = probe.database_server.create(dir).await.map_err(|err| {
+            Failure::Error(format!("cannot create a database for {who}: {err:#}"))
+        })?;
         // The service's own Redis login, never the grader's.
         let redis_url = probe.redis_server.service_url();
         let mut environment = probe.contract.environment(&redis_url, port, &database.url);

@@ -172,8 +172,12 @@ impl Db {
         let backend = self.backend();
         let tables = sqlx::raw_sql(schema::tables(backend));
         match &*self.pool {
-            Pool::Sqlite(pool) => drop(tables.execute(pool).await?),
-            Pool::Postgres(pool) => drop(tables.execute(pool).await?),
+            Pool::Sqlite(pool) => {
+                tables.execute(pool).await?;
+            }
+            Pool::Postgres(pool) => {
+                tables.execute(pool).await?;
+            }
         }
         let users: i64 = self.run_scalar(query_scalar("SELECT COUNT(*) FROM users")).await?;
         if users == 0 {
