@@ -342,6 +342,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn seeding_many_tasks_inserts_them_in_several_statements() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            database_url: format!("sqlite://{}", dir.path().join("many.sqlite3").display()),
+            seed: 5,
+            tasks: 1234,
+            query_delay: Duration::ZERO,
+        };
+        let db = Db::open(&config).await.unwrap();
+        let tasks: Vec<crate::model::Task> = db
+            .fetch_all(query_as(
+                "SELECT id, title, done, category_id, owner_id FROM tasks ORDER BY id",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(tasks, Dataset::generate(5, 1234).tasks);
+    }
+
+    #[tokio::test]
     async fn a_profile_counts_the_queries_of_its_request_only() {
         let dir = tempfile::tempdir().unwrap();
         let pooled = temp_db(dir.path()).await;

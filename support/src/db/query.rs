@@ -136,11 +136,6 @@ impl Query {
         self
     }
 
-    /// The SQL, as written.
-    pub fn sql(&self) -> &str {
-        self.sql.as_str()
-    }
-
     pub(crate) fn sqlite(self) -> sqlx::query::Query<'static, Sqlite, SqliteArguments> {
         bind_all!(sqlx::query(self.sql), self.params)
     }

@@ -3,7 +3,7 @@
 use sqlx::AssertSqlSafe;
 
 use super::Backend;
-use super::query::{Query, query};
+use super::query::{Query, Value, query};
 use crate::seed::Dataset;
 
 const SQLITE: &str = "
@@ -79,20 +79,14 @@ pub(super) fn seed(backend: Backend, data: &Dataset) -> Vec<Query> {
 }
 
 /// `INSERT INTO {into} VALUES ($1, $2), ($3, $4), ...`, [`ROWS_PER_INSERT`] rows at a time.
-fn inserts(into: &str, rows: Vec<Vec<super::Value>>) -> Vec<Query> {
+fn inserts(into: &str, rows: Vec<Vec<Value>>) -> Vec<Query> {
     rows.chunks(ROWS_PER_INSERT)
         .map(|chunk| {
-            let mut next = 0;
-            let tuples: Vec<String> = chunk
-                .iter()
+            let width = chunk[0].len();
+            let tuples: Vec<String> = (0..chunk.len())
                 .map(|row| {
-                    let params: Vec<String> = row
-                        .iter()
-                        .map(|_| {
-                            next += 1;
-                            format!("${next}")
-                        })
-                        .collect();
+                    let params: Vec<String> =
+                        (1..=width).map(|column| format!("${}", row * width + column)).collect();
                     format!("({})", params.join(", "))
                 })
                 .collect();
