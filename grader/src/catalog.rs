@@ -16,7 +16,7 @@ pub fn json(exercises: &[Exercise]) -> Value {
             json!({
                 "id": exercise.dir_name(),
                 "title": spec.title,
-                "max_score": spec.criteria.iter().map(|c| c.points).sum::<u32>(),
+                "max_score": spec.max_score(),
                 "criteria": spec.criteria.iter().map(|c| json!({
                     "id": c.id,
                     "title": c.title,
@@ -35,19 +35,46 @@ pub fn markdown(exercises: &[Exercise]) -> String {
     let specs = registry();
     let mut out = String::new();
     for (exercise, spec) in selected(&specs, exercises) {
-        let total: u32 = spec.criteria.iter().map(|c| c.points).sum();
-        let _ = writeln!(out, "### {} · {} ({total} points)\n", exercise.dir_name(), spec.title);
-        let _ = writeln!(out, "| criterion | id | category | points |\n| --- | --- | --- | --- |");
-        for criterion in &spec.criteria {
-            let _ = writeln!(
-                out,
-                "| {} | `{}` | {} | {} |",
-                criterion.title, criterion.id, criterion.category, criterion.points
-            );
-        }
+        let _ = writeln!(
+            out,
+            "### {} · {} ({} points)\n",
+            exercise.dir_name(),
+            spec.title,
+            spec.max_score()
+        );
+        out.push_str(&criteria_table(spec));
         out.push('\n');
     }
     out
+}
+
+/// One exercise's criteria as a Markdown table: title, id, category and points.
+pub fn criteria_table(spec: &ExerciseSpec) -> String {
+    let mut out = String::from("| criterion | id | category | points |\n| --- | --- | --- | --- |\n");
+    for criterion in &spec.criteria {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} |",
+            escape_markdown(criterion.title),
+            criterion.id,
+            criterion.category,
+            criterion.points
+        );
+    }
+    out
+}
+
+/// `text` with Markdown's punctuation escaped, so that a title shows as written (a `|` would
+/// end a table cell, a `*` start emphasis).
+pub fn escape_markdown(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '#') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }
 
 fn selected<'a>(
