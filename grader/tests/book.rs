@@ -140,10 +140,15 @@ fn tables(html: &str) -> Vec<Vec<Vec<String>>> {
             table
                 .split("<tr>")
                 .skip(1)
-                .map(|row| row.split("<t").skip(1).map(cell_text).collect())
+                .map(|row| row.split("<t").filter(|cell| is_cell(cell)).map(cell_text).collect())
                 .collect()
         })
         .collect()
+}
+
+/// Whether the rest of a `<t` starts a cell (`<td>`, `<th style=...>`), not `<thead>` or `<tbody>`.
+fn is_cell(rest: &str) -> bool {
+    ["d>", "d ", "h>", "h "].iter().any(|start| rest.starts_with(start))
 }
 
 /// The text of `d>...</td>` (or `h ...>...</th>`), as a reader sees it.
