@@ -50,7 +50,8 @@ pub fn markdown(exercises: &[Exercise]) -> String {
 
 /// One exercise's criteria as a Markdown table: title, id, category and points.
 pub fn criteria_table(spec: &ExerciseSpec) -> String {
-    let mut out = String::from("| criterion | id | category | points |\n| --- | --- | --- | --- |\n");
+    let mut out =
+        String::from("| criterion | id | category | points |\n| --- | --- | --- | --- |\n");
     for criterion in &spec.criteria {
         let _ = writeln!(
             out,
@@ -64,12 +65,17 @@ pub fn criteria_table(spec: &ExerciseSpec) -> String {
     out
 }
 
-/// `text` with Markdown's punctuation escaped, so that a title shows as written (a `|` would
-/// end a table cell, a `*` start emphasis).
+/// `text` with Markdown's punctuation escaped, so that a title shows exactly as the scorecard
+/// prints it: a `|` would end a table cell, a `*` start emphasis, and mdBook's smart punctuation
+/// would curl quotes and turn `--` into a dash.
 pub fn escape_markdown(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '#') {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let special = matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '#')
+            || matches!(c, '\'' | '"')
+            || (matches!(c, '-' | '.') && chars.peek() == Some(&c));
+        if special {
             escaped.push('\\');
         }
         escaped.push(c);
@@ -89,4 +95,17 @@ fn selected<'a>(
 /// The exercises named on the command line, or all.
 pub fn exercises(wanted: Option<&str>) -> anyhow::Result<Vec<Exercise>> {
     workbook::select(workbook::exercises()?, wanted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_escaped_to_show_as_written() {
+        assert_eq!(escape_markdown("a | b"), r"a \| b");
+        assert_eq!(escape_markdown("get_many *and* <b>"), r"get\_many \*and\* \<b\>");
+        assert_eq!(escape_markdown("user's \"page\""), r#"user\'s \"page\""#);
+        assert_eq!(escape_markdown("wait... -- 500 s, 1.5-2"), r"wait\.\.. \-- 500 s, 1.5-2");
+    }
 }

@@ -280,7 +280,9 @@ async fn run(cli: Cli) -> ExitCode {
                 }
             };
         }
-        Some(Command::MdbookPreprocessor { question: Some(PreprocessorQuestion::Supports { .. }) }) => {
+        Some(Command::MdbookPreprocessor {
+            question: Some(PreprocessorQuestion::Supports { .. }),
+        }) => {
             return ExitCode::from(ALL_PASSED);
         }
         Some(Command::MdbookPreprocessor { question: None }) => {

@@ -263,9 +263,10 @@ fn every_checklist_item_has_a_lesson_an_exercise_page_and_criteria() {
         }
         let exercise_page =
             std::fs::read_to_string(book().join(format!("src/exercises/{name}.md"))).unwrap();
+        let directive = format!("## Criteria\n\n{{{{#criteria {name}}}}}");
         assert!(
-            exercise_page.contains(&format!("{{{{#criteria {name}}}}}")),
-            "exercises/{name}.md does not show its criteria: add {{{{#criteria {name}}}}}"
+            exercise_page.contains(&directive),
+            "exercises/{name}.md does not show its criteria: add\n{directive}"
         );
         let criteria = registry["exercises"]
             .as_array()
@@ -344,11 +345,15 @@ fn a_directive_naming_an_unknown_exercise_fails_the_build() {
 #[test]
 fn every_lesson_ends_with_check_yourself() {
     for name in exercises() {
-        let lesson = std::fs::read_to_string(book().join(format!("src/chapters/{name}.md"))).unwrap();
+        let lesson =
+            std::fs::read_to_string(book().join(format!("src/chapters/{name}.md"))).unwrap();
         let (_, check) = lesson
             .split_once("\n## Check yourself\n")
             .unwrap_or_else(|| panic!("chapters/{name}.md has no `## Check yourself` section"));
-        assert!(!check.contains("\n## "), "chapters/{name}.md: Check yourself is not the last section");
+        assert!(
+            !check.contains("\n## "),
+            "chapters/{name}.md: Check yourself is not the last section"
+        );
         let questions = between(check, "<details>", "</details>");
         assert!(
             (3..=5).contains(&questions.len()),
