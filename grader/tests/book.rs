@@ -310,6 +310,30 @@ fn criteria_tables_are_the_graders_own() {
 }
 
 #[test]
+fn every_criterion_is_explained_on_its_exercise_page_and_only_those() {
+    for exercise in registry()["exercises"].as_array().unwrap() {
+        let id = exercise["id"].as_str().unwrap();
+        let page = std::fs::read_to_string(book().join(format!("src/exercises/{id}.md"))).unwrap();
+        // "What each one checks": one `- **criterion-id** — ...` bullet per criterion.
+        let explained: Vec<&str> = page
+            .lines()
+            .filter_map(|line| line.strip_prefix("- **")?.split_once("**").map(|(id, _)| id))
+            .filter(|name| name.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+            .collect();
+        let criteria: Vec<&str> = exercise["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|criterion| criterion["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            explained, criteria,
+            "exercises/{id}.md: the bullets of \"What each one checks\""
+        );
+    }
+}
+
+#[test]
 fn the_checklist_shows_each_exercises_points() {
     let registry = registry();
     let html = built().html("checklist.html");
