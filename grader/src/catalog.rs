@@ -65,16 +65,20 @@ pub fn criteria_table(spec: &ExerciseSpec) -> String {
     out
 }
 
-/// `text` with Markdown's punctuation escaped, so that a title shows exactly as the scorecard
-/// prints it: a `|` would end a table cell, a `*` start emphasis, and mdBook's smart punctuation
-/// would curl quotes and turn `--` into a dash.
+/// `text` with the Markdown punctuation escaped that would change how it shows (a `|` ends a
+/// table cell, a `*` starts emphasis), and no more, so the table stays readable as plain text.
 pub fn escape_markdown(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let in_word =
+        |at: Option<usize>| at.and_then(|at| chars.get(at)).is_some_and(|c| c.is_alphanumeric());
     let mut escaped = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        let special = matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '#')
-            || matches!(c, '\'' | '"')
-            || (matches!(c, '-' | '.') && chars.peek() == Some(&c));
+    for (index, &c) in chars.iter().enumerate() {
+        let special = match c {
+            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '|' | '&' => true,
+            // An `_` inside a word (`CACHE_DEFAULT_TIMEOUT`) never starts emphasis.
+            '_' => !(in_word(index.checked_sub(1)) && in_word(Some(index + 1))),
+            _ => false,
+        };
         if special {
             escaped.push('\\');
         }
@@ -102,10 +106,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn titles_are_escaped_to_show_as_written() {
+    fn titles_are_escaped_only_where_markdown_would_change_them() {
         assert_eq!(escape_markdown("a | b"), r"a \| b");
-        assert_eq!(escape_markdown("get_many *and* <b>"), r"get\_many \*and\* \<b\>");
-        assert_eq!(escape_markdown("user's \"page\""), r#"user\'s \"page\""#);
-        assert_eq!(escape_markdown("wait... -- 500 s, 1.5-2"), r"wait\.\.. \-- 500 s, 1.5-2");
+        assert_eq!(escape_markdown("*and* <b>"), r"\*and\* \<b\>");
+        assert_eq!(
+            escape_markdown("get_many after CACHE_DEFAULT_TIMEOUT"),
+            "get_many after CACHE_DEFAULT_TIMEOUT"
+        );
+        assert_eq!(escape_markdown("_private_ user's"), r"\_private\_ user's");
     }
 }

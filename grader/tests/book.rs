@@ -151,7 +151,8 @@ fn is_cell(rest: &str) -> bool {
     ["d>", "d ", "h>", "h "].iter().any(|start| rest.starts_with(start))
 }
 
-/// The text of `d>...</td>` (or `h ...>...</th>`), as a reader sees it.
+/// The text of `d>...</td>` (or `h ...>...</th>`), as a reader sees it, with mdBook's smart
+/// punctuation (`user’s`) turned back into the plain characters of the source (`user's`).
 fn cell_text(cell: &str) -> String {
     let mut text = String::new();
     let mut in_tag = true; // the cell starts inside its own `<td>`
@@ -168,6 +169,11 @@ fn cell_text(cell: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&amp;", "&")
+        .replace(['‘', '’'], "'")
+        .replace(['“', '”'], "\"")
+        .replace('…', "...")
+        .replace('—', "---")
+        .replace('–', "--")
         .trim()
         .to_owned()
 }
