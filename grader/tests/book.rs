@@ -269,6 +269,11 @@ fn every_checklist_item_has_a_lesson_an_exercise_page_and_criteria() {
         }
         let exercise_page =
             std::fs::read_to_string(book().join(format!("src/exercises/{name}.md"))).unwrap();
+        let number = name[..2].trim_start_matches('0');
+        for part in ["## What to build", "## Grade it", &format!("cargo run -p grader -- {number}")]
+        {
+            assert!(exercise_page.contains(part), "exercises/{name}.md has no `{part}`");
+        }
         let directive = format!("## Criteria\n\n{{{{#criteria {name}}}}}");
         assert!(
             exercise_page.contains(&directive),
