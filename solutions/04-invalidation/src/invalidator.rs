@@ -35,7 +35,8 @@ mod tests {
 
     #[test]
     fn a_task_change_retires_its_own_category_only() {
-        let task = Task { id: 7, title: "Fix the bike".into(), done: false, category_id: 3, owner_id: 1 };
+        let task =
+            Task { id: 7, title: "Fix the bike".into(), done: false, category_id: 3, owner_id: 1 };
         assert_eq!(stale_entries(&Change::TaskUpdated(task)), vec![Entry::TasksOf(3)]);
     }
 

@@ -76,10 +76,22 @@ pub async fn create_task(probe: &Probe, category: i64, title: &str) -> Result<i6
     id_of(&created, "POST /tasks")
 }
 
+/// Creates a category with a fresh name made from `what`; returns its id.
+pub async fn new_category(probe: &mut Probe, what: &str) -> Result<i64, Failure> {
+    let name = probe.unique(what);
+    create_category(probe, &name).await
+}
+
+/// Creates a task in `category` with a fresh title made from `what`; returns its id.
+pub async fn new_task(probe: &mut Probe, category: i64, what: &str) -> Result<i64, Failure> {
+    let title = probe.unique(what);
+    create_task(probe, category, &title).await
+}
+
 fn id_of(created: &Value, what: &str) -> Result<i64, Failure> {
-    created["id"]
-        .as_i64()
-        .ok_or_else(|| fail(format!("{what} to answer with the new row's \"id\""), created.to_string()))
+    created["id"].as_i64().ok_or_else(|| {
+        fail(format!("{what} to answer with the new row's \"id\""), created.to_string())
+    })
 }
 
 /// `true` when `list` (a JSON array of rows) has a row whose `field` is `value`.
@@ -94,8 +106,9 @@ pub fn row(list: &Value, id: i64) -> Option<&Value> {
 
 /// Asks the support crate to hold the next query once it has run.
 pub async fn hold_next_query(probe: &Probe) -> Verdict {
-    let reply =
-        probe.send(Method::POST, "/__workbook/hold-next-query", Body::Empty, None, REQUEST_TIMEOUT).await?;
+    let reply = probe
+        .send(Method::POST, "/__workbook/hold-next-query", Body::Empty, None, REQUEST_TIMEOUT)
+        .await?;
     expect(reply.status == 200, "POST /__workbook/hold-next-query to answer 200", reply.summary())
 }
 

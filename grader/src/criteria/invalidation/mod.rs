@@ -18,7 +18,10 @@ use workbook::seed::SplitMix64;
 use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
 use crate::inspect::describe_commands;
 use crate::probe::{Body, Probe};
-use api::{CATEGORIES, create_category, create_task, lists, read, tasks_of, warm, write};
+use api::{
+    CATEGORIES, create_category, create_task, lists, new_category, new_task, read, tasks_of, warm,
+    write,
+};
 
 /// Redis commands that clear more than the entries a write made stale.
 const WHOLESALE_COMMANDS: &[&str] = &["flushdb", "flushall", "keys", "scan"];
@@ -133,7 +136,7 @@ async fn read_your_writes(probe: &mut Probe) -> Verdict {
     }
 
     // Deleting a category retires the list and the category's tasks.
-    let doomed_task = create_task(probe, category, &probe.unique("doomed")).await?;
+    let doomed_task = new_task(probe, category, "doomed").await?;
     warm(probe, CATEGORIES).await?;
     warm(probe, &tasks).await?;
     write(probe, Method::DELETE, &format!("/categories/{category}"), None).await?;
@@ -168,22 +171,28 @@ async fn note_stale(
 
 async fn targeted(probe: &mut Probe) -> Verdict {
     empty_the_cache(probe).await?;
-    let written = create_category(probe, &probe.unique("written")).await?;
-    let untouched = create_category(probe, &probe.unique("untouched")).await?;
-    create_task(probe, untouched, &probe.unique("task")).await?;
+    let written = new_category(probe, "written").await?;
+    let untouched = new_category(probe, "untouched").await?;
+    new_task(probe, untouched, "task").await?;
     for path in [CATEGORIES, &tasks_of(written), &tasks_of(untouched)] {
         warm(probe, path).await?;
     }
-    let bystander = probe.contract.full_key(&probe.unique("bystander"));
+    let bystander = probe.unique("bystander");
+    let bystander = probe.contract.full_key(&bystander);
     probe.redis.set_for(&bystander, "keep", 3600).await?;
 
     // Three task writes in one category, then a rename of the other.
     let before = probe.redis.command_counts().await?;
-    let task = create_task(probe, written, &probe.unique("task")).await?;
+    let task = new_task(probe, written, "task").await?;
     let edit = json!({ "title": probe.unique("retitled"), "done": true });
     write(probe, Method::PUT, &format!("/tasks/{task}"), Some(edit)).await?;
     write(probe, Method::DELETE, &format!("/tasks/{task}"), None).await?;
-    expect_still_cached(probe, &[CATEGORIES, &tasks_of(untouched)], "three writes of tasks in another category").await?;
+    expect_still_cached(
+        probe,
+        &[CATEGORIES, &tasks_of(untouched)],
+        "three writes of tasks in another category",
+    )
+    .await?;
     warm(probe, &tasks_of(written)).await?;
     let rename = json!({ "name": probe.unique("renamed") });
     write(probe, Method::PUT, &format!("/categories/{untouched}"), Some(rename)).await?;
@@ -229,14 +238,16 @@ enum Step {
     AddTask,
 }
 
-/// The burst's plan: `plan[round][category]`. The first round only reads, so that the burst
-/// starts from cached entries.
+/// The burst's plan: `plan[round][category]`. The first round only reads cached entries, so
+/// a cache that works always serves some reads.
 fn burst_plan(seed: u64) -> Vec<Vec<Step>> {
     let mut rng = SplitMix64::new(seed ^ 0x6275_7273_74);
     (0..BURST_ROUNDS)
         .map(|round| {
             (0..BURST_CATEGORIES)
-                .map(|_| if round > 0 && rng.between(0, 9) < 4 { Step::AddTask } else { Step::Read })
+                .map(
+                    |_| if round > 0 && rng.between(0, 9) < 4 { Step::AddTask } else { Step::Read },
+                )
                 .collect()
         })
         .collect()
@@ -246,7 +257,7 @@ async fn concurrent_burst(probe: &mut Probe) -> Verdict {
     empty_the_cache(probe).await?;
     let mut categories = Vec::new();
     for _ in 0..BURST_CATEGORIES {
-        categories.push(create_category(probe, &probe.unique("burst")).await?);
+        categories.push(new_category(probe, "burst").await?);
     }
     let plan = burst_plan(probe.contract.seed);
     let mut titles = Vec::new();
@@ -254,19 +265,22 @@ async fn concurrent_burst(probe: &mut Probe) -> Verdict {
         titles.push(round.iter().map(|_| probe.unique("burst-task")).collect::<Vec<_>>());
     }
 
+    for &category in &categories {
+        warm(probe, &tasks_of(category)).await?;
+    }
+
     // Each round runs one step per category at the same time: writes and reads overlap, and
     // no two steps of a round touch the same entry.
     let before = probe.stats().await?.queries;
     let probe_ref = &*probe;
     for (round, names) in plan.iter().zip(&titles) {
-        let steps = round.iter().zip(&categories).zip(names).map(|((step, &category), title)| {
-            async move {
+        let steps =
+            round.iter().zip(&categories).zip(names).map(|((step, &category), title)| async move {
                 match step {
                     Step::Read => probe_ref.get(&tasks_of(category)).await.map(|_| ()),
                     Step::AddTask => create_task(probe_ref, category, title).await.map(|_| ()),
                 }
-            }
-        });
+            });
         join_all(steps).await.into_iter().collect::<Result<Vec<()>, Failure>>()?;
     }
     let queries = probe.stats().await?.queries - before;
@@ -300,8 +314,8 @@ async fn concurrent_burst(probe: &mut Probe) -> Verdict {
 
 async fn slow_reader_race(probe: &mut Probe) -> Verdict {
     empty_the_cache(probe).await?;
-    let category = create_category(probe, &probe.unique("raced")).await?;
-    create_task(probe, category, &probe.unique("before")).await?;
+    let category = new_category(probe, "raced").await?;
+    new_task(probe, category, "before").await?;
     let tasks = tasks_of(category);
     warm(probe, &tasks).await?;
     empty_the_cache(probe).await?;
@@ -342,11 +356,11 @@ async fn slow_reader_race(probe: &mut Probe) -> Verdict {
 
 async fn entries_expire(probe: &mut Probe) -> Verdict {
     empty_the_cache(probe).await?;
-    let category = create_category(probe, &probe.unique("expiring")).await?;
+    let category = new_category(probe, "expiring").await?;
     warm(probe, CATEGORIES).await?;
     warm(probe, &tasks_of(category)).await?;
     // A write, so that whatever a write stores (stamps, versions) is there too.
-    create_task(probe, category, &probe.unique("task")).await?;
+    new_task(probe, category, "task").await?;
     read(probe, &tasks_of(category)).await?;
 
     let keys = probe.redis.keys(&format!("{}:*", probe.contract.key_prefix)).await?;
@@ -364,8 +378,8 @@ async fn entries_expire(probe: &mut Probe) -> Verdict {
 
 async fn write_while_redis_down(probe: &mut Probe) -> Verdict {
     empty_the_cache(probe).await?;
-    let category = create_category(probe, &probe.unique("outage")).await?;
-    create_task(probe, category, &probe.unique("before")).await?;
+    let category = new_category(probe, "outage").await?;
+    new_task(probe, category, "before").await?;
     let tasks = tasks_of(category);
     warm(probe, &tasks).await?;
 
