@@ -45,8 +45,6 @@ pub struct TaskEdit {
     pub done: bool,
 }
 
-const TASK_COLUMNS: &str = "id, title, done, category_id, owner_id";
-
 /// The categories and tasks of the database; clones share the hooks.
 #[derive(Clone)]
 pub struct Repository {
@@ -86,8 +84,9 @@ impl Repository {
 
     /// The tasks of one category, by id; none for a category that does not exist.
     pub async fn tasks_in(&self, category_id: i64) -> sqlx::Result<Vec<Task>> {
-        let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE category_id = $1 ORDER BY id");
-        self.db.fetch_all(sqlx::query_as(&sql).bind(category_id)).await
+        let sql = "SELECT id, title, done, category_id, owner_id FROM tasks \
+                   WHERE category_id = $1 ORDER BY id";
+        self.db.fetch_all(sqlx::query_as(sql).bind(category_id)).await
     }
 
     pub async fn create_category(&self, name: &str) -> sqlx::Result<Category> {
@@ -134,14 +133,12 @@ impl Repository {
     }
 
     pub async fn create_task(&self, new: &NewTask) -> sqlx::Result<Task> {
-        let sql = format!(
-            "INSERT INTO tasks (title, done, category_id, owner_id) VALUES ($1, FALSE, $2, $3) \
-             RETURNING {TASK_COLUMNS}"
-        );
+        let sql = "INSERT INTO tasks (title, done, category_id, owner_id) \
+                   VALUES ($1, FALSE, $2, $3) RETURNING id, title, done, category_id, owner_id";
         let task: Task = self
             .db
             .fetch_optional(
-                sqlx::query_as(&sql).bind(&new.title).bind(new.category_id).bind(new.owner_id),
+                sqlx::query_as(sql).bind(&new.title).bind(new.category_id).bind(new.owner_id),
             )
             .await?
             .ok_or(sqlx::Error::RowNotFound)?;
@@ -151,12 +148,11 @@ impl Repository {
 
     /// `None` when there is no such task.
     pub async fn update_task(&self, id: i64, edit: &TaskEdit) -> sqlx::Result<Option<Task>> {
-        let sql = format!(
-            "UPDATE tasks SET title = $1, done = $2 WHERE id = $3 RETURNING {TASK_COLUMNS}"
-        );
+        let sql = "UPDATE tasks SET title = $1, done = $2 WHERE id = $3 \
+                   RETURNING id, title, done, category_id, owner_id";
         let updated: Option<Task> = self
             .db
-            .fetch_optional(sqlx::query_as(&sql).bind(&edit.title).bind(edit.done).bind(id))
+            .fetch_optional(sqlx::query_as(sql).bind(&edit.title).bind(edit.done).bind(id))
             .await?;
         if let Some(task) = &updated {
             self.announce(Change::TaskUpdated(task.clone())).await;
@@ -166,8 +162,9 @@ impl Repository {
 
     /// `None` when there is no such task.
     pub async fn delete_task(&self, id: i64) -> sqlx::Result<Option<Task>> {
-        let sql = format!("DELETE FROM tasks WHERE id = $1 RETURNING {TASK_COLUMNS}");
-        let deleted: Option<Task> = self.db.fetch_optional(sqlx::query_as(&sql).bind(id)).await?;
+        let sql =
+            "DELETE FROM tasks WHERE id = $1 RETURNING id, title, done, category_id, owner_id";
+        let deleted: Option<Task> = self.db.fetch_optional(sqlx::query_as(sql).bind(id)).await?;
         if let Some(task) = &deleted {
             self.announce(Change::TaskDeleted(task.clone())).await;
         }

@@ -99,11 +99,6 @@ pub fn lists(list: &Value, field: &str, value: &Value) -> bool {
     list.as_array().is_some_and(|rows| rows.iter().any(|row| &row[field] == value))
 }
 
-/// The row of `list` with `id`, for messages and comparisons.
-pub fn row(list: &Value, id: i64) -> Option<&Value> {
-    list.as_array()?.iter().find(|row| row["id"] == id)
-}
-
 /// Asks the support crate to hold the next query once it has run.
 pub async fn hold_next_query(probe: &Probe) -> Verdict {
     let reply = probe

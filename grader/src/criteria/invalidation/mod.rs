@@ -241,7 +241,7 @@ enum Step {
 /// The burst's plan: `plan[round][category]`. The first round only reads cached entries, so
 /// a cache that works always serves some reads.
 fn burst_plan(seed: u64) -> Vec<Vec<Step>> {
-    let mut rng = SplitMix64::new(seed ^ 0x6275_7273_74);
+    let mut rng = SplitMix64::new(seed ^ 0x62_7572_7374);
     (0..BURST_ROUNDS)
         .map(|round| {
             (0..BURST_CATEGORIES)
