@@ -44,7 +44,7 @@ pub async fn warm(probe: &Probe, path: &str) -> Result<Value, Failure> {
     expect(
         again.queries == 0,
         format!("a second GET {path} served from the cache (no query)"),
-        format!("it ran {} queries: the answer is not cached", again.queries),
+        format!("it ran {}: the answer is not cached", queries(again.queries)),
     )?;
     Ok(again.body)
 }
@@ -123,4 +123,9 @@ pub async fn query_is_held(probe: &Probe) -> Result<bool, Failure> {
         tokio::time::sleep(HOLD_POLL_INTERVAL).await;
     }
     Ok(false)
+}
+
+/// `1 query`, `3 queries`: for messages.
+pub fn queries(count: u64) -> String {
+    if count == 1 { "1 query".to_owned() } else { format!("{count} queries") }
 }

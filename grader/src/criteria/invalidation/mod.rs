@@ -225,7 +225,7 @@ async fn expect_still_cached(probe: &Probe, paths: &[&str], writes: &str) -> Ver
         expect(
             again.queries == 0,
             format!("GET {path} still cached after {writes}"),
-            format!("it ran {} queries: its entry was deleted too", again.queries),
+            format!("it ran {}: its entry was deleted too", api::queries(again.queries)),
         )?;
     }
     Ok(())
@@ -288,7 +288,7 @@ async fn concurrent_burst(probe: &mut Probe) -> Verdict {
     expect(
         queries < steps,
         format!("some of the burst's reads served from the cache (fewer than {steps} queries)"),
-        format!("{queries} queries: nothing is cached"),
+        format!("{}: nothing is cached", api::queries(queries)),
     )?;
 
     // What the cache says now, then what the database says.
@@ -347,9 +347,9 @@ async fn slow_reader_race(probe: &mut Probe) -> Verdict {
         lists(&after.body, "title", &json!(title)),
         format!("GET {tasks} after the slow read finished to list the task {title:?}"),
         format!(
-            "a stale list from the cache ({} queries): the reader stored what it read before \
-             the write, after the write had invalidated",
-            after.queries
+            "a stale list from the cache ({}): the reader stored what it read before the \
+             write, after the write had invalidated",
+            api::queries(after.queries)
         ),
     )
 }
