@@ -100,7 +100,7 @@ pub fn spec() -> ExerciseSpec {
 }
 
 async fn read_your_writes(probe: &mut Probe) -> Verdict {
-    empty_the_cache(probe).await?;
+    probe.empty_the_cache().await?;
     let mut stale = Vec::new();
 
     // Categories: create, rename.
@@ -170,7 +170,7 @@ async fn note_stale(
 }
 
 async fn targeted(probe: &mut Probe) -> Verdict {
-    empty_the_cache(probe).await?;
+    probe.empty_the_cache().await?;
     let written = new_category(probe, "written").await?;
     let untouched = new_category(probe, "untouched").await?;
     new_task(probe, untouched, "task").await?;
@@ -254,7 +254,7 @@ fn burst_plan(seed: u64) -> Vec<Vec<Step>> {
 }
 
 async fn concurrent_burst(probe: &mut Probe) -> Verdict {
-    empty_the_cache(probe).await?;
+    probe.empty_the_cache().await?;
     let mut categories = Vec::new();
     for _ in 0..BURST_CATEGORIES {
         categories.push(new_category(probe, "burst").await?);
@@ -296,7 +296,7 @@ async fn concurrent_burst(probe: &mut Probe) -> Verdict {
     for &category in &categories {
         cached.push(read(probe, &tasks_of(category)).await?.body);
     }
-    empty_the_cache(probe).await?;
+    probe.empty_the_cache().await?;
     for (&category, cached) in categories.iter().zip(&cached) {
         let stored = read(probe, &tasks_of(category)).await?.body;
         expect(
@@ -313,12 +313,8 @@ async fn concurrent_burst(probe: &mut Probe) -> Verdict {
 }
 
 async fn slow_reader_race(probe: &mut Probe) -> Verdict {
-    empty_the_cache(probe).await?;
-    let category = new_category(probe, "raced").await?;
-    new_task(probe, category, "before").await?;
-    let tasks = tasks_of(category);
-    warm(probe, &tasks).await?;
-    empty_the_cache(probe).await?;
+    let (category, tasks) = cached_task_list(probe, "raced").await?;
+    probe.empty_the_cache().await?;
 
     // The reader misses, reads the database and is held there; the writer adds a task and
     // invalidates; then the reader goes on and stores what it read before the write.
@@ -354,8 +350,19 @@ async fn slow_reader_race(probe: &mut Probe) -> Verdict {
     )
 }
 
+/// From an empty cache, a new category with one task, its task list cached: returns the
+/// category and the path of its task list.
+async fn cached_task_list(probe: &mut Probe, what: &str) -> Result<(i64, String), Failure> {
+    probe.empty_the_cache().await?;
+    let category = new_category(probe, what).await?;
+    new_task(probe, category, "before").await?;
+    let tasks = tasks_of(category);
+    warm(probe, &tasks).await?;
+    Ok((category, tasks))
+}
+
 async fn entries_expire(probe: &mut Probe) -> Verdict {
-    empty_the_cache(probe).await?;
+    probe.empty_the_cache().await?;
     let category = new_category(probe, "expiring").await?;
     warm(probe, CATEGORIES).await?;
     warm(probe, &tasks_of(category)).await?;
@@ -377,11 +384,7 @@ async fn entries_expire(probe: &mut Probe) -> Verdict {
 }
 
 async fn write_while_redis_down(probe: &mut Probe) -> Verdict {
-    empty_the_cache(probe).await?;
-    let category = new_category(probe, "outage").await?;
-    new_task(probe, category, "before").await?;
-    let tasks = tasks_of(category);
-    warm(probe, &tasks).await?;
+    let (category, tasks) = cached_task_list(probe, "outage").await?;
 
     // Redis goes away with the entry in it, and comes back with it (as a Redis that persists
     // its data would).
@@ -438,17 +441,6 @@ async fn service_sees_redis(probe: &Probe) -> Verdict {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Err(fail("/health to report Redis up again after the restart", last))
-}
-
-/// Forgets every cached entry, so that the check starts from a cold cache.
-async fn empty_the_cache(probe: &mut Probe) -> Verdict {
-    if probe.redis_server.is_private() {
-        probe.redis.flush_all().await?;
-    } else {
-        let pattern = format!("{}:*", probe.contract.key_prefix);
-        probe.redis.delete_matching(&pattern).await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
