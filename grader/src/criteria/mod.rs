@@ -4,6 +4,7 @@
 //! and the book's tables are all produced from these lists.
 
 mod fragment_cache;
+mod invalidation;
 mod low_level_cache;
 mod query_optimisation;
 mod redis_setup;
@@ -84,6 +85,7 @@ pub fn registry() -> Vec<ExerciseSpec> {
         redis_setup::spec(),
         view_cache::spec(),
         low_level_cache::spec(),
+        invalidation::spec(),
         fragment_cache::spec(),
         query_optimisation::spec(),
     ]
