@@ -143,6 +143,11 @@ impl Inspector {
         Ok(info_field(&info, field).unwrap_or(0))
     }
 
+    /// Writes a snapshot to disk (`SAVE`), which the server loads when it starts again.
+    pub async fn save(&mut self) -> RedisResult<()> {
+        redis::cmd("SAVE").query_async(&mut self.conn).await
+    }
+
     /// Empties every database: only for a server the grader started itself.
     pub async fn flush_all(&mut self) -> RedisResult<()> {
         redis::cmd("FLUSHALL").query_async(&mut self.conn).await

@@ -120,6 +120,9 @@ fn token() -> String {
     format!("{a:016x}{b:016x}")
 }
 
+/// The file `SAVE` writes in the server's folder (Redis' default `dbfilename`).
+const SNAPSHOT: &str = "dump.rdb";
+
 /// A `redis-server` process started by the grader.
 pub struct PrivateRedis {
     binary: PathBuf,
@@ -166,13 +169,17 @@ impl PrivateRedis {
         }
     }
 
-    /// Starts the server again on the same port (empty: nothing is persisted).
+    /// Starts the server again on the same port: empty, unless a check `SAVE`d a snapshot
+    /// just before the stop, which the server loads once and the grader then deletes.
     pub async fn restart(&mut self) -> Result<()> {
         self.stop().await;
         let mut last_error = None;
         for _ in 0..20 {
             match self.launch().await {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    let _ = std::fs::remove_file(self.dir.join(SNAPSHOT));
+                    return Ok(());
+                }
                 Err(err) => last_error = Some(err),
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

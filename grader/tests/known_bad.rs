@@ -18,6 +18,11 @@ fn low_level_cache_variants_lose_exactly_their_points() {
 }
 
 #[test]
+fn invalidation_variants_lose_exactly_their_points() {
+    common::check_fixtures("04-invalidation");
+}
+
+#[test]
 fn fragment_cache_variants_lose_exactly_their_points() {
     common::check_fixtures("05-fragment-cache");
 }

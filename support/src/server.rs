@@ -5,7 +5,8 @@
 //!
 //! - `GET /health`: `200` with the result of each health check the exercise registered,
 //!   e.g. `{"status":"ok","checks":{"redis":"up"}}`;
-//! - `GET /__workbook/stats`: the counters of [`crate::stats`], read by the grader.
+//! - `GET /__workbook/stats`: the counters of [`crate::stats`], read by the grader;
+//! - `POST /__workbook/hold-next-query` and `POST /__workbook/release`: see [`crate::hold`].
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -13,12 +14,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::hold;
 use crate::stats::Stats;
 
 /// The answer of one health check: `Ok` when the dependency is up, `Err(reason)` otherwise.
@@ -65,6 +67,8 @@ impl Service {
         let router = Router::new()
             .route("/health", get(move || health(checks.clone())))
             .route("/__workbook/stats", get(|| async { Json(Stats::now()) }))
+            .route("/__workbook/hold-next-query", post(|| async { hold::hold_next_query() }))
+            .route("/__workbook/release", post(|| async { hold::release() }))
             .fallback_service(app);
         let listener = TcpListener::bind(self.config.bind).await.map_err(|err| {
             anyhow::anyhow!("cannot listen on {}: {err} (is the port in use?)", self.config.bind)

@@ -28,6 +28,9 @@ pub struct Stats {
     /// The most database connections that were ever open at the same time.
     #[serde(default)]
     pub connections_open_peak: u64,
+    /// Queries the grader is holding at the moment of reading (see [`crate::hold`]).
+    #[serde(default)]
+    pub queries_held: u64,
 }
 
 impl Stats {
@@ -39,6 +42,7 @@ impl Stats {
             computations: COMPUTATIONS.load(Ordering::SeqCst),
             connections_open: crate::connections::open_now(),
             connections_open_peak: crate::connections::peak(),
+            queries_held: crate::hold::held(),
         }
     }
 
@@ -50,6 +54,7 @@ impl Stats {
             computations: self.computations.saturating_sub(earlier.computations),
             connections_open: self.connections_open,
             connections_open_peak: self.connections_open_peak,
+            queries_held: self.queries_held,
         }
     }
 }

@@ -92,7 +92,7 @@ pub fn spec() -> ExerciseSpec {
 }
 
 async fn sidebar_computed_once(probe: &mut Probe) -> Verdict {
-    empty_the_cache(probe).await?;
+    probe.empty_the_cache().await?;
     let alice = log_in(probe, "alice").await?;
     let (pages, computed) = view(probe, Some(&alice), 4).await?;
     expect(
@@ -113,7 +113,7 @@ async fn sidebar_computed_once(probe: &mut Probe) -> Verdict {
 }
 
 async fn fragment_key_and_ttl(probe: &mut Probe) -> Verdict {
-    empty_the_cache(probe).await?;
+    probe.empty_the_cache().await?;
     let alice = log_in(probe, "alice").await?;
     let bob = log_in(probe, "bob").await?;
     let alices = keys_created_by_a_view(probe, &alice).await?;
@@ -140,7 +140,7 @@ async fn fragment_key_and_ttl(probe: &mut Probe) -> Verdict {
 }
 
 async fn no_leak_between_users(probe: &mut Probe) -> Verdict {
-    empty_the_cache(probe).await?;
+    probe.empty_the_cache().await?;
     let carol = log_in(probe, "carol").await?;
     let dave = log_in(probe, "dave").await?;
     view(probe, Some(&carol), 1).await?;
@@ -165,7 +165,7 @@ async fn no_leak_between_users(probe: &mut Probe) -> Verdict {
 }
 
 async fn escaping_preserved(probe: &mut Probe) -> Verdict {
-    empty_the_cache(probe).await?;
+    probe.empty_the_cache().await?;
     rename_category(probe, ESCAPED_CATEGORY, "<script>", None).await?;
     let erin = log_in(probe, "erin").await?;
     let (first, _) = view(probe, Some(&erin), 1).await?;
@@ -192,7 +192,7 @@ async fn escaping_preserved(probe: &mut Probe) -> Verdict {
 }
 
 async fn invalidated_on_change(probe: &mut Probe) -> Verdict {
-    empty_the_cache(probe).await?;
+    probe.empty_the_cache().await?;
     let frank = log_in(probe, "frank").await?;
     let grace = log_in(probe, "grace").await?;
     view(probe, Some(&frank), 1).await?;
@@ -233,7 +233,7 @@ async fn invalidated_on_change(probe: &mut Probe) -> Verdict {
 }
 
 async fn renders_without_redis(probe: &mut Probe) -> Verdict {
-    empty_the_cache(probe).await?;
+    probe.empty_the_cache().await?;
     view(probe, None, 1).await?;
     let (_, computed) = view(probe, None, 1).await?;
     expect_cached(computed, "a visitor's second view (before Redis goes down)")?;
@@ -259,17 +259,6 @@ async fn views_while_redis_is_down(probe: &mut Probe) -> Verdict {
             format!("view {attempt} while Redis is down to compute the sidebar afresh"),
             format!("computed {computed} times"),
         )?;
-    }
-    Ok(())
-}
-
-/// Forgets every cached fragment, so that the check starts from a cold cache.
-async fn empty_the_cache(probe: &mut Probe) -> Verdict {
-    if probe.redis_server.is_private() {
-        probe.redis.flush_all().await?;
-    } else {
-        let pattern = format!("{}:*", probe.contract.key_prefix);
-        probe.redis.delete_matching(&pattern).await?;
     }
     Ok(())
 }

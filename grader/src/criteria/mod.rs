@@ -4,6 +4,7 @@
 //! and the book's tables are all produced from these lists.
 
 mod fragment_cache;
+mod invalidation;
 mod low_level_cache;
 mod query_optimisation;
 mod redis_setup;
@@ -71,12 +72,20 @@ pub struct ExerciseSpec {
     pub criteria: Vec<Criterion>,
 }
 
+impl ExerciseSpec {
+    /// The points of every criterion together.
+    pub fn max_score(&self) -> u32 {
+        self.criteria.iter().map(|criterion| criterion.points).sum()
+    }
+}
+
 /// Every exercise the grader knows, in checklist order.
 pub fn registry() -> Vec<ExerciseSpec> {
     vec![
         redis_setup::spec(),
         view_cache::spec(),
         low_level_cache::spec(),
+        invalidation::spec(),
         fragment_cache::spec(),
         query_optimisation::spec(),
     ]

@@ -1,0 +1,29 @@
+//! The cache settings, read from the environment: the counterpart of Django's `CACHES`.
+
+use std::time::Duration;
+
+use workbook::config::var_or;
+
+/// Everything the service needs to know to use Redis as its cache.
+#[derive(Debug, Clone)]
+pub struct CacheSettings {
+    /// `REDIS_URL`, e.g. `redis://127.0.0.1:6379/1`.
+    pub url: String,
+    /// `CACHE_KEY_PREFIX`: keeps this service's keys apart from anyone else's.
+    pub key_prefix: String,
+    /// `CACHE_KEY_VERSION`: bump it to make every old entry unreachable at once.
+    pub key_version: u32,
+    /// `CACHE_DEFAULT_TIMEOUT`: how long an entry lives unless told otherwise.
+    pub default_timeout: Duration,
+}
+
+impl CacheSettings {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(Self {
+            url: var_or("REDIS_URL", "redis://127.0.0.1:6379/1")?,
+            key_prefix: var_or("CACHE_KEY_PREFIX", "workbook")?,
+            key_version: var_or("CACHE_KEY_VERSION", "1")?,
+            default_timeout: Duration::from_secs(var_or("CACHE_DEFAULT_TIMEOUT", "300")?),
+        })
+    }
+}
