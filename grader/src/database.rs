@@ -39,12 +39,15 @@ impl DatabaseServer {
     /// SQLite without a URL; PostgreSQL for a `postgres://` URL, once it answers.
     pub async fn from_url(url: Option<&str>) -> Result<Self> {
         let Some(url) = url else { return Ok(Self::Sqlite) };
-        match Backend::of_url(url)? {
-            Backend::Sqlite => Ok(Self::Sqlite),
-            Backend::Postgres => {
+        match Backend::of_url(url) {
+            Ok(Backend::Postgres) => {
                 admin_connection(url).await?.close().await?;
                 Ok(Self::Postgres { admin_url: url.to_owned() })
             }
+            _ => anyhow::bail!(
+                "--database-url {url:?} is not a PostgreSQL URL: give one such as \
+                 postgres://postgres@127.0.0.1:5432/postgres, or leave it out to grade on SQLite"
+            ),
         }
     }
 
