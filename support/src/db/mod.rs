@@ -68,14 +68,6 @@ impl Backend {
             ),
         }
     }
-
-    /// The name people know it by.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Sqlite => "SQLite",
-            Self::Postgres => "PostgreSQL",
-        }
-    }
 }
 
 /// A type the rows of a [`QueryAs`] are read into, on either database: anything that
@@ -340,6 +332,15 @@ mod tests {
         assert_eq!(users, Dataset::generate(5, 30).users);
         assert_eq!(tasks, 30);
         assert!(stats::Stats::now().since(&before).queries >= 2);
+    }
+
+    #[test]
+    fn the_url_names_the_database() {
+        assert_eq!(Backend::of_url("sqlite://workbook.sqlite3").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::of_url("postgres://me@localhost/tasks").unwrap(), Backend::Postgres);
+        assert_eq!(Backend::of_url("postgresql://localhost").unwrap(), Backend::Postgres);
+        let error = Backend::of_url("mysql://localhost/tasks").unwrap_err().to_string();
+        assert!(error.contains("sqlite://FILE or postgres://"), "{error}");
     }
 
     #[tokio::test]
