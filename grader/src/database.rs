@@ -104,17 +104,34 @@ impl DatabaseServer {
 impl ServiceDatabase {
     /// Drops the service's role and database (nothing to do for a SQLite file, which goes
     /// with its folder). Best effort: a failure is a warning, never a lost grade.
-    pub async fn remove(self) {
-        let Some((admin_url, name)) = self.owned else { return };
-        let dropped = async {
-            let mut admin = admin_connection(&admin_url).await?;
-            drop_owned(&mut admin, &name).await?;
-            admin.close().await?;
-            anyhow::Ok(())
-        };
-        if let Err(err) = dropped.await {
-            eprintln!("warning: could not drop the PostgreSQL database and role {name}: {err:#}");
+    pub async fn remove(mut self) {
+        if let Some((admin_url, name)) = self.owned.take() {
+            remove_owned(admin_url, name).await;
         }
+    }
+}
+
+impl Drop for ServiceDatabase {
+    /// A check cut short by its time limit never reaches [`ServiceDatabase::remove`]: drop the
+    /// database in the background then, so that it is not left on the server.
+    fn drop(&mut self) {
+        if let (Some((admin_url, name)), Ok(runtime)) =
+            (self.owned.take(), tokio::runtime::Handle::try_current())
+        {
+            runtime.spawn(remove_owned(admin_url, name));
+        }
+    }
+}
+
+async fn remove_owned(admin_url: String, name: String) {
+    let dropped = async {
+        let mut admin = admin_connection(&admin_url).await?;
+        drop_owned(&mut admin, &name).await?;
+        admin.close().await?;
+        anyhow::Ok(())
+    };
+    if let Err(err) = dropped.await {
+        eprintln!("warning: could not drop the PostgreSQL database and role {name}: {err:#}");
     }
 }
 
