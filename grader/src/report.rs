@@ -13,8 +13,8 @@ pub struct Report {
     pub seed: u64,
     /// Which Redis the run used.
     pub redis: String,
-    /// Which database the services used.
-    #[serde(default)]
+    /// Which database the services used (empty in batch reports: always SQLite there).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub database: String,
     /// What kept the student's processes in check.
     #[serde(default)]
