@@ -341,6 +341,21 @@ pub fn tail(path: &Path, max_bytes: u64) -> String {
     }
 }
 
+/// Whether the file system holding `path` is (nearly) full: a check of the machine's state, so
+/// that a program cannot pass its own failure off as the grader's by printing "disk full".
+pub fn disk_full(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    const NEARLY_FULL: u64 = 64 << 20;
+    let Ok(path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else { return false };
+    // SAFETY: statvfs is all integers; all zeroes is a valid value.
+    let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: statvfs reads a NUL-terminated path and writes into `stats`, both alive.
+    if unsafe { libc::statvfs(path.as_ptr(), &mut stats) } != 0 {
+        return false;
+    }
+    (stats.f_bavail as u64).saturating_mul(stats.f_frsize as u64) < NEARLY_FULL
+}
+
 /// A free TCP port on the loopback interface.
 pub fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").context("no free loopback port")?;

@@ -4,14 +4,14 @@
 //! as each submission finishes, so an interrupted batch resumes where it stopped, and a second
 //! run skips submissions whose content has not changed.
 
-mod extract;
+pub(crate) mod extract;
 mod html;
 pub mod outputs;
-mod submissions;
+pub(crate) mod submissions;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -217,13 +217,12 @@ async fn grade_folder(
         check_timeout: Duration::from_secs(90),
         progress: false,
     };
-    let progress = Mutex::new(Progress::default());
+    let progress = Arc::new(Mutex::new(Progress::default()));
     let outcome =
         tokio::time::timeout(options.timeout, grade::run_recording(&grading, &progress)).await;
-    let Progress { redis, exercises: mut done } =
-        progress.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut progress = std::mem::take(&mut *progress.lock().unwrap_or_else(|p| p.into_inner()));
     match outcome {
-        Ok(Ok(())) => Ok((Outcome::Graded, Report::new(seed, redis, done))),
+        Ok(Ok(())) => Ok((Outcome::Graded, progress.into_report(seed))),
         Ok(Err(err)) => Err((Outcome::Error, format!("{err:#}"))),
         Err(_) => {
             let reason = format!(
@@ -231,6 +230,7 @@ async fn grade_folder(
                 options.timeout.as_secs()
             );
             let specs = criteria::registry();
+            let done = &mut progress.exercises;
             let unfinished: Vec<&Exercise> =
                 exercises.iter().filter(|e| !done.iter().any(|d| d.id == e.dir_name())).collect();
             for exercise in unfinished {
@@ -238,7 +238,7 @@ async fn grade_folder(
                     done.push(grade::not_graded(exercise, spec, Stage::TimedOut, reason.clone()));
                 }
             }
-            Ok((Outcome::TimedOut, Report::new(seed, redis, done)))
+            Ok((Outcome::TimedOut, progress.into_report(seed)))
         }
     }
 }

@@ -106,6 +106,9 @@ pub fn feedback(meta: &Meta, report: &Report) -> String {
             "## {} · {} — {}/{}\n",
             exercise.id, exercise.title, exercise.score, exercise.max_score
         );
+        for warning in &exercise.warnings {
+            let _ = writeln!(md, "> **Warning:** {warning}\n");
+        }
         if let Some(details) = &exercise.details {
             let _ = writeln!(md, "```text\n{}\n```\n", details.trim_end());
         }
