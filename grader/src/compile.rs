@@ -127,7 +127,10 @@ async fn fetch() -> Result<()> {
     let stage = grader.join("stage");
     prepare(&stage, None)?;
     // The instructor's lock file; cargo trims it to the stage's members, keeping every version.
-    write_if_changed(&stage.join("Cargo.lock"), &std::fs::read(workbook::root().join("Cargo.lock"))?)?;
+    write_if_changed(
+        &stage.join("Cargo.lock"),
+        &std::fs::read(workbook::root().join("Cargo.lock"))?,
+    )?;
     let host = host_target().await?;
     let mut last = String::new();
     // Offline first: nothing to download is the usual case, and it needs no network.

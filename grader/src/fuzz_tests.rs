@@ -24,8 +24,9 @@ fn entry_name() -> impl Strategy<Value = String> {
         Just("src".to_owned()),
         "[a-z\\\\:~]{1,4}",
     ];
-    (any::<bool>(), proptest::collection::vec(part, 1..5))
-        .prop_map(|(absolute, parts)| format!("{}{}", if absolute { "/" } else { "" }, parts.join("/")))
+    (any::<bool>(), proptest::collection::vec(part, 1..5)).prop_map(|(absolute, parts)| {
+        format!("{}{}", if absolute { "/" } else { "" }, parts.join("/"))
+    })
 }
 
 /// Every file below `dir`, which must not be a link.
