@@ -472,6 +472,54 @@ mod tests {
     }
 
     #[test]
+    fn a_manifest_differing_only_in_its_name_earns_no_warning() {
+        let submission = tempfile::tempdir().unwrap();
+        let exercise = Exercise { number: 1, slug: "redis-setup".into() };
+        let folder = submission.path().join(exercise.dir_name());
+        std::fs::create_dir_all(&folder).unwrap();
+        let solution = workbook::root().join("solutions/01-redis-setup/Cargo.toml");
+        std::fs::copy(&solution, folder.join("Cargo.toml")).unwrap();
+        assert_eq!(manifest_warning(submission.path(), &exercise), None);
+
+        let added = std::fs::read_to_string(&solution).unwrap() + "rand = \"0.9\"\n";
+        std::fs::write(folder.join("Cargo.toml"), added).unwrap();
+        let warning = manifest_warning(submission.path(), &exercise).unwrap();
+        assert!(warning.contains("ignores it") && warning.contains("redis"), "{warning}");
+    }
+
+    #[test]
+    fn dep_info_lists_every_file_with_escaped_spaces() {
+        let text = "/t/debug/app: /a/main.rs /b/with\\ space.rs\n\n/a/main.rs:\n# env-dep:X=1\n";
+        let files = dep_info_files(text);
+        assert_eq!(files, [PathBuf::from("/a/main.rs"), PathBuf::from("/b/with space.rs"),]);
+    }
+
+    #[test]
+    fn reading_outside_the_allowed_folders_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = dir.path().join("stage/exercises/01-redis-setup");
+        let dep_info = dir.path().join("app.d");
+        let stolen = dir.path().join("alice/src/cache.rs");
+        let line = format!("app: {}/src/main.rs {}\n", own.display(), stolen.display());
+        std::fs::write(&dep_info, line).unwrap();
+        let refusal = reads_outside(&dep_info, &[own.clone()]).unwrap().unwrap();
+        assert!(refusal.contains(&stolen.display().to_string()), "{refusal}");
+        assert!(!refusal.contains("main.rs"), "{refusal}");
+        std::fs::write(&dep_info, format!("app: {}/src/main.rs\n", own.display())).unwrap();
+        assert_eq!(reads_outside(&dep_info, &[own]).unwrap(), None);
+    }
+
+    #[test]
+    fn an_unknown_crate_gets_a_note_naming_the_crates_there_are() {
+        let pristine = workbook::root().join("exercises/01-redis-setup");
+        let errors = "error[E0432]: unresolved import `rand`";
+        let explained = explain_failure(errors, &pristine);
+        assert!(explained.starts_with(errors), "{explained}");
+        assert!(explained.contains("anyhow, axum"), "{explained}");
+        assert_eq!(explain_failure("error: expected `;`", &pristine), "error: expected `;`");
+    }
+
+    #[test]
     fn syncing_mirrors_files_and_skips_links() {
         let from = tempfile::tempdir().unwrap();
         let to = tempfile::tempdir().unwrap();

@@ -130,3 +130,32 @@ fn a_full_disk_stops_the_batch_with_one_clear_message() {
     assert!(stderr.contains("No space left on device"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn a_submission_that_adds_a_crate_is_told_the_manifest_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let exercise = dir.path().join("01-redis-setup");
+    common::copy_dir(&common::root().join("solutions/01-redis-setup"), &exercise);
+    let manifest = exercise.join("Cargo.toml");
+    let added = std::fs::read_to_string(&manifest).unwrap() + "rand = \"0.9\"\n";
+    std::fs::write(&manifest, added).unwrap();
+    let main = exercise.join("src/main.rs");
+    let code = std::fs::read_to_string(&main).unwrap().replacen(
+        "mod settings;",
+        "mod settings;\nuse rand::Rng as _;",
+        1,
+    );
+    std::fs::write(&main, code).unwrap();
+
+    let run = {
+        let _one_at_a_time = common::serial();
+        common::grade(3, &["--path", dir.path().to_str().unwrap(), "1"])
+    };
+    let report = run.exercise("01-redis-setup");
+    assert_eq!(report["stage"], "build_failed", "{}", run.explain("01-redis-setup"));
+    let details = report["details"].as_str().unwrap();
+    assert!(details.contains("unresolved import `rand`"), "{details}");
+    assert!(details.contains("note from the grader"), "{details}");
+    let warning = report["warnings"][0].as_str().unwrap_or_default();
+    assert!(warning.contains("Cargo.toml differs from the workbook's"), "{}", report);
+}
