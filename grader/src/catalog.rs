@@ -16,7 +16,7 @@ pub fn json(exercises: &[Exercise]) -> Value {
             json!({
                 "id": exercise.dir_name(),
                 "title": spec.title,
-                "max_score": spec.criteria.iter().map(|c| c.points).sum::<u32>(),
+                "max_score": spec.max_score(),
                 "criteria": spec.criteria.iter().map(|c| json!({
                     "id": c.id,
                     "title": c.title,
@@ -35,19 +35,56 @@ pub fn markdown(exercises: &[Exercise]) -> String {
     let specs = registry();
     let mut out = String::new();
     for (exercise, spec) in selected(&specs, exercises) {
-        let total: u32 = spec.criteria.iter().map(|c| c.points).sum();
-        let _ = writeln!(out, "### {} · {} ({total} points)\n", exercise.dir_name(), spec.title);
-        let _ = writeln!(out, "| criterion | id | category | points |\n| --- | --- | --- | --- |");
-        for criterion in &spec.criteria {
-            let _ = writeln!(
-                out,
-                "| {} | `{}` | {} | {} |",
-                criterion.title, criterion.id, criterion.category, criterion.points
-            );
-        }
+        let _ = writeln!(
+            out,
+            "### {} · {} ({} points)\n",
+            exercise.dir_name(),
+            spec.title,
+            spec.max_score()
+        );
+        out.push_str(&criteria_table(spec));
         out.push('\n');
     }
     out
+}
+
+/// One exercise's criteria as a Markdown table: title, id, category and points.
+pub fn criteria_table(spec: &ExerciseSpec) -> String {
+    let mut out =
+        String::from("| criterion | id | category | points |\n| --- | --- | --- | --- |\n");
+    for criterion in &spec.criteria {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} |",
+            escape_markdown(criterion.title),
+            criterion.id,
+            criterion.category,
+            criterion.points
+        );
+    }
+    out
+}
+
+/// `text` with the Markdown punctuation escaped that would change how it shows (a `|` ends a
+/// table cell, a `*` starts emphasis), and no more, so the table stays readable as plain text.
+pub fn escape_markdown(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let in_word =
+        |at: Option<usize>| at.and_then(|at| chars.get(at)).is_some_and(|c| c.is_alphanumeric());
+    let mut escaped = String::with_capacity(text.len());
+    for (index, &c) in chars.iter().enumerate() {
+        let special = match c {
+            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '|' | '&' => true,
+            // An `_` inside a word (`CACHE_DEFAULT_TIMEOUT`) never starts emphasis.
+            '_' => !(in_word(index.checked_sub(1)) && in_word(Some(index + 1))),
+            _ => false,
+        };
+        if special {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }
 
 fn selected<'a>(
@@ -62,4 +99,20 @@ fn selected<'a>(
 /// The exercises named on the command line, or all.
 pub fn exercises(wanted: Option<&str>) -> anyhow::Result<Vec<Exercise>> {
     workbook::select(workbook::exercises()?, wanted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_escaped_only_where_markdown_would_change_them() {
+        assert_eq!(escape_markdown("a | b"), r"a \| b");
+        assert_eq!(escape_markdown("*and* <b>"), r"\*and\* \<b\>");
+        assert_eq!(
+            escape_markdown("get_many after CACHE_DEFAULT_TIMEOUT"),
+            "get_many after CACHE_DEFAULT_TIMEOUT"
+        );
+        assert_eq!(escape_markdown("_private_ user's"), r"\_private\_ user's");
+    }
 }

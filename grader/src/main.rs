@@ -1,6 +1,7 @@
 //! `cargo run -p grader`: grade the workbook's exercises and print a scorecard.
 
 mod batch;
+mod book_preprocessor;
 mod catalog;
 mod checklist;
 mod compile;
@@ -132,6 +133,12 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         path: Option<PathBuf>,
     },
+    /// For mdBook (see book/book.toml): fills the book's criteria tables and submission
+    /// checklist from the registry.
+    MdbookPreprocessor {
+        #[command(subcommand)]
+        question: Option<PreprocessorQuestion>,
+    },
     /// Join the outputs of `grader batch --shard` runs into one gradebook and report.
     Merge {
         /// The output folders of the shards.
@@ -140,6 +147,13 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+}
+
+/// What mdBook asks a preprocessor before it runs it.
+#[derive(Subcommand, Debug)]
+enum PreprocessorQuestion {
+    /// Whether it works with this renderer: yes, with every one (it writes plain Markdown).
+    Supports { renderer: String },
 }
 
 /// Parses `I/N` (1-based `I`) into a 0-based shard index and the shard count.
@@ -268,6 +282,14 @@ async fn run(cli: Cli) -> ExitCode {
                     ExitCode::from(GRADING_FAILED)
                 }
             };
+        }
+        Some(Command::MdbookPreprocessor {
+            question: Some(PreprocessorQuestion::Supports { .. }),
+        }) => {
+            return ExitCode::from(ALL_PASSED);
+        }
+        Some(Command::MdbookPreprocessor { question: None }) => {
+            return exit_code(book_preprocessor::run().map(|()| ExitCode::from(ALL_PASSED)));
         }
         Some(Command::List { exercise }) => return exit_code(list(&cli, exercise.as_deref())),
         Some(Command::Reset { exercise, yes, from, path }) => {

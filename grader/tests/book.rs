@@ -1,12 +1,18 @@
-//! The book builds cleanly, its code comes from real files, its links resolve, and its criteria
-//! tables are the grader's own.
+//! The book builds cleanly, its code comes from real files, its links resolve, every lesson
+//! ends with a self-check, and its criteria tables and checklist are the grader's own.
+//!
+//! The book is built once per run of these tests, with the grader binary cargo has just built
+//! as its preprocessor (a `cargo run` inside `cargo test` would wait for cargo's own lock).
 
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::OnceLock;
 
 use assert_cmd::Command;
 use common::root;
+use serde_json::Value;
 
 fn book() -> PathBuf {
     root().join("book")
@@ -29,6 +35,16 @@ fn pages() -> Vec<(PathBuf, String)> {
     }
     pages.sort();
     pages
+}
+
+/// The exercises the workbook ships (`exercises/NN-slug`), by folder name.
+fn exercises() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("exercises"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 /// The text between each `open` and the next `close`.
@@ -59,12 +75,19 @@ fn mdbook() -> std::process::Command {
         Some(path) if path.is_file() => path,
         _ => PathBuf::from("mdbook"),
     };
-    std::process::Command::new(program)
+    let mut command = std::process::Command::new(program);
+    // Overrides book.toml's `cargo run -p grader -- mdbook-preprocessor`.
+    command.env(
+        "MDBOOK_PREPROCESSOR__WORKBOOK__COMMAND",
+        format!("'{}' mdbook-preprocessor", env!("CARGO_BIN_EXE_grader")),
+    );
+    command
 }
 
-fn build_book(dest: &Path) -> String {
+/// `mdbook build` of the book in `dir` into `dest`, and everything it printed.
+fn build(dir: &Path, dest: &Path) -> (Output, String) {
     let output = mdbook()
-        .args(["build", book().to_str().unwrap(), "--dest-dir", dest.to_str().unwrap()])
+        .args(["build", dir.to_str().unwrap(), "--dest-dir", dest.to_str().unwrap()])
         .output()
         .expect("mdbook is needed: cargo install mdbook --locked --no-default-features --features search");
     let log = format!(
@@ -72,18 +95,97 @@ fn build_book(dest: &Path) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(output.status.success(), "mdbook build failed:\n{log}");
-    log
+    (output, log)
+}
+
+/// The workbook's book, built once for all the tests here.
+struct Built {
+    dest: PathBuf,
+    log: String,
+}
+
+impl Built {
+    fn html(&self, page: &str) -> String {
+        let path = self.dest.join(page);
+        std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+    }
+}
+
+fn built() -> &'static Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let dest = Path::new(env!("CARGO_TARGET_TMPDIR")).join("book");
+        let _ = std::fs::remove_dir_all(&dest);
+        let (output, log) = build(&book(), &dest);
+        assert!(output.status.success(), "mdbook build failed:\n{log}");
+        Built { dest, log }
+    })
+}
+
+/// The grader's criteria registry, from the grader itself.
+fn registry() -> Value {
+    let output = Command::cargo_bin("grader")
+        .unwrap()
+        .args(["criteria", "--format", "json"])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The text of each cell of each row of each table in a rendered page, tags removed.
+fn tables(html: &str) -> Vec<Vec<Vec<String>>> {
+    between(html, "<table", "</table>")
+        .into_iter()
+        .map(|table| {
+            table
+                .split("<tr>")
+                .skip(1)
+                .map(|row| row.split("<t").filter(|cell| is_cell(cell)).map(cell_text).collect())
+                .collect()
+        })
+        .collect()
+}
+
+/// Whether the rest of a `<t` starts a cell (`<td>`, `<th style=...>`), not `<thead>` or `<tbody>`.
+fn is_cell(rest: &str) -> bool {
+    ["d>", "d ", "h>", "h "].iter().any(|start| rest.starts_with(start))
+}
+
+/// The text of `d>...</td>` (or `h ...>...</th>`), as a reader sees it, with mdBook's smart
+/// punctuation (`user’s`) turned back into the plain characters of the source (`user's`).
+fn cell_text(cell: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = true; // the cell starts inside its own `<td>`
+    for c in cell.split("</t").next().unwrap_or_default().chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+        .replace(['‘', '’'], "'")
+        .replace(['“', '”'], "\"")
+        .replace('…', "...")
+        .replace('—', "---")
+        .replace('–', "--")
+        .trim()
+        .to_owned()
 }
 
 #[test]
 fn the_book_builds_without_warnings() {
-    let dest = tempfile::tempdir().unwrap();
-    let log = build_book(dest.path());
+    let built = built();
     let complaints: Vec<&str> =
-        log.lines().filter(|line| line.contains("WARN") || line.contains("ERROR")).collect();
+        built.log.lines().filter(|line| line.contains("WARN") || line.contains("ERROR")).collect();
     assert!(complaints.is_empty(), "{}", complaints.join("\n"));
-    assert!(dest.path().join("index.html").is_file());
+    assert!(built.dest.join("index.html").is_file());
+    assert!(!built.html("checklist.html").contains("{{#"), "a directive was left unexpanded");
 }
 
 #[test]
@@ -138,57 +240,175 @@ fn internal_links_and_their_fragments_resolve() {
 }
 
 #[test]
-fn every_checklist_item_has_a_lesson_an_exercise_page_and_a_place_in_the_summary() {
+fn the_generated_checklist_links_pages_that_exist() {
+    let html = built().html("checklist.html");
+    let main = between(&html, "<main>", "</main>").concat();
+    let links = between(&main, "href=\"", "\"");
+    assert!(links.len() >= 12, "the checklist links too little:\n{main}");
+    for link in links.into_iter().filter(|link| !link.starts_with("http") && !link.starts_with('#'))
+    {
+        let file = link.split('#').next().unwrap();
+        assert!(built().dest.join(file).is_file(), "checklist.html links {link}: no such page");
+    }
+}
+
+#[test]
+fn every_checklist_item_has_a_lesson_an_exercise_page_and_criteria() {
     let summary = std::fs::read_to_string(book().join("src/SUMMARY.md")).unwrap();
-    let checklist = std::fs::read_to_string(book().join("src/checklist.md")).unwrap();
-    for entry in std::fs::read_dir(root().join("exercises")).unwrap() {
-        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+    let checklist = built().html("checklist.html");
+    let registry = registry();
+    for name in exercises() {
         for page in [format!("chapters/{name}.md"), format!("exercises/{name}.md")] {
             assert!(book().join("src").join(&page).is_file(), "the book has no {page}");
             assert!(summary.contains(&format!("({page})")), "SUMMARY.md does not list {page}");
-            assert!(checklist.contains(&format!("({page})")), "the checklist does not link {page}");
+            let rendered = page.replace(".md", ".html");
+            assert!(
+                checklist.contains(&format!("href=\"{rendered}\"")),
+                "the checklist does not link {rendered}"
+            );
         }
+        let exercise_page =
+            std::fs::read_to_string(book().join(format!("src/exercises/{name}.md"))).unwrap();
+        let number = name[..2].trim_start_matches('0');
+        for part in ["## What to build", "## Grade it", &format!("cargo run -p grader -- {number}")]
+        {
+            assert!(exercise_page.contains(part), "exercises/{name}.md has no `{part}`");
+        }
+        let directive = format!("## Criteria\n\n{{{{#criteria {name}}}}}");
+        assert!(
+            exercise_page.contains(&directive),
+            "exercises/{name}.md does not show its criteria: add\n{directive}"
+        );
+        let criteria = registry["exercises"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|exercise| exercise["id"] == name.as_str())
+            .map(|exercise| exercise["criteria"].as_array().unwrap().len());
+        assert!(criteria.unwrap_or(0) > 0, "the grader has no criteria for {name}");
     }
 }
 
 #[test]
 fn criteria_tables_are_the_graders_own() {
-    let registry: serde_json::Value = serde_json::from_slice(
-        &Command::cargo_bin("grader")
-            .unwrap()
-            .args(["criteria", "--format", "json"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
-    for exercise in registry["exercises"].as_array().unwrap() {
+    let registry = registry();
+    let exercises = registry["exercises"].as_array().unwrap();
+    assert!(!exercises.is_empty());
+    for exercise in exercises {
         let id = exercise["id"].as_str().unwrap();
-        let page =
-            std::fs::read_to_string(book().join("src/exercises").join(format!("{id}.md"))).unwrap();
-        let blocks = between(&page, &format!("<!-- criteria: {id} -->"), "<!-- /criteria -->");
+        let html = built().html(&format!("exercises/{id}.html"));
+        let expected: Vec<Vec<String>> = exercise["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|criterion| {
+                ["title", "id", "category", "points"]
+                    .map(|field| match &criterion[field] {
+                        Value::String(text) => text.clone(),
+                        other => other.to_string(),
+                    })
+                    .to_vec()
+            })
+            .collect();
+        let shown = tables(&html)
+            .into_iter()
+            .find(|table| table.first().is_some_and(|header| header[0] == "criterion"))
+            .unwrap_or_else(|| panic!("exercises/{id}.html has no criteria table"));
+        assert_eq!(shown[1..], expected, "exercises/{id}.html: the criteria table");
+        let total = format!("{} points in all", exercise["max_score"]);
+        assert!(html.contains(&total), "exercises/{id}.html does not say `{total}`");
+    }
+}
+
+#[test]
+fn every_criterion_is_explained_on_its_exercise_page_and_only_those() {
+    for exercise in registry()["exercises"].as_array().unwrap() {
+        let id = exercise["id"].as_str().unwrap();
+        let page = std::fs::read_to_string(book().join(format!("src/exercises/{id}.md"))).unwrap();
+        // "What each one checks": one `- **criterion-id** — ...` bullet per criterion.
+        let explained: Vec<&str> = page
+            .lines()
+            .filter_map(|line| line.strip_prefix("- **")?.split_once("**").map(|(id, _)| id))
+            .filter(|name| name.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+            .collect();
+        let criteria: Vec<&str> = exercise["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|criterion| criterion["id"].as_str().unwrap())
+            .collect();
         assert_eq!(
-            blocks.len(),
-            1,
-            "exercises/{id}.md needs one criteria block (grader criteria {id})"
-        );
-        let generated =
-            Command::cargo_bin("grader").unwrap().args(["criteria", id]).output().unwrap().stdout;
-        let generated = String::from_utf8(generated).unwrap();
-        let table: Vec<&str> = generated.lines().filter(|line| line.starts_with('|')).collect();
-        let shown: Vec<&str> = blocks[0].lines().filter(|line| line.starts_with('|')).collect();
-        assert_eq!(
-            shown, table,
-            "exercises/{id}.md: the criteria table differs from `grader criteria {id}`"
+            explained, criteria,
+            "exercises/{id}.md: the bullets of \"What each one checks\""
         );
     }
 }
 
 #[test]
+fn the_checklist_shows_each_exercises_points() {
+    let registry = registry();
+    let html = built().html("checklist.html");
+    let table = tables(&html).into_iter().next().expect("checklist.html has no table");
+    assert_eq!(table[0], ["", "item", "lesson", "exercise", "points", "check"]);
+    let rows = &table[1..];
+    assert_eq!(rows.len(), 6, "the checklist has six items");
+    for exercise in registry["exercises"].as_array().unwrap() {
+        let number = exercise["id"].as_str().unwrap()[..2].trim_start_matches('0').to_owned();
+        let row = rows.iter().find(|row| row[0] == number).unwrap();
+        assert_eq!(row[4], exercise["max_score"].to_string(), "item {number}'s points");
+        assert_eq!(row[5], format!("cargo run -p grader -- {number}"));
+    }
+}
+
+#[test]
+fn a_directive_naming_an_unknown_exercise_fails_the_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(
+        dir.path().join("book.toml"),
+        "[book]\ntitle = \"t\"\n[preprocessor.workbook]\ncommand = \"grader\"\n",
+    )
+    .unwrap();
+    std::fs::write(src.join("SUMMARY.md"), "# Summary\n\n[Page](page.md)\n").unwrap();
+    std::fs::write(src.join("page.md"), "# Page\n\n{{#criteria 09-no-such-exercise}}\n").unwrap();
+    let (output, log) = build(dir.path(), &dir.path().join("out"));
+    assert!(!output.status.success(), "the build passed:\n{log}");
+    assert!(log.contains("09-no-such-exercise") && log.contains("page.md"), "{log}");
+}
+
+#[test]
+fn every_lesson_ends_with_check_yourself() {
+    for name in exercises() {
+        let lesson =
+            std::fs::read_to_string(book().join(format!("src/chapters/{name}.md"))).unwrap();
+        let (_, check) = lesson
+            .split_once("\n## Check yourself\n")
+            .unwrap_or_else(|| panic!("chapters/{name}.md has no `## Check yourself` section"));
+        assert!(
+            !check.contains("\n## "),
+            "chapters/{name}.md: Check yourself is not the last section"
+        );
+        let questions = between(check, "<details>", "</details>");
+        assert!(
+            (3..=5).contains(&questions.len()),
+            "chapters/{name}.md: Check yourself has {} questions, wants 3 to 5",
+            questions.len()
+        );
+        for question in questions {
+            let (summary, answer) = question
+                .split_once("</summary>")
+                .unwrap_or_else(|| panic!("chapters/{name}.md: a question without <summary>"));
+            assert!(summary.contains("<summary>"), "chapters/{name}.md: {question}");
+            assert!(answer.trim().len() > 20, "chapters/{name}.md: no answer to {summary}");
+        }
+    }
+}
+
+#[test]
 fn the_exercise_page_renders_with_its_criteria_table() {
-    let dest = tempfile::tempdir().unwrap();
-    build_book(dest.path());
-    let rendered = common::render_in_chromium(&dest.path().join("exercises/01-redis-setup.html"));
+    let page = built().dest.join("exercises/01-redis-setup.html");
+    let rendered = common::render_in_chromium_at(&page, "criteria");
     assert!(rendered.dom.contains("<table"), "no table rendered");
     assert!(rendered.dom.contains("health-pings-redis"), "the criteria table is missing");
     assert!(rendered.screenshot.starts_with(b"\x89PNG") && rendered.screenshot.len() > 10_000);

@@ -71,6 +71,13 @@ pub struct ExerciseSpec {
     pub criteria: Vec<Criterion>,
 }
 
+impl ExerciseSpec {
+    /// The points of every criterion together.
+    pub fn max_score(&self) -> u32 {
+        self.criteria.iter().map(|criterion| criterion.points).sum()
+    }
+}
+
 /// Every exercise the grader knows, in checklist order.
 pub fn registry() -> Vec<ExerciseSpec> {
     vec![

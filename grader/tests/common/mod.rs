@@ -214,13 +214,21 @@ pub struct Rendered {
 
 /// Opens `page` in headless Chromium (Debian's `chromium`; `.ci/run` installs it).
 pub fn render_in_chromium(page: &Path) -> Rendered {
+    render_in_chromium_at(page, "")
+}
+
+/// Opens `page` scrolled to `#fragment` (none when empty), so the screenshot shows that part.
+pub fn render_in_chromium_at(page: &Path, fragment: &str) -> Rendered {
     let browser = ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
         .find(|name| std::process::Command::new(name).arg("--version").output().is_ok())
         .expect("headless Chromium is needed for this test: sudo apt-get install -y chromium");
     let profile = tempfile::tempdir().unwrap();
     let shot = profile.path().join("shot.png");
-    let url = format!("file://{}", page.display());
+    let url = match fragment {
+        "" => format!("file://{}", page.display()),
+        fragment => format!("file://{}#{fragment}", page.display()),
+    };
     let run = |extra: &[&str]| {
         std::process::Command::new(browser)
             .args([
