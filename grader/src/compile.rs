@@ -502,7 +502,7 @@ mod tests {
         let stolen = dir.path().join("alice/src/cache.rs");
         let line = format!("app: {}/src/main.rs {}\n", own.display(), stolen.display());
         std::fs::write(&dep_info, line).unwrap();
-        let refusal = reads_outside(&dep_info, &[own.clone()]).unwrap().unwrap();
+        let refusal = reads_outside(&dep_info, std::slice::from_ref(&own)).unwrap().unwrap();
         assert!(refusal.contains(&stolen.display().to_string()), "{refusal}");
         assert!(!refusal.contains("main.rs"), "{refusal}");
         std::fs::write(&dep_info, format!("app: {}/src/main.rs\n", own.display())).unwrap();
