@@ -159,3 +159,45 @@ fn a_submission_that_adds_a_crate_is_told_the_manifest_is_ignored() {
     let warning = report["warnings"][0].as_str().unwrap_or_default();
     assert!(warning.contains("Cargo.toml differs from the workbook's"), "{}", report);
 }
+
+#[test]
+fn a_submission_that_kills_the_grader_is_given_up_on_and_the_batch_finishes() {
+    // SAFETY: getuid has no preconditions.
+    if unsafe { libc::getuid() } != 0 {
+        eprintln!("skipped: only a service running as root can kill the grader");
+        return;
+    }
+    let class = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let solution = common::root().join("solutions/01-redis-setup");
+    common::copy_dir(&solution, &class.path().join("alice/01-redis-setup"));
+    common::copy_dir(&solution, &class.path().join("killer/01-redis-setup"));
+    let main = class.path().join("killer/01-redis-setup/src/main.rs");
+    let code = std::fs::read_to_string(&main).unwrap().replacen(
+        "let config = Config::from_env()?;",
+        "let grader = std::os::unix::process::parent_id().to_string();\n    \
+         let _ = std::process::Command::new(\"kill\").args([\"-9\", &grader]).status();\n    \
+         let config = Config::from_env()?;",
+        1,
+    );
+    std::fs::write(&main, code).unwrap();
+
+    let _one_at_a_time = common::serial();
+    // Each run dies while grading the killer (alice is graded by the first and kept) ...
+    for _ in 0..2 {
+        let killed = batch(class.path(), out.path());
+        assert_eq!(killed.status.code(), None, "{}", String::from_utf8_lossy(&killed.stderr));
+    }
+    // ... and the third gives up on it and finishes.
+    let run = batch(class.path(), out.path());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("gradebook.csv")).unwrap(),
+        "student,source,01-redis-setup,total,max,outcome\n\
+         alice,alice,20,20,20,graded\n\
+         killer,killer,0,0,20,invalid\n",
+        "{stderr}"
+    );
+    assert!(stderr.contains("the grader was killed 2 times"), "{stderr}");
+}
