@@ -67,7 +67,7 @@ where
         })
         .expect("a thread can be started");
     let guard = JoinOnDrop { cancel: Some(cancel), thread: Some(thread) };
-    let outcome = finished.await.expect("the grading thread ends with an outcome");
+    let outcome = finished.await.expect("the grading thread panicked before it had an outcome");
     drop(guard);
     outcome
 }
