@@ -7,8 +7,11 @@ mod checklist;
 mod compile;
 mod contract;
 mod criteria;
+#[cfg(test)]
+mod fuzz_tests;
 mod grade;
 mod inspect;
+mod network;
 mod probe;
 mod progress;
 mod redis_server;
