@@ -3,7 +3,13 @@
 //! The *stage* is a small Cargo workspace in the grader's own target folder: the pristine
 //! workspace manifest and `Cargo.lock`, the pristine manifest of each exercise, and the
 //! submission's `src/` (and `templates/`). Nothing else of the submission is used, so it cannot
-//! add crates, build scripts or change the support crate.
+//! add crates, build scripts or change the support crate; a submission whose `Cargo.toml` asks
+//! for more is warned that it is ignored.
+//!
+//! The build is `--frozen`: offline and locked to the instructor's `Cargo.lock`. The grader
+//! fetches the dependencies itself beforehand ([`fetch_dependencies`]), on the machine's network.
+//! After the build, cargo's dep-info lists every file the compiler read; one outside the
+//! exercise (`include_str!("/home/…/another-student/…")`) refuses the build.
 //!
 //! There is one stage, shared by every grader process, and one target folder, so dependencies
 //! are compiled once and a re-grade rebuilds one crate. Syncing a submission into the stage,
@@ -38,7 +44,7 @@ pub fn grader_dir() -> PathBuf {
 pub enum Build {
     /// The binary, copied into the run's own folder.
     Built(PathBuf),
-    /// The compiler's complaint, ready to show the student.
+    /// The compiler's complaint, or why the build was refused, ready to show the student.
     Failed(String),
 }
 
@@ -54,17 +60,19 @@ pub async fn build(
     std::fs::create_dir_all(&grader)?;
     let _one_build_at_a_time = lock_file(&grader.join("build.lock")).await?;
     let stage = grader.join("stage");
-    prepare(&stage, submission, exercise)?;
+    prepare(&stage, Some((submission, exercise)))?;
 
     let target = grader.join("build");
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let mut command = cargo();
     command
         .arg("build")
         .arg("--manifest-path")
         .arg(stage.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target)
-        .args(["--package", &exercise.package(), "--message-format", "short", "--color", "never"]);
+        .args(["--package", &exercise.package(), "--message-format", "short", "--color", "never"])
+        // Offline, and with the stage's lock file as the grader left it.
+        .arg("--frozen");
     let log = run_dir.join(format!("build-{}", exercise.dir_name()));
     let mut process = Sandboxed::spawn(command, Limits::BUILD, &log)?;
     match process.wait(timeout).await? {
@@ -72,41 +80,285 @@ pub async fn build(
             Ok(Build::Failed(format!("the build did not finish within {} s", timeout.as_secs())))
         }
         Ended::Exited(status) if status.success() => {
+            let dep_info = target.join("debug").join(format!("{}.d", exercise.package()));
+            let allowed = allowed_reads(&stage, exercise, &target);
+            if let Some(refusal) = reads_outside(&dep_info, &allowed)? {
+                return Ok(Build::Failed(refusal));
+            }
             let private = run_dir.join(exercise.package());
             std::fs::copy(target.join("debug").join(exercise.package()), &private)
                 .context("cannot copy the built binary")?;
             Ok(Build::Built(private))
         }
-        Ended::Exited(_) => Ok(Build::Failed(compiler_errors(&crate::sandbox::tail(
-            process.stderr_path(),
-            64 * 1024,
-        )))),
+        Ended::Exited(_) => {
+            let output = crate::sandbox::tail(process.stderr_path(), 64 * 1024);
+            // Not the student's fault: an error of the grader's, retried, never a zero.
+            if output.contains("No space left on device") && crate::sandbox::disk_full(&target) {
+                bail!(
+                    "the disk holding {} is full: free some space and grade again",
+                    target.display()
+                );
+            }
+            let pristine = workbook::root().join("exercises").join(exercise.dir_name());
+            Ok(Build::Failed(explain_failure(&compiler_errors(&output), &pristine)))
+        }
     }
+}
+
+/// Fetches every dependency of the stage once per grader run, on the machine's network, so
+/// that the submissions' builds can be offline. Trusted: only pristine manifests take part.
+/// A failure is not fatal (a laptop may be offline with everything already downloaded); the
+/// build then says what is missing.
+pub async fn fetch_dependencies() {
+    static FETCHED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    FETCHED
+        .get_or_init(|| async {
+            if let Err(err) = fetch().await {
+                eprintln!("warning: could not fetch the exercises' dependencies: {err:#}");
+            }
+        })
+        .await;
+}
+
+async fn fetch() -> Result<()> {
+    let grader = grader_dir();
+    std::fs::create_dir_all(&grader)?;
+    let _one_build_at_a_time = lock_file(&grader.join("build.lock")).await?;
+    let stage = grader.join("stage");
+    prepare(&stage, None)?;
+    // The instructor's lock file; cargo trims it to the stage's members, keeping every version.
+    write_if_changed(
+        &stage.join("Cargo.lock"),
+        &std::fs::read(workbook::root().join("Cargo.lock"))?,
+    )?;
+    let host = host_target().await?;
+    let mut last = String::new();
+    // Offline first: nothing to download is the usual case, and it needs no network.
+    for network in [&["--offline"][..], &[]] {
+        let output = cargo()
+            .arg("fetch")
+            .arg("--manifest-path")
+            .arg(stage.join("Cargo.toml"))
+            .args(["--target", &host])
+            .args(network)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .await
+            .context("cannot run cargo")?;
+        if output.status.success() {
+            return Ok(());
+        }
+        last = String::from_utf8_lossy(&output.stderr).into_owned();
+    }
+    bail!("cargo fetch failed:\n{last}")
+}
+
+/// The machine's target triple, e.g. `x86_64-unknown-linux-gnu`: only its dependencies are
+/// fetched.
+async fn host_target() -> Result<String> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let output = Command::new(rustc).arg("-vV").output().await.context("cannot run rustc")?;
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .map(str::to_owned)
+        .context("rustc -vV names no host")
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
 /// Makes the stage a workspace of every exercise, with `exercise` taken from `submission`.
 /// The other members keep whatever they hold (at first, the pristine starters): only the
 /// exercise being built is compiled.
-fn prepare(stage: &Path, submission: &Path, exercise: &Exercise) -> Result<()> {
+fn prepare(stage: &Path, graded: Option<(&Path, &Exercise)>) -> Result<()> {
     let root = workbook::root();
     let all = workbook::exercises()?;
     std::fs::create_dir_all(stage)?;
     write_if_changed(&stage.join("Cargo.toml"), &stage_manifest(&root, &all)?)?;
-    write_if_changed(&stage.join("Cargo.lock"), &std::fs::read(root.join("Cargo.lock"))?)?;
     for member in &all {
         let name = member.dir_name();
         let staged = stage.join("exercises").join(&name);
         let pristine = root.join("exercises").join(&name);
         std::fs::create_dir_all(&staged)?;
         write_if_changed(&staged.join("Cargo.toml"), &std::fs::read(pristine.join("Cargo.toml"))?)?;
-        let source = if member == exercise { submission.join(&name) } else { pristine };
-        if member == exercise || !staged.join("src").exists() {
-            for dir in STUDENT_DIRS {
-                sync_dir(&source.join(dir), &staged.join(dir))?;
+        match graded {
+            Some((submission, exercise)) if exercise == member => {
+                for dir in STUDENT_DIRS {
+                    sync_dir(&submission.join(&name).join(dir), &staged.join(dir))?;
+                }
             }
+            _ if !staged.join("src").exists() => {
+                for dir in STUDENT_DIRS {
+                    sync_dir(&pristine.join(dir), &staged.join(dir))?;
+                }
+            }
+            _ => {}
         }
     }
     Ok(())
+}
+
+/// A warning for a submission whose `Cargo.toml` differs from the workbook's in anything but
+/// the package name: the grader ignores it, so what it adds is not there.
+pub fn manifest_warning(submission: &Path, exercise: &Exercise) -> Option<String> {
+    let theirs = std::fs::read_to_string(submission.join(exercise.dir_name()).join("Cargo.toml"));
+    let pristine = workbook::root().join("exercises").join(exercise.dir_name()).join("Cargo.toml");
+    let ours = std::fs::read_to_string(pristine).ok()?;
+    let differs = match theirs {
+        Ok(theirs) => manifest_without_name(&theirs) != manifest_without_name(&ours),
+        Err(_) => return None,
+    };
+    differs.then(|| {
+        format!(
+            "your {}/Cargo.toml differs from the workbook's. The grader ignores it and builds \
+             with the workbook's Cargo.toml and Cargo.lock, so crates or settings you added are \
+             not there: use only {}.",
+            exercise.dir_name(),
+            dependency_list(&ours)
+        )
+    })
+}
+
+/// The manifest's content, normalised, without `package.name` (solutions differ in it).
+pub(crate) fn manifest_without_name(text: &str) -> Option<String> {
+    let mut manifest: toml_edit::DocumentMut = text.parse().ok()?;
+    if let Some(package) = manifest.get_mut("package").and_then(|p| p.as_table_like_mut()) {
+        package.remove("name");
+    }
+    Some(normalise_toml(&manifest))
+}
+
+/// Comments and formatting do not count: keys and values only, in order.
+fn normalise_toml(manifest: &toml_edit::DocumentMut) -> String {
+    let mut out = String::new();
+    for (key, item) in manifest.iter() {
+        out.push_str(&format!("[{key}]\n"));
+        if let Some(table) = item.as_table_like() {
+            let mut entries: Vec<String> = table
+                .iter()
+                .map(|(key, value)| format!("{key}={}", value.to_string().trim()))
+                .collect();
+            entries.sort();
+            out.push_str(&entries.join("\n"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// "the crates workbook, anyhow, …", from a manifest's `[dependencies]`.
+fn dependency_list(manifest: &str) -> String {
+    let names: Vec<String> = manifest
+        .parse::<toml_edit::DocumentMut>()
+        .ok()
+        .and_then(|doc| {
+            doc.get("dependencies")
+                .and_then(|deps| deps.as_table_like())
+                .map(|deps| deps.iter().map(|(name, _)| name.to_owned()).collect())
+        })
+        .unwrap_or_default();
+    format!("the crates in the workbook's Cargo.toml ({})", names.join(", "))
+}
+
+/// Explains the failures a student cannot fix from the compiler's words alone.
+fn explain_failure(errors: &str, pristine: &Path) -> String {
+    let manifest = std::fs::read_to_string(pristine.join("Cargo.toml")).unwrap_or_default();
+    let unlinked = ["unresolved import", "unlinked crate", "can't find crate"];
+    if unlinked.iter().any(|phrase| errors.contains(phrase)) {
+        return format!(
+            "{errors}\n\nnote from the grader: if that name is a crate, it is not available. \
+             The grader builds your exercise with the workbook's own Cargo.toml and Cargo.lock, \
+             offline, so you can use only {}.",
+            dependency_list(&manifest)
+        );
+    }
+    if errors.contains("--offline") || errors.contains("offline mode") {
+        return format!(
+            "{errors}\n\nnote from the grader: a dependency of the workbook has not been \
+             downloaded. Run `cargo fetch` once with a network connection, then grade again."
+        );
+    }
+    errors.to_owned()
+}
+
+/// What the compiler may read while building `exercise`: its own staged folder, the pristine
+/// support crate, downloaded dependencies, generated files and the toolchain.
+fn allowed_reads(stage: &Path, exercise: &Exercise, target: &Path) -> Vec<PathBuf> {
+    let mut allowed = vec![
+        stage.join("exercises").join(exercise.dir_name()),
+        workbook::root().join("support"),
+        // Files generated by the dependencies' build scripts; not the whole target folder,
+        // which holds other submissions' binaries.
+        target.join("debug").join("build"),
+    ];
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| home.as_ref().map(|home| home.join(".cargo")));
+    allowed.extend(cargo_home);
+    allowed.extend(std::env::var_os("RUSTUP_HOME").map(PathBuf::from));
+    allowed.extend(home.map(|home| home.join(".rustup")));
+    allowed.push(PathBuf::from("/usr/lib"));
+    allowed.push(PathBuf::from("/usr/local/lib"));
+    allowed
+}
+
+/// A refusal when cargo's dep-info for the binary names a file outside `allowed`.
+fn reads_outside(dep_info: &Path, allowed: &[PathBuf]) -> Result<Option<String>> {
+    let text = std::fs::read_to_string(dep_info)
+        .with_context(|| format!("cannot read the build's dep-info {}", dep_info.display()))?;
+    let allowed: Vec<PathBuf> =
+        allowed.iter().map(|dir| dir.canonicalize().unwrap_or_else(|_| dir.clone())).collect();
+    let mut outside: Vec<PathBuf> = dep_info_files(&text)
+        .into_iter()
+        .filter(|file| {
+            let file = file.canonicalize().unwrap_or_else(|_| file.clone());
+            !allowed.iter().any(|dir| file.starts_with(dir))
+        })
+        .collect();
+    outside.sort();
+    outside.dedup();
+    if outside.is_empty() {
+        return Ok(None);
+    }
+    let files: Vec<String> =
+        outside.iter().take(5).map(|file| format!("  {}", file.display())).collect();
+    Ok(Some(format!(
+        "refused: the build read files outside your exercise:\n{}\n\
+         The grader builds only your exercise's src/ and templates/; include_str!, \
+         include_bytes! and #[path] may name only files inside them.",
+        files.join("\n")
+    )))
+}
+
+/// The files a Makefile-style dep-info line lists (`target: a.rs b\ c.rs`).
+pub(crate) fn dep_info_files(text: &str) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for line in text.lines() {
+        let Some((_, dependencies)) = line.split_once(": ") else { continue };
+        let mut current = String::new();
+        let mut escaped = false;
+        for character in dependencies.chars() {
+            match (escaped, character) {
+                (false, '\\') => escaped = true,
+                (false, ' ') => {
+                    if !current.is_empty() {
+                        files.push(PathBuf::from(std::mem::take(&mut current)));
+                    }
+                }
+                (_, character) => {
+                    escaped = false;
+                    current.push(character);
+                }
+            }
+        }
+        if !current.is_empty() {
+            files.push(PathBuf::from(current));
+        }
+    }
+    files
 }
 
 /// Waits for an exclusive lock on `path`, held until the returned file is dropped.
@@ -217,6 +469,54 @@ mod tests {
         assert!(manifest.contains(r#"members = ["exercises/01-redis-setup"]"#), "{manifest}");
         let support = workbook::root().join("support");
         assert!(manifest.contains(&*support.to_string_lossy()), "{manifest}");
+    }
+
+    #[test]
+    fn a_manifest_differing_only_in_its_name_earns_no_warning() {
+        let submission = tempfile::tempdir().unwrap();
+        let exercise = Exercise { number: 1, slug: "redis-setup".into() };
+        let folder = submission.path().join(exercise.dir_name());
+        std::fs::create_dir_all(&folder).unwrap();
+        let solution = workbook::root().join("solutions/01-redis-setup/Cargo.toml");
+        std::fs::copy(&solution, folder.join("Cargo.toml")).unwrap();
+        assert_eq!(manifest_warning(submission.path(), &exercise), None);
+
+        let added = std::fs::read_to_string(&solution).unwrap() + "rand = \"0.9\"\n";
+        std::fs::write(folder.join("Cargo.toml"), added).unwrap();
+        let warning = manifest_warning(submission.path(), &exercise).unwrap();
+        assert!(warning.contains("ignores it") && warning.contains("redis"), "{warning}");
+    }
+
+    #[test]
+    fn dep_info_lists_every_file_with_escaped_spaces() {
+        let text = "/t/debug/app: /a/main.rs /b/with\\ space.rs\n\n/a/main.rs:\n# env-dep:X=1\n";
+        let files = dep_info_files(text);
+        assert_eq!(files, [PathBuf::from("/a/main.rs"), PathBuf::from("/b/with space.rs"),]);
+    }
+
+    #[test]
+    fn reading_outside_the_allowed_folders_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = dir.path().join("stage/exercises/01-redis-setup");
+        let dep_info = dir.path().join("app.d");
+        let stolen = dir.path().join("alice/src/cache.rs");
+        let line = format!("app: {}/src/main.rs {}\n", own.display(), stolen.display());
+        std::fs::write(&dep_info, line).unwrap();
+        let refusal = reads_outside(&dep_info, std::slice::from_ref(&own)).unwrap().unwrap();
+        assert!(refusal.contains(&stolen.display().to_string()), "{refusal}");
+        assert!(!refusal.contains("main.rs"), "{refusal}");
+        std::fs::write(&dep_info, format!("app: {}/src/main.rs\n", own.display())).unwrap();
+        assert_eq!(reads_outside(&dep_info, &[own]).unwrap(), None);
+    }
+
+    #[test]
+    fn an_unknown_crate_gets_a_note_naming_the_crates_there_are() {
+        let pristine = workbook::root().join("exercises/01-redis-setup");
+        let errors = "error[E0432]: unresolved import `rand`";
+        let explained = explain_failure(errors, &pristine);
+        assert!(explained.starts_with(errors), "{explained}");
+        assert!(explained.contains("anyhow, axum"), "{explained}");
+        assert_eq!(explain_failure("error: expected `;`", &pristine), "error: expected `;`");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! A grading run: build each exercise, start it against the grader's Redis, run its checks.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -11,6 +11,7 @@ use crate::contract::Contract;
 use crate::criteria::{self, ExerciseSpec, Failure, Verdict};
 use crate::database::DatabaseServer;
 use crate::inspect::Inspector;
+use crate::network;
 use crate::probe::Probe;
 use crate::redis_server::{Acl, PrivateRedis, RedisServer};
 use crate::report::{CriterionReport, ExerciseReport, Report, Stage};
@@ -18,6 +19,7 @@ use crate::service::{self, RunningService};
 use crate::workbook::Exercise;
 
 /// What to grade and how.
+#[derive(Debug, Clone)]
 pub struct Options {
     /// A folder laid out like `exercises/`: one `NN-name/` folder per exercise.
     pub submission: PathBuf,
@@ -36,12 +38,10 @@ pub struct Options {
 
 /// Grades every selected exercise. `Err` only when grading itself cannot run.
 pub async fn run(options: &Options) -> Result<Report> {
-    let progress = Mutex::new(Progress::default());
+    let progress = Arc::new(Mutex::new(Progress::default()));
     run_recording(options, &progress).await?;
-    let progress = progress.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let mut report = Report::new(options.seed, progress.redis, progress.exercises);
-    report.database = progress.database;
-    Ok(report)
+    let progress = std::mem::take(&mut *lock(&progress));
+    Ok(progress.into_report(options.seed))
 }
 
 /// What a run has finished so far: kept when the run is cut short, so no grade is lost.
@@ -49,11 +49,44 @@ pub async fn run(options: &Options) -> Result<Report> {
 pub struct Progress {
     pub redis: String,
     pub database: String,
+    /// The network the run had (see [`network`]).
+    pub network: String,
     pub exercises: Vec<ExerciseReport>,
 }
 
+impl Progress {
+    pub fn into_report(self, seed: u64) -> Report {
+        let mut report = Report::new(seed, self.redis, self.exercises);
+        report.database = self.database;
+        if !self.network.is_empty() {
+            report.isolation = format!("{}; {}", report.isolation, self.network);
+        }
+        report
+    }
+}
+
 /// Like [`run`], recording each exercise in `progress` as soon as it is graded.
-pub async fn run_recording(options: &Options, progress: &Mutex<Progress>) -> Result<()> {
+///
+/// The run has a network of its own (with a private Redis): nothing the submission starts can
+/// reach beyond it. Its dependencies are fetched before, by the grader, on the machine's
+/// network; the submission's build is offline.
+pub async fn run_recording(options: &Options, progress: &Arc<Mutex<Progress>>) -> Result<()> {
+    compile::fetch_dependencies().await;
+    let (options, progress) = (options.clone(), Arc::clone(progress));
+    // An external Redis or PostgreSQL server is on the machine's network, out of a private one.
+    let shared_because = match (&options.redis_url, &options.database_url) {
+        (Some(_), _) => Some("not isolated: an external Redis was named"),
+        (None, Some(_)) => Some("not isolated: a PostgreSQL server was named"),
+        (None, None) => None,
+    };
+    network::run(shared_because, move |network| async move {
+        lock(&progress).network = network.describe();
+        grade_all(&options, &progress).await
+    })
+    .await
+}
+
+async fn grade_all(options: &Options, progress: &Mutex<Progress>) -> Result<()> {
     let mut session = Session::start(options).await?;
     lock(progress).redis = session.redis_description();
     lock(progress).database = session.database.describe();
@@ -116,6 +149,16 @@ impl<'a> Session<'a> {
     /// Builds `exercise` from the submission and grades it. `Err` only when grading itself
     /// cannot run.
     pub async fn grade(
+        &mut self,
+        exercise: &Exercise,
+        spec: &ExerciseSpec,
+    ) -> Result<ExerciseReport> {
+        let mut report = self.build_and_grade(exercise, spec).await?;
+        report.warnings.extend(compile::manifest_warning(&self.options.submission, exercise));
+        Ok(report)
+    }
+
+    async fn build_and_grade(
         &mut self,
         exercise: &Exercise,
         spec: &ExerciseSpec,

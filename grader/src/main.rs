@@ -8,8 +8,11 @@ mod compile;
 mod contract;
 mod criteria;
 mod database;
+#[cfg(test)]
+mod fuzz_tests;
 mod grade;
 mod inspect;
+mod network;
 mod probe;
 mod progress;
 mod redis_server;

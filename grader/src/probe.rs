@@ -190,12 +190,27 @@ impl Probe {
 
     /// Starts the private Redis again on the same port and reconnects the grader to it.
     pub async fn restart_redis(&mut self) -> Verdict {
-        if let RedisServer::Private(private) = &mut self.redis_server {
+        let RedisServer::Private(private) = &mut self.redis_server else { return Ok(()) };
+        let restarted = private.restart().await;
+        if let Err(err) = restarted {
+            if !private.port_taken() {
+                return Err(Failure::Error(format!("the grader could not restart Redis: {err:#}")));
+            }
+            // Only the service lives in the run's network: it took the port while Redis was
+            // down. Stopping it (the next check starts it again) gives the port back.
+            let port = private.port();
+            self.service.stop().await;
             private.restart().await.map_err(|err| {
                 Failure::Error(format!("the grader could not restart Redis: {err:#}"))
             })?;
             self.redis.reconnect().await?;
+            return Err(fail(
+                format!("Redis's port {port} to stay free while Redis was down"),
+                "the service (or a process it started) listened on it, until the grader stopped \
+                 the service: a service listens on WORKBOOK_BIND only",
+            ));
         }
+        self.redis.reconnect().await?;
         Ok(())
     }
 

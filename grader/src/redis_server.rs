@@ -154,6 +154,17 @@ impl PrivateRedis {
         Err(last_error.unwrap_or_else(|| anyhow::anyhow!("redis-server did not start")))
     }
 
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Whether something else holds the server's port (while the server is down).
+    pub fn port_taken(&self) -> bool {
+        self.process.is_none()
+            && std::net::TcpListener::bind(("127.0.0.1", self.port))
+                .is_err_and(|err| err.kind() == std::io::ErrorKind::AddrInUse)
+    }
+
     /// Stops the server at once, as a crash would.
     pub async fn stop(&mut self) {
         if let Some(mut process) = self.process.take() {

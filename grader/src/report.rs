@@ -49,6 +49,10 @@ pub struct ExerciseReport {
     /// Compiler errors, or the output of a service that crashed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
+    /// What the student should know beyond the criteria, e.g. that their `Cargo.toml` was
+    /// ignored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub criteria: Vec<CriterionReport>,
 }
 
@@ -111,6 +115,7 @@ impl ExerciseReport {
             title,
             stage,
             details,
+            warnings: Vec::new(),
             criteria,
         }
     }

@@ -80,10 +80,15 @@ impl Sandboxed {
         let cgroup = PidsCgroup::create(limits.processes);
         let cgroup_procs = cgroup.as_ref().map(|cgroup| cgroup.procs.as_raw_fd());
         let nproc = if cgroup.is_none() { nproc_limit(limits.processes) } else { None };
-        // SAFETY: only async-signal-safe calls (setrlimit, getpid, write) run between fork and
-        // exec, on memory prepared before the fork.
+        // SAFETY: only async-signal-safe calls (prctl, setrlimit, getpid, write) run between
+        // fork and exec, on memory prepared before the fork. The parent-death signal fires when
+        // the spawning *thread* ends: processes are spawned by runtime threads that outlive them.
         unsafe {
             command.pre_exec(move || {
+                // Dies with the grader, even one killed with SIGKILL: no orphan keeps a port.
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
                 apply_limits(&limits)?;
                 if let Some(max) = nproc {
                     set_limit(libc::RLIMIT_NPROC, max)?;
@@ -198,6 +203,8 @@ impl PidsCgroup {
         if !root.join("cgroup.procs").is_file() {
             return None;
         }
+        static SWEPT: std::sync::Once = std::sync::Once::new();
+        SWEPT.call_once(|| Self::remove_stale(root));
         let name = format!(
             "workbook-grader-{}-{}",
             std::process::id(),
@@ -212,6 +219,20 @@ impl PidsCgroup {
             Err(_) => {
                 let _ = std::fs::remove_dir(&dir);
                 None
+            }
+        }
+    }
+
+    /// Removes the empty cgroups of graders that were killed before they could clean up.
+    fn remove_stale(root: &Path) {
+        let Ok(entries) = std::fs::read_dir(root) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let owner =
+                name.strip_prefix("workbook-grader-").and_then(|rest| rest.split('-').next());
+            if owner.is_some_and(|pid| !Path::new("/proc").join(pid).exists()) {
+                // Fails, harmlessly, while processes are left in it.
+                let _ = std::fs::remove_dir(entry.path());
             }
         }
     }
@@ -339,6 +360,21 @@ pub fn tail(path: &Path, max_bytes: u64) -> String {
         (true, Some(newline)) => format!("[... earlier output cut ...]\n{}", &text[newline + 1..]),
         _ => text,
     }
+}
+
+/// Whether the file system holding `path` is (nearly) full: a check of the machine's state, so
+/// that a program cannot pass its own failure off as the grader's by printing "disk full".
+pub fn disk_full(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    const NEARLY_FULL: u64 = 64 << 20;
+    let Ok(path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else { return false };
+    // SAFETY: statvfs is all integers; all zeroes is a valid value.
+    let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: statvfs reads a NUL-terminated path and writes into `stats`, both alive.
+    if unsafe { libc::statvfs(path.as_ptr(), &mut stats) } != 0 {
+        return false;
+    }
+    (stats.f_bavail as u64).saturating_mul(stats.f_frsize as u64) < NEARLY_FULL
 }
 
 /// A free TCP port on the loopback interface.

@@ -50,6 +50,9 @@ fn render_exercise(
         exercise.score,
         exercise.max_score
     );
+    for warning in &exercise.warnings {
+        let _ = writeln!(out, "  {} {warning}", paint("warning:", Style::new().yellow().bold()));
+    }
     match exercise.stage {
         Stage::Graded => {}
         Stage::BuildFailed => {

@@ -52,3 +52,152 @@ fn a_fork_bomb_is_capped_reported_and_cleaned_up() {
     assert!(run.json["isolation"].as_str().unwrap().contains("process count capped by"));
     assert_eq!(bomb_processes(), 0, "the fork bomb outlived its grade");
 }
+
+fn batch(class: &std::path::Path, out: &std::path::Path) -> std::process::Output {
+    assert_cmd::Command::cargo_bin("grader")
+        .unwrap()
+        .env_remove("REDIS_URL")
+        .args(["batch", class.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .args(["--exercise", "1", "--jobs", "1", "--seed", "5"])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_build_that_reads_another_submission_is_refused_and_the_other_grade_stands() {
+    let class = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let solution = common::root().join("solutions/01-redis-setup");
+    common::copy_dir(&solution, &class.path().join("alice/01-redis-setup"));
+    common::copy_dir(&solution, &class.path().join("mallory/01-redis-setup"));
+    // Mallory's code embeds Alice's at compile time, by absolute path.
+    let alice = class.path().join("alice/01-redis-setup/src/cache.rs");
+    let main = class.path().join("mallory/01-redis-setup/src/main.rs");
+    let code = std::fs::read_to_string(&main).unwrap().replacen(
+        "let config = Config::from_env()?;",
+        &format!(
+            "let _alice = include_str!({:?});\n    let config = Config::from_env()?;",
+            alice.display().to_string()
+        ),
+        1,
+    );
+    std::fs::write(&main, code).unwrap();
+
+    let run = {
+        let _one_at_a_time = common::serial();
+        batch(class.path(), out.path())
+    };
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    let gradebook = std::fs::read_to_string(out.path().join("gradebook.csv")).unwrap();
+    assert_eq!(
+        gradebook,
+        "student,source,01-redis-setup,total,max,outcome\n\
+         alice,alice,20,20,20,graded\n\
+         mallory,mallory,0,0,20,graded\n",
+        "{stderr}"
+    );
+    let feedback =
+        std::fs::read_to_string(out.path().join("students/mallory/feedback.md")).unwrap();
+    assert!(feedback.contains("the build read files outside your exercise"), "{feedback}");
+    assert!(feedback.contains(&alice.display().to_string()), "{feedback}");
+}
+
+#[test]
+fn a_full_disk_stops_the_batch_with_one_clear_message() {
+    // A 4 KiB disk of its own: root can mount one in a mount namespace of its own.
+    let class = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    // No exercises folder: graded as invalid at once, without a build.
+    std::fs::create_dir(class.path().join("ann")).unwrap();
+    let grader = assert_cmd::cargo::cargo_bin("grader");
+    let script = format!(
+        "mount -t tmpfs -o size=4k tmpfs {out} || exit 99; exec {grader} batch {class} --out {out} --exercise 1",
+        out = out.path().display(),
+        grader = grader.display(),
+        class = class.path().display(),
+    );
+    let run = std::process::Command::new("unshare").args(["--mount", "sh", "-c", &script]).output();
+    let Ok(run) = run.map_err(|err| eprintln!("skipped: no unshare: {err}")) else { return };
+    let refused = String::from_utf8_lossy(&run.stderr).starts_with("unshare:");
+    if refused || run.status.code() == Some(99) || run.status.code().is_none() {
+        eprintln!("skipped: cannot mount a small disk here");
+        return;
+    }
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is the disk full?"), "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_submission_that_adds_a_crate_is_told_the_manifest_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let exercise = dir.path().join("01-redis-setup");
+    common::copy_dir(&common::root().join("solutions/01-redis-setup"), &exercise);
+    let manifest = exercise.join("Cargo.toml");
+    let added = std::fs::read_to_string(&manifest).unwrap() + "rand = \"0.9\"\n";
+    std::fs::write(&manifest, added).unwrap();
+    let main = exercise.join("src/main.rs");
+    let code = std::fs::read_to_string(&main).unwrap().replacen(
+        "mod settings;",
+        "mod settings;\nuse rand::Rng as _;",
+        1,
+    );
+    std::fs::write(&main, code).unwrap();
+
+    let run = {
+        let _one_at_a_time = common::serial();
+        common::grade(3, &["--path", dir.path().to_str().unwrap(), "1"])
+    };
+    let report = run.exercise("01-redis-setup");
+    assert_eq!(report["stage"], "build_failed", "{}", run.explain("01-redis-setup"));
+    let details = report["details"].as_str().unwrap();
+    assert!(details.contains("unresolved import `rand`"), "{details}");
+    assert!(details.contains("note from the grader"), "{details}");
+    let warning = report["warnings"][0].as_str().unwrap_or_default();
+    assert!(warning.contains("Cargo.toml differs from the workbook's"), "{}", report);
+}
+
+#[test]
+fn a_submission_that_kills_the_grader_is_given_up_on_and_the_batch_finishes() {
+    // SAFETY: getuid has no preconditions.
+    if unsafe { libc::getuid() } != 0 {
+        eprintln!("skipped: only a service running as root can kill the grader");
+        return;
+    }
+    let class = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let solution = common::root().join("solutions/01-redis-setup");
+    common::copy_dir(&solution, &class.path().join("alice/01-redis-setup"));
+    common::copy_dir(&solution, &class.path().join("killer/01-redis-setup"));
+    let main = class.path().join("killer/01-redis-setup/src/main.rs");
+    let code = std::fs::read_to_string(&main).unwrap().replacen(
+        "let config = Config::from_env()?;",
+        "let grader = std::os::unix::process::parent_id().to_string();\n    \
+         let _ = std::process::Command::new(\"kill\").args([\"-9\", &grader]).status();\n    \
+         let config = Config::from_env()?;",
+        1,
+    );
+    std::fs::write(&main, code).unwrap();
+
+    let _one_at_a_time = common::serial();
+    // Each run dies while grading the killer (alice is graded by the first and kept) ...
+    for _ in 0..2 {
+        let killed = batch(class.path(), out.path());
+        assert_eq!(killed.status.code(), None, "{}", String::from_utf8_lossy(&killed.stderr));
+    }
+    // ... and the third gives up on it and finishes.
+    let run = batch(class.path(), out.path());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("gradebook.csv")).unwrap(),
+        "student,source,01-redis-setup,total,max,outcome\n\
+         alice,alice,20,20,20,graded\n\
+         killer,killer,0,0,20,invalid\n",
+        "{stderr}"
+    );
+    assert!(stderr.contains("the grader was killed 2 times"), "{stderr}");
+}

@@ -42,7 +42,6 @@ fn list_shows_every_checklist_item_with_its_book_pages() {
         .iter()
         .map(|exercise| exercise["id"].as_str().unwrap().to_owned())
         .collect();
-    let checklist = std::fs::read_to_string(common::root().join("book/src/checklist.md")).unwrap();
     for id in ["01-redis-setup", "02-view-cache", "03-low-level-cache", "04-invalidation"]
         .into_iter()
         .chain(["05-fragment-cache", "06-query-optimisation"])
@@ -56,7 +55,6 @@ fn list_shows_every_checklist_item_with_its_book_pages() {
         assert!(heading.ends_with(standing), "{heading}");
         for page in [format!("chapters/{id}.md"), format!("exercises/{id}.md")] {
             assert!(listed.contains(&format!("book/src/{page}")), "{page} missing:\n{listed}");
-            assert!(checklist.contains(&format!("({page})")), "the book's checklist has no {page}");
         }
     }
     assert!(listed.ends_with("next: exercise 1, not graded yet: cargo run -p grader -- 1\n"));

@@ -4,14 +4,14 @@
 //! as each submission finishes, so an interrupted batch resumes where it stopped, and a second
 //! run skips submissions whose content has not changed.
 
-mod extract;
+pub(crate) mod extract;
 mod html;
 pub mod outputs;
-mod submissions;
+pub(crate) mod submissions;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -51,6 +51,9 @@ pub struct Summary {
     pub errors: usize,
 }
 
+/// How many runs may die while grading one submission before the batch stops trying it.
+const MAX_UNFINISHED_ATTEMPTS: u32 = 2;
+
 /// The default `-j`: one submission per two cores (each grade builds with every core).
 pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |cores| (cores.get() / 2).max(1))
@@ -75,6 +78,21 @@ pub async fn run(options: &Options) -> Result<Summary> {
         let fingerprint = fingerprint(&submission, exercises, &grader);
         if !options.regrade && already_graded(&options.out, &submission.student, &fingerprint) {
             summary.skipped += 1;
+            continue;
+        }
+        let unfinished =
+            outputs::unfinished_attempts(&options.out, &submission.student, &fingerprint);
+        if !options.regrade && unfinished >= MAX_UNFINISHED_ATTEMPTS {
+            // Grading it again would most likely kill this run too: the batch must finish.
+            let reason = format!(
+                "the grader was killed {unfinished} times while grading this submission (by \
+                 the submission itself?), so it was not graded again; --regrade tries again"
+            );
+            let meta = meta_of(&submission, fingerprint, Outcome::Invalid, Some(reason.clone()));
+            let report = whole_submission_failed(seed, exercises, Stage::Invalid, &reason);
+            outputs::write_student(&options.out, &meta, Some(&report))?;
+            eprintln!("{}: {reason}", submission.student);
+            summary.graded += 1;
             continue;
         }
         pending.push((submission, fingerprint));
@@ -145,18 +163,11 @@ async fn grade_submission(
     fingerprint: String,
 ) -> (Meta, Option<Report>) {
     let started = Instant::now();
-    let mut meta = Meta {
-        student: submission.student.clone(),
-        source: submission
-            .source
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        fingerprint,
-        outcome: Outcome::Graded,
-        seconds: 0.0,
-        message: None,
-    };
+    // A note that lasts until the result is written: if this run is killed, the next one knows.
+    if let Err(err) = outputs::start_attempt(&options.out, &submission.student, &fingerprint) {
+        eprintln!("warning: {err:#}");
+    }
+    let mut meta = meta_of(&submission, fingerprint, Outcome::Graded, None);
     let unpacked = tempfile::Builder::new().prefix("grader-submission-").tempdir();
     let report = match (unpacked, &submission.kind) {
         (Err(err), _) => Err((Outcome::Error, format!("cannot create a work folder: {err}"))),
@@ -201,6 +212,26 @@ async fn grade_submission(
     }
 }
 
+fn meta_of(
+    submission: &Submission,
+    fingerprint: String,
+    outcome: Outcome,
+    message: Option<String>,
+) -> Meta {
+    Meta {
+        student: submission.student.clone(),
+        source: submission
+            .source
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        fingerprint,
+        outcome,
+        seconds: 0.0,
+        message,
+    }
+}
+
 /// Grades a folder of exercises under the time limit; on time-out, keeps what was finished.
 async fn grade_folder(
     options: &Options,
@@ -218,13 +249,12 @@ async fn grade_folder(
         check_timeout: Duration::from_secs(90),
         progress: false,
     };
-    let progress = Mutex::new(Progress::default());
+    let progress = Arc::new(Mutex::new(Progress::default()));
     let outcome =
         tokio::time::timeout(options.timeout, grade::run_recording(&grading, &progress)).await;
-    let Progress { redis, exercises: mut done, .. } =
-        progress.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut progress = std::mem::take(&mut *progress.lock().unwrap_or_else(|p| p.into_inner()));
     match outcome {
-        Ok(Ok(())) => Ok((Outcome::Graded, Report::new(seed, redis, done))),
+        Ok(Ok(())) => Ok((Outcome::Graded, progress.into_report(seed))),
         Ok(Err(err)) => Err((Outcome::Error, format!("{err:#}"))),
         Err(_) => {
             let reason = format!(
@@ -232,6 +262,7 @@ async fn grade_folder(
                 options.timeout.as_secs()
             );
             let specs = criteria::registry();
+            let done = &mut progress.exercises;
             let unfinished: Vec<&Exercise> =
                 exercises.iter().filter(|e| !done.iter().any(|d| d.id == e.dir_name())).collect();
             for exercise in unfinished {
@@ -239,7 +270,7 @@ async fn grade_folder(
                     done.push(grade::not_graded(exercise, spec, Stage::TimedOut, reason.clone()));
                 }
             }
-            Ok((Outcome::TimedOut, Report::new(seed, redis, done)))
+            Ok((Outcome::TimedOut, progress.into_report(seed)))
         }
     }
 }

@@ -69,7 +69,31 @@ pub fn write_student(out: &Path, meta: &Meta, report: Option<&Report>) -> Result
             &serde_json::to_vec_pretty(&gradescope(meta, report))?,
         )?;
     }
-    write_atomically(&dir.join("meta.json"), &serde_json::to_vec_pretty(meta)?)
+    write_atomically(&dir.join("meta.json"), &serde_json::to_vec_pretty(meta)?)?;
+    match std::fs::remove_file(dir.join("attempts.json")) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err)
+            .with_context(|| format!("cannot remove {}", dir.join("attempts.json").display())),
+        _ => Ok(()),
+    }
+}
+
+/// Runs that started grading `student`'s submission (this `fingerprint`) and never finished:
+/// the grader was killed meanwhile, perhaps by the submission itself.
+pub fn unfinished_attempts(out: &Path, student: &str, fingerprint: &str) -> u32 {
+    let file = student_dir(out, student).join("attempts.json");
+    std::fs::read(file)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .filter(|attempts| attempts["fingerprint"] == fingerprint)
+        .and_then(|attempts| attempts["unfinished"].as_u64())
+        .map_or(0, |count| count as u32)
+}
+
+/// Notes that a run starts grading the submission; [`write_student`] clears the note.
+pub fn start_attempt(out: &Path, student: &str, fingerprint: &str) -> Result<()> {
+    let unfinished = unfinished_attempts(out, student, fingerprint) + 1;
+    let note = json!({ "fingerprint": fingerprint, "unfinished": unfinished });
+    write_atomically(&student_dir(out, student).join("attempts.json"), note.to_string().as_bytes())
 }
 
 /// Every student already in `out`, with their result when there is one.
@@ -106,6 +130,9 @@ pub fn feedback(meta: &Meta, report: &Report) -> String {
             "## {} · {} — {}/{}\n",
             exercise.id, exercise.title, exercise.score, exercise.max_score
         );
+        for warning in &exercise.warnings {
+            let _ = writeln!(md, "> **Warning:** {warning}\n");
+        }
         if let Some(details) = &exercise.details {
             let _ = writeln!(md, "```text\n{}\n```\n", details.trim_end());
         }
