@@ -15,6 +15,7 @@ use crate::network;
 use crate::probe::Probe;
 use crate::redis_server::{Acl, PrivateRedis, RedisServer};
 use crate::report::{CriterionReport, ExerciseReport, Report, Stage};
+use crate::run_user;
 use crate::service::{self, RunningService};
 use crate::workbook::Exercise;
 
@@ -118,6 +119,7 @@ impl<'a> Session<'a> {
             bail!("{} is not a folder of exercises", options.submission.display());
         }
         let run_dir = tempfile::Builder::new().prefix("grader-run-").tempdir()?;
+        run_user::claim_run_folder(run_dir.path())?;
         let mut contract = Contract::from_seed(options.seed);
         if options.redis_url.is_some() {
             // On a shared server, a prefix of our own keeps us out of everybody else's keys.
@@ -138,7 +140,7 @@ impl<'a> Session<'a> {
             Some(url) => RedisServer::External { url: url.clone() },
             None => {
                 let dir = self.run_dir.path().join("redis");
-                std::fs::create_dir_all(&dir)?;
+                run_user::create_run_folder(&dir)?;
                 RedisServer::Private(Box::new(
                     PrivateRedis::start(&dir, Acl::new(&self.contract.key_prefix)).await?,
                 ))
@@ -189,7 +191,7 @@ impl<'a> Session<'a> {
         if exercise_dir.exists() {
             std::fs::remove_dir_all(&exercise_dir)?;
         }
-        std::fs::create_dir_all(&exercise_dir)?;
+        run_user::create_run_folder(&exercise_dir)?;
         let redis_server = match self.redis_server.take() {
             Some(server) => server,
             None => self.connect_redis().await?,

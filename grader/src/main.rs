@@ -19,6 +19,7 @@ mod redis_server;
 mod reference;
 mod report;
 mod reset;
+mod run_user;
 mod sandbox;
 mod scorecard;
 mod service;

@@ -16,6 +16,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use tokio::process::Command;
 
+use crate::run_user::RunUser;
 use crate::sandbox::{self, Limits, Sandboxed};
 
 /// The message printed when no Redis can be found: one place, every platform.
@@ -206,11 +207,9 @@ impl PrivateRedis {
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
             .args(["--dir", &self.dir.to_string_lossy(), "--databases", "16"])
             .args(self.acl.arguments());
-        let mut process = Sandboxed::spawn(
-            command,
-            Limits::SERVICE,
-            &self.dir.join(format!("redis-{}", self.port)),
-        )?;
+        let log = self.dir.join(format!("redis-{}", self.port));
+        let mut process =
+            Sandboxed::spawn_as(command, Limits::SERVICE, &log, RunUser::owning(&self.dir))?;
         for _ in 0..100 {
             if let Some(status) = process.exited() {
                 bail!("redis-server exited ({status}): {}", process.output_tail(2000));

@@ -16,6 +16,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use tokio::process::{Child, Command};
 
+use crate::run_user::RunUser;
+
 /// Resource limits applied to a child process with `setrlimit` before it runs.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -68,7 +70,17 @@ pub enum Ended {
 
 impl Sandboxed {
     /// Starts `command` with `limits`, its output going to `<log_stem>.stdout` and `.stderr`.
-    pub fn spawn(mut command: Command, limits: Limits, log_stem: &Path) -> Result<Self> {
+    pub fn spawn(command: Command, limits: Limits, log_stem: &Path) -> Result<Self> {
+        Self::spawn_as(command, limits, log_stem, None)
+    }
+
+    /// Like [`Sandboxed::spawn`], running as `user` when there is one (see [`RunUser`]).
+    pub fn spawn_as(
+        mut command: Command,
+        limits: Limits,
+        log_stem: &Path,
+        user: Option<RunUser>,
+    ) -> Result<Self> {
         let stdout = log_stem.with_extension("stdout");
         let stderr = log_stem.with_extension("stderr");
         command
@@ -80,21 +92,27 @@ impl Sandboxed {
         let cgroup = PidsCgroup::create(limits.processes);
         let cgroup_procs = cgroup.as_ref().map(|cgroup| cgroup.procs.as_raw_fd());
         let nproc = if cgroup.is_none() { nproc_limit(limits.processes) } else { None };
-        // SAFETY: only async-signal-safe calls (prctl, setrlimit, getpid, write) run between
-        // fork and exec, on memory prepared before the fork. The parent-death signal fires when
-        // the spawning *thread* ends: processes are spawned by runtime threads that outlive them.
+        // SAFETY: only async-signal-safe calls (setrlimit, getpid, write, setuid, prctl) run
+        // between fork and exec, on memory prepared before the fork. The parent-death signal
+        // fires when the spawning *thread* ends: processes are spawned by runtime threads that
+        // outlive them.
         unsafe {
             command.pre_exec(move || {
-                // Dies with the grader, even one killed with SIGKILL: no orphan keeps a port.
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
                 apply_limits(&limits)?;
                 if let Some(max) = nproc {
                     set_limit(libc::RLIMIT_NPROC, max)?;
                 }
+                // Joining the cgroup takes root: before giving it up.
                 if let Some(fd) = cgroup_procs {
                     join_cgroup(fd)?;
+                }
+                if let Some(user) = user {
+                    user.become_in_child()?;
+                }
+                // Dies with the grader, even one killed with SIGKILL: no orphan keeps a port.
+                // Last, because a change of user clears it.
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
                 }
                 Ok(())
             });
@@ -181,9 +199,14 @@ fn probe_isolation() -> String {
     } else {
         "nothing (running as root without a pids cgroup)"
     };
+    let user = if crate::run_user::is_root() {
+        "; services and Redis run as a user of their own per run"
+    } else {
+        ""
+    };
     format!(
         "process groups; limits on CPU time, memory, file size and open files; process count \
-         capped by {processes}"
+         capped by {processes}{user}"
     )
 }
 

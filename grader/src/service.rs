@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Result;
 use tokio::process::Command;
 
+use crate::run_user::RunUser;
 use crate::sandbox::{self, Limits, Sandboxed};
 
 /// How long a service may take to answer `/health` after it starts (it seeds its database).
@@ -123,7 +124,8 @@ fn spawn(
 ) -> Result<Sandboxed> {
     let mut command = Command::new(binary);
     command.current_dir(dir).env_clear().envs(environment.iter().map(|(k, v)| (k, v)));
-    Sandboxed::spawn(command, Limits::SERVICE, &dir.join(format!("service-{start}")))
+    let log = dir.join(format!("service-{start}"));
+    Sandboxed::spawn_as(command, Limits::SERVICE, &log, RunUser::owning(dir))
 }
 
 fn base_url(environment: &[(String, String)]) -> String {

@@ -160,11 +160,75 @@ fn a_submission_that_adds_a_crate_is_told_the_manifest_is_ignored() {
     assert!(warning.contains("Cargo.toml differs from the workbook's"), "{}", report);
 }
 
+/// True when the grader gives each run a user of its own (it does as root); says why not.
+fn runs_as_their_own_user(what: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        eprintln!("skipped: {what} needs a grader running as root (services run as the grader)");
+    }
+    root
+}
+
+/// Replaces the first line of the solution's `main` that reads the configuration with `code`
+/// followed by that line.
+fn run_first_in_main(exercise: &std::path::Path, code: &str) {
+    let main = exercise.join("src/main.rs");
+    let line = "let config = Config::from_env()?;";
+    let patched =
+        std::fs::read_to_string(&main).unwrap().replacen(line, &format!("{code}\n    {line}"), 1);
+    std::fs::write(&main, patched).unwrap();
+}
+
 #[test]
-fn a_submission_that_kills_the_grader_is_given_up_on_and_the_batch_finishes() {
-    // SAFETY: getuid has no preconditions.
-    if unsafe { libc::getuid() } != 0 {
-        eprintln!("skipped: only a service running as root can kill the grader");
+fn a_service_cannot_kill_the_grader_read_other_submissions_or_write_the_results() {
+    if !runs_as_their_own_user("this test") {
+        return;
+    }
+    let class = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let solution = common::root().join("solutions/01-redis-setup");
+    common::copy_dir(&solution, &class.path().join("alice/01-redis-setup"));
+    common::copy_dir(&solution, &class.path().join("mallory/01-redis-setup"));
+    // As the batch advises an instructor running it as root: the class is nobody else's.
+    std::fs::set_permissions(class.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .unwrap();
+    // Each attempt that succeeds makes Mallory's service exit with its own status.
+    let alice = class.path().join("alice/01-redis-setup/src/cache.rs");
+    let gradebook = out.path().join("gradebook.csv");
+    run_first_in_main(
+        &class.path().join("mallory/01-redis-setup"),
+        &format!(
+            "if std::fs::read({alice:?}).is_ok() {{ std::process::exit(3); }}\n    \
+             if std::fs::write({gradebook:?}, \"mallory,100\").is_ok() {{ std::process::exit(4); }}\n    \
+             let grader = std::os::unix::process::parent_id().to_string();\n    \
+             let killed = std::process::Command::new(\"kill\").args([\"-9\", &grader]).status();\n    \
+             if killed.is_ok_and(|status| status.success()) {{ std::process::exit(5); }}"
+        ),
+    );
+
+    let run = {
+        let _one_at_a_time = common::serial();
+        batch(class.path(), out.path())
+    };
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&gradebook).unwrap(),
+        "student,source,01-redis-setup,total,max,outcome\n\
+         alice,alice,20,20,20,graded\n\
+         mallory,mallory,20,20,20,graded\n",
+        "{stderr}\n{}",
+        std::fs::read_to_string(out.path().join("students/mallory/feedback.md"))
+            .unwrap_or_default()
+    );
+}
+
+#[test]
+fn a_grader_killed_twice_on_one_submission_gives_it_up_and_the_batch_finishes() {
+    // The grader can be killed from outside (out of memory, a machine's watchdog, an impatient
+    // instructor); students' services cannot do it when they run as users of their own.
+    if !runs_as_their_own_user("telling the killer's service from the others") {
         return;
     }
     let class = tempfile::tempdir().unwrap();
@@ -172,21 +236,39 @@ fn a_submission_that_kills_the_grader_is_given_up_on_and_the_batch_finishes() {
     let solution = common::root().join("solutions/01-redis-setup");
     common::copy_dir(&solution, &class.path().join("alice/01-redis-setup"));
     common::copy_dir(&solution, &class.path().join("killer/01-redis-setup"));
-    let main = class.path().join("killer/01-redis-setup/src/main.rs");
-    let code = std::fs::read_to_string(&main).unwrap().replacen(
-        "let config = Config::from_env()?;",
-        "let grader = std::os::unix::process::parent_id().to_string();\n    \
-         let _ = std::process::Command::new(\"kill\").args([\"-9\", &grader]).status();\n    \
-         let config = Config::from_env()?;",
-        1,
+    // The killer's service says it started by leaving a file where anybody may write.
+    let signals = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(signals.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777))
+        .unwrap();
+    let started = signals.path().join("killer-started");
+    run_first_in_main(
+        &class.path().join("killer/01-redis-setup"),
+        &format!("let _ = std::fs::write({started:?}, \"\");"),
     );
-    std::fs::write(&main, code).unwrap();
 
     let _one_at_a_time = common::serial();
-    // Each run dies while grading the killer (alice is graded by the first and kept) ...
+    // Each run is killed while it grades the killer (alice is graded by the first and kept) ...
     for _ in 0..2 {
-        let killed = batch(class.path(), out.path());
-        assert_eq!(killed.status.code(), None, "{}", String::from_utf8_lossy(&killed.stderr));
+        let mut grader = std::process::Command::new(env!("CARGO_BIN_EXE_grader"))
+            .env_remove("REDIS_URL")
+            .args(["batch", class.path().to_str().unwrap(), "--out", out.path().to_str().unwrap()])
+            .args(["--exercise", "1", "--jobs", "1", "--seed", "5"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+        while !started.exists() {
+            assert!(
+                grader.try_wait().unwrap().is_none(),
+                "the batch ended before the killer started"
+            );
+            assert!(std::time::Instant::now() < deadline, "the killer's service never started");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        grader.kill().unwrap();
+        grader.wait().unwrap();
+        std::fs::remove_file(&started).unwrap();
     }
     // ... and the third gives up on it and finishes.
     let run = batch(class.path(), out.path());

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::criteria;
 use crate::grade::{self, Progress};
 use crate::report::{Report, Stage};
+use crate::run_user;
 use crate::workbook::Exercise;
 use outputs::{Meta, Outcome};
 use submissions::{Kind, Submission};
@@ -65,6 +66,9 @@ pub async fn run(options: &Options) -> Result<Summary> {
     }
     std::fs::create_dir_all(&options.out)
         .with_context(|| format!("cannot create {}", options.out.display()))?;
+    if let Some(warning) = run_user::readable_by_services(&options.submissions) {
+        eprintln!("warning: {warning}");
+    }
     let seed = class_seed(&options.out, options.seed)?;
     let exercises = &options.exercises;
     let mut class = submissions::discover(&options.submissions)?;

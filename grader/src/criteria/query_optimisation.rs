@@ -429,7 +429,7 @@ struct SlowService {
 
 impl SlowService {
     async fn start(probe: &Probe, binary: &Path, dir: &Path, who: &str) -> Result<Self, Failure> {
-        std::fs::create_dir_all(dir).map_err(|err| Failure::Error(err.to_string()))?;
+        crate::run_user::create_run_folder(dir).map_err(|err| Failure::Error(err.to_string()))?;
         let port = service::pick_port().map_err(|err| Failure::Error(err.to_string()))?;
         let database = probe.database_server.create(dir).await.map_err(|err| {
             Failure::Error(format!("cannot create a database for {who}: {err:#}"))
