@@ -23,7 +23,12 @@ pub struct Student {
 /// Writes `size` submissions of `exercise` (a folder name such as `02-view-cache`) into
 /// `class`, as `student-NN/exercises/<exercise>/`: odd students hand in the solution, even
 /// ones the starter.
-pub fn generate(workbook: &Path, exercise: &str, size: usize, class: &Path) -> Result<Vec<Student>> {
+pub fn generate(
+    workbook: &Path,
+    exercise: &str,
+    size: usize,
+    class: &Path,
+) -> Result<Vec<Student>> {
     (1..=size)
         .map(|number| {
             let name = format!("student-{number:02}");
@@ -54,7 +59,9 @@ pub fn copy_with_note(exercise: &Path, into: &Path, note: &str) -> Result<()> {
 /// Copies the entries of `from` named in `only` (all entries when empty), recursively.
 fn copy_dir(from: &Path, to: &Path, only: &[&str]) -> Result<()> {
     std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
+    {
         let entry = entry?;
         let name = entry.file_name();
         if !only.is_empty() && !only.iter().any(|wanted| name == *wanted) {
@@ -77,7 +84,9 @@ mod tests {
     /// A workbook with one exercise whose solution and starter differ.
     fn workbook() -> tempfile::TempDir {
         let root = tempfile::tempdir().unwrap();
-        for (folder, body) in [("solutions", "fn main() { solved() }"), ("exercises", "fn main() {}")] {
+        for (folder, body) in
+            [("solutions", "fn main() { solved() }"), ("exercises", "fn main() {}")]
+        {
             let exercise = root.path().join(folder).join("02-view-cache");
             std::fs::create_dir_all(exercise.join("src")).unwrap();
             std::fs::create_dir_all(exercise.join("target/debug")).unwrap();

@@ -59,7 +59,10 @@ impl Django {
                 return Ok(Self { base_url: url, _server: server });
             }
             if let Some(status) = server.exited() {
-                bail!("the Django peer stopped ({status}) before it was ready. {}", server.log_tail());
+                bail!(
+                    "the Django peer stopped ({status}) before it was ready. {}",
+                    server.log_tail()
+                );
             }
             if Instant::now() > deadline {
                 bail!(
@@ -84,7 +87,10 @@ mod tests {
 
     #[test]
     fn finds_the_ready_line() {
-        assert_eq!(ready_url("seeding\nready http://127.0.0.1:8081\n").unwrap(), "http://127.0.0.1:8081");
+        assert_eq!(
+            ready_url("seeding\nready http://127.0.0.1:8081\n").unwrap(),
+            "http://127.0.0.1:8081"
+        );
         assert_eq!(ready_url("seeding\n"), None);
     }
 

@@ -74,7 +74,12 @@ pub async fn grade_class(
         seconds.push(took);
         as_expected += usize::from(earned_what_it_should);
     }
-    Ok(BatchCost { submissions: size, wall_seconds, marginal_seconds: marginal(&seconds), as_expected })
+    Ok(BatchCost {
+        submissions: size,
+        wall_seconds,
+        marginal_seconds: marginal(&seconds),
+        as_expected,
+    })
 }
 
 /// A student's grading time, and whether their score is the one their origin calls for.
@@ -82,7 +87,8 @@ fn read_result(out: &Path, student: &Student) -> Result<(f64, bool)> {
     let dir = out.join("students").join(&student.name);
     let read = |file: &str| -> Result<serde_json::Value> {
         let path = dir.join(file);
-        let bytes = std::fs::read(&path).with_context(|| format!("grader batch wrote no {}", path.display()))?;
+        let bytes = std::fs::read(&path)
+            .with_context(|| format!("grader batch wrote no {}", path.display()))?;
         Ok(serde_json::from_slice(&bytes)?)
     };
     let (meta, result) = (read("meta.json")?, read("result.json")?);
@@ -128,8 +134,14 @@ mod tests {
         write("student-02", 4);
         let student = |name: &str, origin| Student { name: name.to_owned(), origin };
 
-        assert_eq!(read_result(out.path(), &student("student-01", Origin::Solution)).unwrap(), (12.5, true));
-        assert_eq!(read_result(out.path(), &student("student-02", Origin::Starter)).unwrap(), (12.5, false));
+        assert_eq!(
+            read_result(out.path(), &student("student-01", Origin::Solution)).unwrap(),
+            (12.5, true)
+        );
+        assert_eq!(
+            read_result(out.path(), &student("student-02", Origin::Starter)).unwrap(),
+            (12.5, false)
+        );
         assert!(read_result(out.path(), &student("student-03", Origin::Starter)).is_err());
     }
 }

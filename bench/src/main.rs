@@ -92,7 +92,8 @@ async fn run(cli: &Cli) -> Result<()> {
     };
     let work = target_dir(&workbook).join("bench");
     if work.exists() {
-        std::fs::remove_dir_all(&work).with_context(|| format!("cannot clear {}", work.display()))?;
+        std::fs::remove_dir_all(&work)
+            .with_context(|| format!("cannot clear {}", work.display()))?;
     }
     std::fs::create_dir_all(&work)?;
     eprintln!("servers' output and the generated class go to {}", work.display());
@@ -151,7 +152,10 @@ async fn grader_cost(cli: &Cli, workbook: &Path, work: &Path) -> Result<GraderCo
 
 /// The workbook this benchmark was built from.
 fn workbook_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("bench/ is inside the workbook").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("bench/ is inside the workbook")
+        .to_owned()
 }
 
 fn target_dir(workbook: &Path) -> PathBuf {

@@ -50,7 +50,6 @@ impl PrivateRedis {
         redis::cmd("SET").arg(key).arg(value).exec_async(&mut connection).await?;
         Ok(())
     }
-
 }
 
 /// A connection to database 0 that has answered `PING`.

@@ -24,10 +24,9 @@ pub async fn get(port: u16, key: &str, connections: usize, requests: u64) -> Res
 
 /// Reads the first result of `redis-benchmark --csv`: a header row, then one row per test.
 pub fn parse_csv(csv: &str) -> Result<Load> {
-    let mut rows = csv
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| line.split(',').map(|field| field.trim().trim_matches('"')).collect::<Vec<_>>());
+    let mut rows = csv.lines().filter(|line| !line.trim().is_empty()).map(|line| {
+        line.split(',').map(|field| field.trim().trim_matches('"')).collect::<Vec<_>>()
+    });
     let header = rows.next().context("no header row")?;
     let row = rows.next().context("no result row")?;
     let field = |name: &str| -> Result<f64> {

@@ -53,8 +53,8 @@ const PAGES: [Endpoints; 2] = [
 
 pub async fn measure(options: &Options, workbook: &Path, work: &Path) -> Result<Vec<Page>> {
     eprintln!("building the reference solutions with --release");
-    let built = cargo::build(workbook, &[solutions::VIEW_CACHE, solutions::LOW_LEVEL_CACHE], true)
-        .await?;
+    let built =
+        cargo::build(workbook, &[solutions::VIEW_CACHE, solutions::LOW_LEVEL_CACHE], true).await?;
     let redis = PrivateRedis::start(&folder(work, "redis")?).await?;
     let view_cache = Solution::start(
         &cargo::binary(&built, solutions::VIEW_CACHE)?,
@@ -119,7 +119,10 @@ pub async fn measure(options: &Options, workbook: &Path, work: &Path) -> Result<
             bytes: Some(body.len()),
             queries: None,
         });
-        pages.push(Page { title: format!("{} ({})", endpoints.title, table::size(body.len())), rows });
+        pages.push(Page {
+            title: format!("{} ({})", endpoints.title, table::size(body.len())),
+            rows,
+        });
     }
     Ok(pages)
 }

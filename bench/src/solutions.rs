@@ -22,21 +22,20 @@ pub struct Solution {
 
 impl Solution {
     /// Starts `binary` with its own SQLite file in `dir` and waits for `/health`.
-    pub async fn start(
-        binary: &Path,
-        redis_url: &str,
-        tasks: usize,
-        dir: &Path,
-    ) -> Result<Self> {
+    pub async fn start(binary: &Path, redis_url: &str, tasks: usize, dir: &Path) -> Result<Self> {
         let name = binary.file_name().context("a binary has a name")?.to_string_lossy();
         let port = processes::free_port()?;
         let mut command = std::process::Command::new(binary);
         command.current_dir(dir).env_clear().envs(environment(port, redis_url, tasks, dir));
         let mut server = Background::spawn(&name, command, dir)?;
         let base_url = format!("http://127.0.0.1:{port}");
-        processes::wait_until_up(&format!("{base_url}/health"), &mut server, Duration::from_secs(60))
-            .await
-            .with_context(|| format!("{name} did not start"))?;
+        processes::wait_until_up(
+            &format!("{base_url}/health"),
+            &mut server,
+            Duration::from_secs(60),
+        )
+        .await
+        .with_context(|| format!("{name} did not start"))?;
         Ok(Self { base_url, _server: server })
     }
 

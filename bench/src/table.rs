@@ -98,7 +98,9 @@ fn serving_row(page: &Page, row: &Row) -> String {
     let rate = row.load.requests_per_second;
     let measured = matches!(row.role, Role::Solution | Role::Django);
     let compared = |role: Role, format: fn(f64) -> String| match page.rate_of(role) {
-        Some(reference) if measured && row.role != role && reference > 0.0 => format(rate / reference),
+        Some(reference) if measured && row.role != role && reference > 0.0 => {
+            format(rate / reference)
+        }
         _ => "—".to_owned(),
     };
     let times = |ratio: f64| format!("{ratio:.1}×");
@@ -230,7 +232,10 @@ mod tests {
     #[test]
     fn a_missing_server_leaves_its_ratio_empty() {
         let table = render(&report(vec![row(Role::Solution, 6000.0)], None));
-        assert!(table.contains("| 6000 | 850 µs | 12.34 ms | 0 | 93.8 KiB | — | — | — | — |"), "{table}");
+        assert!(
+            table.contains("| 6000 | 850 µs | 12.34 ms | 0 | 93.8 KiB | — | — | — | — |"),
+            "{table}"
+        );
     }
 
     #[test]

@@ -24,9 +24,10 @@ pub async fn run(url: &str, settings: Settings) -> Result<Load> {
         .arg(format!("--duration={}s", settings.duration.as_secs()))
         .arg("--latency")
         .arg(url);
-    let output = processes::run(command, settings.duration + Duration::from_secs(30))
-        .await
-        .context("wrk failed (install it with `sudo apt-get install -y wrk` or `brew install wrk`)")?;
+    let output =
+        processes::run(command, settings.duration + Duration::from_secs(30)).await.context(
+            "wrk failed (install it with `sudo apt-get install -y wrk` or `brew install wrk`)",
+        )?;
     parse(&output).with_context(|| format!("unexpected wrk output:\n{output}"))
 }
 
