@@ -114,8 +114,13 @@ async fn run(cli: &Cli) -> Result<()> {
         started,
         ended: Machine::now(),
         settings: format!(
-            "wrk -t{} -c{} -d{}s --latency; redis-benchmark -c{} GET; {} tasks; solutions built with --release",
-            load.threads, load.connections, cli.duration, load.connections, cli.tasks
+            "wrk -t{threads} -c{connections} -d{}s --latency; \
+             redis-benchmark -c{connections} --threads {threads} GET; {} tasks; \
+             solutions built with --release",
+            cli.duration,
+            cli.tasks,
+            threads = load.threads,
+            connections = load.connections,
         ),
         pages,
         grader,

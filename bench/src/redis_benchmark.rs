@@ -9,12 +9,20 @@ use tokio::process::Command;
 use crate::load::Load;
 use crate::processes;
 
-/// `GET key` from `connections` clients, `requests` times in all.
-pub async fn get(port: u16, key: &str, connections: usize, requests: u64) -> Result<Load> {
+/// `GET key` from `connections` clients on `threads` threads (as many as wrk uses, so that
+/// the client is not the bottleneck), `requests` times in all.
+pub async fn get(
+    port: u16,
+    key: &str,
+    connections: usize,
+    threads: usize,
+    requests: u64,
+) -> Result<Load> {
     let mut command = Command::new("redis-benchmark");
     command
         .args(["-h", "127.0.0.1", "-p", &port.to_string()])
-        .args(["-c", &connections.to_string(), "-n", &requests.to_string(), "--csv"])
+        .args(["-c", &connections.to_string(), "--threads", &threads.to_string()])
+        .args(["-n", &requests.to_string(), "--csv"])
         .args(["GET", key]);
     let output = processes::run(command, Duration::from_secs(300))
         .await

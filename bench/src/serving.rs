@@ -150,9 +150,10 @@ async fn http_load(url: &str, settings: wrk::Settings) -> Result<Load> {
 /// `redis-benchmark` for about as long as wrk runs: a short run first to learn the rate.
 async fn redis_get(redis: &PrivateRedis, key: &str, settings: wrk::Settings) -> Result<Load> {
     eprintln!("redis-benchmark GET {key}");
-    let probe = redis_benchmark::get(redis.port, key, settings.connections, 10_000).await?;
-    let requests = probe.requests_per_second * settings.duration.as_secs_f64();
-    redis_benchmark::get(redis.port, key, settings.connections, (requests as u64).max(10_000)).await
+    let (connections, threads) = (settings.connections, settings.threads);
+    let probe = redis_benchmark::get(redis.port, key, connections, threads, 10_000).await?;
+    let requests = (probe.requests_per_second * settings.duration.as_secs_f64()) as u64;
+    redis_benchmark::get(redis.port, key, connections, threads, requests.max(10_000)).await
 }
 
 fn folder(work: &Path, name: &str) -> Result<PathBuf> {
