@@ -78,20 +78,16 @@ fn signal_group(group: libc::pid_t, signal: libc::c_int) {
 /// time-out is an error that quotes the command's stderr.
 pub async fn run(mut command: tokio::process::Command, timeout: Duration) -> Result<String> {
     let program = format!("{:?}", command.as_std().get_program());
-    command.process_group(0).stdin(Stdio::null()).kill_on_drop(true);
-    let child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("cannot start {program}: is it installed?"))?;
-    let group = child.id().context("the process has no id")? as libc::pid_t;
-    let output = match tokio::time::timeout(timeout, child.wait_with_output()).await {
+    command.process_group(0).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child =
+        command.spawn().with_context(|| format!("cannot start {program}: is it installed?"))?;
+    let mut group = StopGroupOnDrop(child.id().map(|pid| pid as libc::pid_t));
+    let output = tokio::time::timeout(timeout, child.wait_with_output()).await;
+    let output = match output {
         Ok(output) => output?,
-        Err(_) => {
-            signal_group(group, libc::SIGKILL);
-            bail!("{program} did not finish within {} s; stopped it", timeout.as_secs());
-        }
+        Err(_) => bail!("{program} did not finish within {} s; stopped it", timeout.as_secs()),
     };
+    group.0 = None;
     if !output.status.success() {
         bail!(
             "{program} failed ({}):\n{}",
@@ -100,6 +96,32 @@ pub async fn run(mut command: tokio::process::Command, timeout: Duration) -> Res
         );
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Stops a command's process group when its run is abandoned (time-out, Ctrl-C): SIGINT
+/// first, which lets the grader stop the servers and builds it started, then SIGKILL.
+struct StopGroupOnDrop(Option<libc::pid_t>);
+
+impl Drop for StopGroupOnDrop {
+    fn drop(&mut self) {
+        let Some(group) = self.0 else { return };
+        signal_group(group, libc::SIGINT);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            // SAFETY: waitpid(2) with WNOHANG reaps the group's leader if it has exited (an
+            // unreaped leader would keep the group alive); signal 0 only asks whether the
+            // group still has members. Neither touches our memory.
+            let empty = unsafe {
+                libc::waitpid(group, std::ptr::null_mut(), libc::WNOHANG);
+                libc::kill(-group, 0) != 0
+            };
+            if empty {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        signal_group(group, libc::SIGKILL);
+    }
 }
 
 /// A free loopback port for a server to listen on.
@@ -123,4 +145,34 @@ pub async fn wait_until_up(url: &str, server: &mut Background, timeout: Duration
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     bail!("{url} did not answer within {} s. {}", timeout.as_secs(), server.log_tail())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shell(script: &str) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new("sh");
+        command.args(["-c", script]);
+        command
+    }
+
+    #[tokio::test]
+    async fn a_command_gives_its_output_or_its_complaint() {
+        assert_eq!(run(shell("echo hi"), Duration::from_secs(10)).await.unwrap(), "hi\n");
+        let err = run(shell("echo broken >&2; exit 3"), Duration::from_secs(10)).await.unwrap_err();
+        assert!(err.to_string().contains("broken"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_command_that_overruns_is_stopped_with_its_children() {
+        let marker = tempfile::tempdir().unwrap();
+        let touched = marker.path().join("touched");
+        // `sleep` would touch the file after the time-out if it survived the shell.
+        let script = format!("sleep 0.5 && touch {}", touched.display());
+        let err = run(shell(&script), Duration::from_millis(100)).await.unwrap_err();
+        assert!(err.to_string().contains("did not finish"), "{err}");
+        std::thread::sleep(Duration::from_millis(800));
+        assert!(!touched.exists(), "a child of the command outlived it");
+    }
 }
