@@ -143,6 +143,8 @@ async fn grader_cost(cli: &Cli, workbook: &Path, work: &Path) -> Result<GraderCo
         // Gigabytes of dependencies nobody needs again.
         std::fs::remove_dir_all(&cold_target)?;
     }
+    eprintln!("grading solutions/{exercise} once, untimed, to bring the build folder up to date");
+    grading::grade_one(&grader, &solutions, cli.exercise, None).await?;
     eprintln!("grading solutions/{exercise}, just edited, with the warm build folder");
     let edited = work.join("edited");
     class::copy_with_note(&solutions.join(&exercise), &edited.join(&exercise), "just edited")?;
