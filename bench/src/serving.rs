@@ -80,51 +80,60 @@ pub async fn measure(options: &Options, workbook: &Path, work: &Path) -> Result<
 
     let mut pages = Vec::new();
     for (endpoints, solution) in PAGES.iter().zip([&view_cache, &low_level_cache]) {
-        let mut rows = Vec::new();
-        let url = format!("{}{}", solution.base_url, endpoints.solution);
-        let (content_type, body) = first_answer(&url).await?;
-        let before = solution.queries().await?;
-        let load = http_load(&url, options.load).await?;
-        rows.push(Row {
-            role: Role::Solution,
-            server: format!("{} `{}`", endpoints.solution_name, endpoints.solution),
-            load,
-            bytes: Some(body.len()),
-            queries: Some(solution.queries().await? - before),
-        });
-        if let Some(django) = &django {
-            let url = format!("{}{}", django.base_url, endpoints.django);
-            let (_, django_body) = first_answer(&url).await?;
-            rows.push(Row {
-                role: Role::Django,
-                server: format!("Django + django-redis `{}`", endpoints.django),
-                load: http_load(&url, options.load).await?,
-                bytes: Some(django_body.len()),
-                queries: None,
-            });
-        }
-        redis.set(endpoints.redis_key, &body).await?;
-        rows.push(Row {
-            role: Role::RedisLimit,
-            server: "limit: `redis-benchmark` GET, same bytes".to_owned(),
-            load: redis_get(&redis, endpoints.redis_key, options.load).await?,
-            bytes: Some(body.len()),
-            queries: None,
-        });
-        let fixed = FixedResponse::start(content_type, body.clone()).await?;
-        rows.push(Row {
-            role: Role::FrameworkLimit,
-            server: "limit: axum, fixed bytes, no Redis".to_owned(),
-            load: http_load(&fixed.url, options.load).await?,
-            bytes: Some(body.len()),
-            queries: None,
-        });
-        pages.push(Page {
-            title: format!("{} ({})", endpoints.title, table::size(body.len())),
-            rows,
-        });
+        pages.push(measure_page(endpoints, solution, django.as_ref(), &redis, options.load).await?);
     }
     Ok(pages)
+}
+
+/// One page on each server in turn: the solution, Django, then the two limits serving the
+/// very bytes the solution served.
+async fn measure_page(
+    endpoints: &Endpoints,
+    solution: &Solution,
+    django: Option<&Django>,
+    redis: &PrivateRedis,
+    load: wrk::Settings,
+) -> Result<Page> {
+    let mut rows = Vec::new();
+    let url = format!("{}{}", solution.base_url, endpoints.solution);
+    let (content_type, body) = first_answer(&url).await?;
+    let queries_before = solution.queries().await?;
+    let solution_load = http_load(&url, load).await?;
+    rows.push(Row {
+        role: Role::Solution,
+        server: format!("{} `{}`", endpoints.solution_name, endpoints.solution),
+        load: solution_load,
+        bytes: Some(body.len()),
+        queries: Some(solution.queries().await? - queries_before),
+    });
+    if let Some(django) = django {
+        let url = format!("{}{}", django.base_url, endpoints.django);
+        let (_, django_body) = first_answer(&url).await?;
+        rows.push(Row {
+            role: Role::Django,
+            server: format!("Django + django-redis `{}`", endpoints.django),
+            load: http_load(&url, load).await?,
+            bytes: Some(django_body.len()),
+            queries: None,
+        });
+    }
+    redis.set(endpoints.redis_key, &body).await?;
+    rows.push(Row {
+        role: Role::RedisLimit,
+        server: "limit: `redis-benchmark` GET, same bytes".to_owned(),
+        load: redis_get(redis, endpoints.redis_key, load).await?,
+        bytes: Some(body.len()),
+        queries: None,
+    });
+    let fixed = FixedResponse::start(content_type, body.clone()).await?;
+    rows.push(Row {
+        role: Role::FrameworkLimit,
+        server: "limit: axum, fixed bytes, no Redis".to_owned(),
+        load: http_load(&fixed.url, load).await?,
+        bytes: Some(body.len()),
+        queries: None,
+    });
+    Ok(Page { title: format!("{} ({})", endpoints.title, table::size(body.len())), rows })
 }
 
 /// Requests the page once (which also fills the cache) and returns its content type and body.
