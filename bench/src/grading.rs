@@ -1,0 +1,147 @@
+//! The grader's own cost: one student's grade with a cold and with a warm build folder, and a
+//! generated class graded with `grader batch`.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use tokio::process::Command;
+
+use crate::class::{self, Origin, Student};
+use crate::processes;
+
+/// The longest one measurement may take: a cold build compiles every dependency.
+const TIMEOUT: Duration = Duration::from_secs(3 * 3600);
+
+/// The seed of every grade, so that each run of the benchmark grades alike.
+const SEED: &str = "1";
+
+/// Grades `exercise` (by number) in the folder `submission` and returns the seconds it took.
+/// With `target_dir`, the grader builds there (`CARGO_TARGET_DIR`) instead of in its usual,
+/// warm folder. The submission must earn full marks.
+pub async fn grade_one(
+    grader: &Path,
+    submission: &Path,
+    exercise: u32,
+    target_dir: Option<&Path>,
+) -> Result<f64> {
+    let mut command = Command::new(grader);
+    command.arg("--path").arg(submission).args([&exercise.to_string(), "--seed", SEED]);
+    if let Some(target_dir) = target_dir {
+        command.env("CARGO_TARGET_DIR", target_dir);
+    }
+    let started = Instant::now();
+    processes::run(command, TIMEOUT)
+        .await
+        .context("grading a reference solution failed: it should earn full marks")?;
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// What grading a class cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchCost {
+    pub submissions: usize,
+    /// From the start of `grader batch` to its end.
+    pub wall_seconds: f64,
+    /// The mean time of a submission after the first, as `grader batch` measures each.
+    pub marginal_seconds: f64,
+    /// Submissions whose score was the one their origin calls for.
+    pub as_expected: usize,
+}
+
+/// Generates a class of `size` submissions of `exercise` in `work` and grades it with
+/// `grader batch`.
+pub async fn grade_class(
+    grader: &Path,
+    workbook: &Path,
+    exercise: (u32, &str),
+    size: usize,
+    work: &Path,
+) -> Result<BatchCost> {
+    let (class_dir, out) = (work.join("class"), work.join("class-grades"));
+    let students = class::generate(workbook, exercise.1, size, &class_dir)?;
+    let mut command = Command::new(grader);
+    command.arg("batch").arg(&class_dir).arg("--out").arg(&out);
+    command.args(["--exercise", &exercise.0.to_string(), "--seed", SEED]);
+    let started = Instant::now();
+    processes::run(command, TIMEOUT).await.context("grader batch failed")?;
+    let wall_seconds = started.elapsed().as_secs_f64();
+
+    let mut seconds = Vec::new();
+    let mut as_expected = 0;
+    for student in &students {
+        let (took, earned_what_it_should) = read_result(&out, student)?;
+        seconds.push(took);
+        as_expected += usize::from(earned_what_it_should);
+    }
+    Ok(BatchCost {
+        submissions: size,
+        wall_seconds,
+        marginal_seconds: marginal(&seconds),
+        as_expected,
+    })
+}
+
+/// A student's grading time, and whether their score is the one their origin calls for.
+fn read_result(out: &Path, student: &Student) -> Result<(f64, bool)> {
+    let dir = out.join("students").join(&student.name);
+    let read = |file: &str| -> Result<serde_json::Value> {
+        let path = dir.join(file);
+        let bytes = std::fs::read(&path)
+            .with_context(|| format!("grader batch wrote no {}", path.display()))?;
+        Ok(serde_json::from_slice(&bytes)?)
+    };
+    let (meta, result) = (read("meta.json")?, read("result.json")?);
+    let seconds = meta["seconds"].as_f64().context("no seconds in meta.json")?;
+    let (score, max) = (result["score"].as_u64(), result["max_score"].as_u64());
+    let expected = match student.origin {
+        Origin::Solution => score.is_some() && score == max,
+        Origin::Starter => score == Some(0),
+    };
+    Ok((seconds, expected))
+}
+
+/// The mean of every duration but the first (which may also build the dependencies).
+pub fn marginal(seconds: &[f64]) -> f64 {
+    match seconds {
+        [] => 0.0,
+        [only] => *only,
+        [_, rest @ ..] => rest.iter().sum::<f64>() / rest.len() as f64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_marginal_cost_leaves_out_the_first_submission() {
+        assert_eq!(marginal(&[60.0, 10.0, 20.0]), 15.0);
+        assert_eq!(marginal(&[7.0]), 7.0);
+    }
+
+    #[test]
+    fn a_starter_must_score_zero_and_a_solution_full_marks() {
+        let out = tempfile::tempdir().unwrap();
+        let write = |name: &str, score: u32| {
+            let dir = out.path().join("students").join(name);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("meta.json"), r#"{"seconds": 12.5}"#).unwrap();
+            let result = format!(r#"{{"score": {score}, "max_score": 23}}"#);
+            std::fs::write(dir.join("result.json"), result).unwrap();
+        };
+        write("student-01", 23);
+        write("student-02", 4);
+        let student = |name: &str, origin| Student { name: name.to_owned(), origin };
+
+        assert_eq!(
+            read_result(out.path(), &student("student-01", Origin::Solution)).unwrap(),
+            (12.5, true)
+        );
+        assert_eq!(
+            read_result(out.path(), &student("student-02", Origin::Starter)).unwrap(),
+            (12.5, false)
+        );
+        assert!(read_result(out.path(), &student("student-03", Origin::Starter)).is_err());
+    }
+}

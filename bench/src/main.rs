@@ -1,0 +1,195 @@
+//! `cargo run --release -p bench`: the reference solutions against the seed's Django stack
+//! and the machine's limits, and the grader's own cost, measured side by side in one run and
+//! printed as one Markdown report.
+//!
+//! Run on demand, never by `cargo test`: it loads the machine for minutes. Only ratios within
+//! one run mean anything; the header says how busy the machine was.
+
+mod cargo;
+mod class;
+mod django;
+mod fixed;
+mod grading;
+mod load;
+mod machine;
+mod private_redis;
+mod processes;
+mod redis_benchmark;
+mod serving;
+mod solutions;
+mod table;
+mod wrk;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+
+use crate::machine::Machine;
+use crate::table::GraderCost;
+
+/// Measures the reference solutions against the Django peer and the machine's limits (wrk,
+/// redis-benchmark), and the grader's own cost, and prints one report.
+#[derive(Parser, Debug)]
+#[command(about)]
+struct Cli {
+    /// Open connections, for wrk and redis-benchmark alike.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Seconds of load on each server.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Tasks in every server's database (the Django peer's default is 1000).
+    #[arg(long, default_value_t = 1000)]
+    tasks: usize,
+    /// Leave the Django peer out (it lives in the project's shared folder: WORKBOOK_SHARED,
+    /// default ../shared next to the workbook).
+    #[arg(long)]
+    no_django: bool,
+    /// Leave the grader's cost out.
+    #[arg(long)]
+    no_grading: bool,
+    /// Also time a cold grade, every dependency compiled in a fresh target folder (minutes).
+    #[arg(long)]
+    cold: bool,
+    /// The exercise graded for the grader's cost, by number.
+    #[arg(long, default_value_t = 2)]
+    exercise: u32,
+    /// Submissions in the generated class graded with `grader batch`.
+    #[arg(long, default_value_t = 20)]
+    class_size: usize,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tokio::select! {
+        outcome = run(&cli) => match outcome {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                ExitCode::from(2)
+            }
+        },
+        // Dropping the run stops every server it started.
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("interrupted: stopped every process the benchmark started");
+            ExitCode::from(130)
+        }
+    }
+}
+
+async fn run(cli: &Cli) -> Result<()> {
+    let workbook = workbook_root();
+    for tool in ["wrk", "redis-server", "redis-benchmark"] {
+        on_path(tool)?;
+    }
+    let django = match cli.no_django {
+        true => None,
+        false => Some(django::serve_script(&django::shared_dir(&workbook))?),
+    };
+    let work = target_dir(&workbook).join("bench");
+    if work.exists() {
+        std::fs::remove_dir_all(&work)
+            .with_context(|| format!("cannot clear {}", work.display()))?;
+    }
+    std::fs::create_dir_all(&work)?;
+    eprintln!("servers' output and the generated class go to {}", work.display());
+
+    let started = Machine::now();
+    let load = wrk::Settings {
+        connections: cli.connections,
+        threads: started.cores,
+        duration: Duration::from_secs(cli.duration),
+    };
+    let serving = serving::Options { load, tasks: cli.tasks, django };
+    let pages = serving::measure(&serving, &workbook, &work).await?;
+    let grader = match cli.no_grading {
+        true => None,
+        false => Some(grader_cost(cli, &workbook, &work).await?),
+    };
+    let report = table::Report {
+        started,
+        ended: Machine::now(),
+        settings: format!(
+            "wrk -t{threads} -c{connections} -d{}s --latency; \
+             redis-benchmark -c{connections} --threads {threads} GET; {} tasks; \
+             solutions built with --release",
+            cli.duration,
+            cli.tasks,
+            threads = load.threads,
+            connections = load.connections,
+        ),
+        pages,
+        grader,
+    };
+    print!("{}", table::render(&report));
+    Ok(())
+}
+
+async fn grader_cost(cli: &Cli, workbook: &Path, work: &Path) -> Result<GraderCost> {
+    let exercise = exercise_folder(workbook, cli.exercise)?;
+    eprintln!("building the grader");
+    let grader = cargo::binary(&cargo::build(workbook, &["grader"], false).await?, "grader")?;
+    let mut cost = GraderCost { exercise: exercise.clone(), ..GraderCost::default() };
+    let solutions = workbook.join("solutions");
+    if cli.cold {
+        eprintln!("grading solutions/{exercise} with a cold build folder");
+        let cold_target = work.join("cold-target");
+        cost.cold_seconds =
+            Some(grading::grade_one(&grader, &solutions, cli.exercise, Some(&cold_target)).await?);
+        // Gigabytes of dependencies nobody needs again.
+        std::fs::remove_dir_all(&cold_target)?;
+    }
+    eprintln!("grading solutions/{exercise} once, untimed, to bring the build folder up to date");
+    grading::grade_one(&grader, &solutions, cli.exercise, None).await?;
+    eprintln!("grading solutions/{exercise}, just edited, with the warm build folder");
+    let edited = work.join("edited");
+    class::copy_with_note(&solutions.join(&exercise), &edited.join(&exercise), "just edited")?;
+    cost.warm_seconds = Some(grading::grade_one(&grader, &edited, cli.exercise, None).await?);
+    eprintln!("grading a class of {} with grader batch", cli.class_size);
+    cost.batch = Some(
+        grading::grade_class(&grader, workbook, (cli.exercise, &exercise), cli.class_size, work)
+            .await?,
+    );
+    Ok(cost)
+}
+
+/// The workbook this benchmark was built from.
+fn workbook_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("bench/ is inside the workbook")
+        .to_owned()
+}
+
+fn target_dir(workbook: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workbook.join("target"), PathBuf::from)
+}
+
+/// The folder of exercise `number` in `solutions/`, e.g. `02-view-cache`.
+fn exercise_folder(workbook: &Path, number: u32) -> Result<String> {
+    let prefix = format!("{number:02}-");
+    for entry in std::fs::read_dir(workbook.join("solutions"))? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&prefix) {
+            return Ok(name);
+        }
+    }
+    bail!("there is no solutions/{prefix}* to grade")
+}
+
+/// Fails with an install hint when `tool` is not on PATH.
+fn on_path(tool: &str) -> Result<()> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    if std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()) {
+        return Ok(());
+    }
+    let (apt, brew) = if tool == "wrk" { ("wrk", "wrk") } else { ("redis-server", "redis") };
+    bail!(
+        "{tool} is not on PATH; the benchmark needs it. Install it with \
+         `sudo apt-get install -y {apt}` (Debian/Ubuntu) or `brew install {brew}` (macOS)."
+    )
+}

@@ -1,0 +1,267 @@
+//! The benchmark's one report: the machine, then every figure side by side in Markdown (for
+//! the terminal and for the book alike).
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::grading::BatchCost;
+use crate::load::Load;
+use crate::machine::Machine;
+
+/// Who answered the requests of a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Solution,
+    Django,
+    /// `redis-benchmark` GET of the same bytes: what Redis alone serves.
+    RedisLimit,
+    /// axum answering the same bytes with no Redis: what the framework alone serves.
+    FrameworkLimit,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub role: Role,
+    pub server: String,
+    pub load: Load,
+    /// The size of one answer's body.
+    pub bytes: Option<usize>,
+    /// SQL statements the service ran during the load (from `/__workbook/stats`).
+    pub queries: Option<u64>,
+}
+
+/// One page measured on every server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub title: String,
+    pub rows: Vec<Row>,
+}
+
+impl Page {
+    fn rate_of(&self, role: Role) -> Option<f64> {
+        self.rows.iter().find(|row| row.role == role).map(|row| row.load.requests_per_second)
+    }
+}
+
+/// The grader's cost, each part optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GraderCost {
+    /// The exercise graded, e.g. `02-view-cache`.
+    pub exercise: String,
+    pub cold_seconds: Option<f64>,
+    pub warm_seconds: Option<f64>,
+    pub batch: Option<BatchCost>,
+}
+
+pub struct Report {
+    pub started: Machine,
+    pub ended: Machine,
+    /// How the load was applied, e.g. `wrk -t2 -c64 -d10s --latency`.
+    pub settings: String,
+    pub pages: Vec<Page>,
+    pub grader: Option<GraderCost>,
+}
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let load = |machine: &Machine| match machine.load_average {
+        Some([one, five, fifteen]) => format!("{one:.2} {five:.2} {fifteen:.2}"),
+        None => "unknown".to_owned(),
+    };
+    let _ = writeln!(out, "Benchmark of {}", report.started.date);
+    let _ = writeln!(
+        out,
+        "machine: {} cores; load average {} at the start, {} at the end ({})",
+        report.started.cores,
+        load(&report.started),
+        load(&report.ended),
+        report.ended.date
+    );
+    let _ = writeln!(out, "load: {}\n", report.settings);
+    out.push_str(
+        "| page | server | req/s | p50 | p99 | errors | body | DB queries | vs Django | of Redis GET | of axum fixed |\n\
+         | --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |\n",
+    );
+    for page in &report.pages {
+        for row in &page.rows {
+            out.push_str(&serving_row(page, row));
+        }
+    }
+    if let Some(grader) = &report.grader {
+        out.push('\n');
+        out.push_str(&grader_rows(grader));
+    }
+    out
+}
+
+fn serving_row(page: &Page, row: &Row) -> String {
+    let rate = row.load.requests_per_second;
+    let measured = matches!(row.role, Role::Solution | Role::Django);
+    let compared = |role: Role, format: fn(f64) -> String| match page.rate_of(role) {
+        Some(reference) if measured && row.role != role && reference > 0.0 => {
+            format(rate / reference)
+        }
+        _ => "—".to_owned(),
+    };
+    let times = |ratio: f64| format!("{ratio:.1}×");
+    let percent = |ratio: f64| format!("{:.0} %", ratio * 100.0);
+    let optional = |value: Option<String>| value.unwrap_or_else(|| "—".to_owned());
+    format!(
+        "| {} | {} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        page.title,
+        row.server,
+        rate,
+        duration(row.load.p50),
+        duration(row.load.p99),
+        optional(row.load.errors.map(|errors| errors.to_string())),
+        optional(row.bytes.map(size)),
+        optional(row.queries.map(|queries| queries.to_string())),
+        compared(Role::Django, times),
+        compared(Role::RedisLimit, percent),
+        compared(Role::FrameworkLimit, percent),
+    )
+}
+
+fn grader_rows(grader: &GraderCost) -> String {
+    let exercise = &grader.exercise;
+    let mut rows = vec![];
+    if let Some(seconds) = grader.cold_seconds {
+        rows.push((
+            format!("one student, cold build ({exercise})"),
+            seconds,
+            "fresh CARGO_TARGET_DIR: every dependency compiled".to_owned(),
+        ));
+    }
+    if let Some(seconds) = grader.warm_seconds {
+        rows.push((
+            format!("one student, warm build ({exercise})"),
+            seconds,
+            "dependencies already built; the student's crate rebuilt".to_owned(),
+        ));
+    }
+    if let Some(batch) = &grader.batch {
+        let n = batch.submissions;
+        rows.push((
+            format!("batch of {n} submissions ({exercise})"),
+            batch.wall_seconds,
+            format!("`grader batch`, whole run; {} of {n} scored as expected", batch.as_expected),
+        ));
+        rows.push((
+            "batch, marginal per submission".to_owned(),
+            batch.marginal_seconds,
+            "mean of the submissions after the first".to_owned(),
+        ));
+    }
+    let mut out = String::from("| grader cost | seconds | what |\n| --- | --: | --- |\n");
+    for (what, seconds, note) in rows {
+        let _ = writeln!(out, "| {what} | {seconds:.1} | {note} |");
+    }
+    out
+}
+
+/// `850 µs`, `1.23 ms`, `2.50 s`.
+pub fn duration(duration: Duration) -> String {
+    let micros = duration.as_secs_f64() * 1e6;
+    if micros < 1_000.0 {
+        format!("{micros:.0} µs")
+    } else if micros < 1_000_000.0 {
+        format!("{:.2} ms", micros / 1e3)
+    } else {
+        format!("{:.2} s", micros / 1e6)
+    }
+}
+
+/// `512 B`, `93.8 KiB`.
+pub fn size(bytes: usize) -> String {
+    if bytes < 1024 { format!("{bytes} B") } else { format!("{:.1} KiB", bytes as f64 / 1024.0) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(role: Role, requests_per_second: f64) -> Row {
+        Row {
+            role,
+            server: format!("{role:?}"),
+            load: Load {
+                requests_per_second,
+                p50: Duration::from_micros(850),
+                p99: Duration::from_micros(12_340),
+                errors: Some(0),
+            },
+            bytes: Some(96_045),
+            queries: None,
+        }
+    }
+
+    fn report(rows: Vec<Row>, grader: Option<GraderCost>) -> Report {
+        let machine = Machine {
+            cores: 2,
+            load_average: Some([3.91, 2.13, 0.87]),
+            date: "Mon, 30 Nov 2026 17:40:00 GMT".into(),
+        };
+        Report {
+            started: machine.clone(),
+            ended: machine,
+            settings: "wrk -t2 -c64 -d10s --latency".into(),
+            pages: vec![Page { title: "task list".into(), rows }],
+            grader,
+        }
+    }
+
+    #[test]
+    fn ratios_compare_each_server_with_django_and_the_limits() {
+        let rows = vec![
+            row(Role::Solution, 6000.0),
+            row(Role::Django, 1500.0),
+            row(Role::RedisLimit, 20000.0),
+            row(Role::FrameworkLimit, 8000.0),
+        ];
+        let table = render(&report(rows, None));
+
+        assert!(table.contains("machine: 2 cores; load average 3.91 2.13 0.87"), "{table}");
+        assert!(
+            table.contains("| task list | Solution | 6000 | 850 µs | 12.34 ms | 0 | 93.8 KiB | — | 4.0× | 30 % | 75 % |"),
+            "{table}"
+        );
+        assert!(table.contains("| task list | Django | 1500 | 850 µs | 12.34 ms | 0 | 93.8 KiB | — | — | 8 % | 19 % |"), "{table}");
+        assert!(table.contains("| task list | RedisLimit | 20000 | 850 µs | 12.34 ms | 0 | 93.8 KiB | — | — | — | — |"), "{table}");
+    }
+
+    #[test]
+    fn a_missing_server_leaves_its_ratio_empty() {
+        let table = render(&report(vec![row(Role::Solution, 6000.0)], None));
+        assert!(
+            table.contains("| 6000 | 850 µs | 12.34 ms | 0 | 93.8 KiB | — | — | — | — |"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn the_grader_rows_show_only_what_was_measured() {
+        let grader = GraderCost {
+            exercise: "02-view-cache".into(),
+            cold_seconds: None,
+            warm_seconds: Some(14.24),
+            batch: Some(BatchCost {
+                submissions: 20,
+                wall_seconds: 300.0,
+                marginal_seconds: 14.5,
+                as_expected: 20,
+            }),
+        };
+        let table = render(&report(vec![], Some(grader)));
+        assert!(!table.contains("cold"), "{table}");
+        assert!(table.contains("| one student, warm build (02-view-cache) | 14.2 |"), "{table}");
+        assert!(table.contains("| batch of 20 submissions (02-view-cache) | 300.0 |"), "{table}");
+        assert!(table.contains("20 of 20 scored as expected"), "{table}");
+        assert!(table.contains("| batch, marginal per submission | 14.5 |"), "{table}");
+    }
+
+    #[test]
+    fn durations_and_sizes_in_readable_units() {
+        assert_eq!(duration(Duration::from_micros(1_500_000)), "1.50 s");
+        assert_eq!(size(512), "512 B");
+    }
+}
