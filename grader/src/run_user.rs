@@ -3,8 +3,8 @@
 //! A grader running as root gives every run a fresh user id, which no account and no other run
 //! uses, and makes it the owner of the run's folder. Redis and the student's service are started
 //! in folders of that run and run as its user: they cannot signal the grader or another run's
-//! processes, read the grader's private folders (the batch's output, other runs' folders), or
-//! write anywhere but their own run's folders. Builds stay with the grader's user: the
+//! processes, enter another run's folder, or write what the grader writes (the batch's
+//! gradebook and feedback); they read only what the machine lets any user read. Builds stay with the grader's user: the
 //! student's code does not run while it compiles (see `compile::reads_outside`).
 //!
 //! A grader that is not root cannot change user; students' processes then run as the grader's
