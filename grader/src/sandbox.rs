@@ -92,6 +92,7 @@ impl Sandboxed {
         let cgroup = PidsCgroup::create(limits.processes);
         let cgroup_procs = cgroup.as_ref().map(|cgroup| cgroup.procs.as_raw_fd());
         let nproc = if cgroup.is_none() { nproc_limit(limits.processes) } else { None };
+        let grader = std::process::id() as libc::pid_t;
         // SAFETY: only async-signal-safe calls (setrlimit, getpid, write, setuid, prctl) run
         // between fork and exec, on memory prepared before the fork. The parent-death signal
         // fires when the spawning *thread* ends: processes are spawned by runtime threads that
@@ -113,6 +114,10 @@ impl Sandboxed {
                 // Last, because a change of user clears it.
                 if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                     return Err(std::io::Error::last_os_error());
+                }
+                // A grader killed since the fork sent no signal: this child is an orphan already.
+                if libc::getppid() != grader {
+                    return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
                 }
                 Ok(())
             });
