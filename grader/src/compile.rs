@@ -183,18 +183,15 @@ fn prepare(stage: &Path, graded: Option<(&Path, &Exercise)>) -> Result<()> {
         let pristine = root.join("exercises").join(&name);
         std::fs::create_dir_all(&staged)?;
         write_if_changed(&staged.join("Cargo.toml"), &std::fs::read(pristine.join("Cargo.toml"))?)?;
-        match graded {
-            Some((submission, exercise)) if exercise == member => {
-                for dir in STUDENT_DIRS {
-                    sync_dir(&submission.join(&name).join(dir), &staged.join(dir))?;
-                }
+        let source = match graded {
+            Some((submission, exercise)) if exercise == member => Some(submission.join(&name)),
+            _ if !staged.join("src").exists() => Some(pristine),
+            _ => None,
+        };
+        if let Some(source) = source {
+            for dir in STUDENT_DIRS {
+                sync_dir(&source.join(dir), &staged.join(dir))?;
             }
-            _ if !staged.join("src").exists() => {
-                for dir in STUDENT_DIRS {
-                    sync_dir(&pristine.join(dir), &staged.join(dir))?;
-                }
-            }
-            _ => {}
         }
     }
     Ok(())
