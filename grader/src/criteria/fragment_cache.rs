@@ -13,8 +13,8 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
-use crate::inspect::describe_commands;
-use crate::probe::{Body, Probe, Reply};
+use crate::criteria::inspect::describe_commands;
+use crate::criteria::probe::{Body, Probe, Reply};
 
 /// The fragment's timeout, as in the seed's `{% cache 500 sidebar user.id %}`.
 const FRAGMENT_TIMEOUT: i64 = 500;
@@ -31,8 +31,8 @@ const WHOLESALE_COMMANDS: &[&str] = &["flushdb", "flushall", "keys"];
 pub fn spec() -> ExerciseSpec {
     ExerciseSpec {
         slug: "fragment-cache",
-        title: "Template fragment caching",
         query_delay_ms: 0,
+        needs_reference: false,
         criteria: vec![
             Criterion {
                 id: "sidebar-computed-once",

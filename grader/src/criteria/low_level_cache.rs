@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use workbook::seed::Dataset;
 
 use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
-use crate::inspect::describe_commands;
-use crate::probe::{Body, Probe, REQUEST_TIMEOUT};
+use crate::criteria::inspect::describe_commands;
+use crate::criteria::probe::{Body, Probe, REQUEST_TIMEOUT};
 
 /// How far below the asked TTL a fresh key may be (seconds pass between SET and TTL).
 const TTL_TOLERANCE: i64 = 5;
@@ -39,8 +39,8 @@ const USER_FOR_OUTAGE: i64 = 5;
 pub fn spec() -> ExerciseSpec {
     ExerciseSpec {
         slug: "low-level-cache",
-        title: "The low-level cache API and caching expensive queries",
         query_delay_ms: 100,
+        needs_reference: false,
         criteria: vec![
             Criterion {
                 id: "queries-once-per-ttl",
@@ -425,7 +425,7 @@ async fn put_json(probe: &Probe, key: &str, value: Value) -> Verdict {
     expect((200..300).contains(&reply.status), format!("PUT {path} to succeed"), reply.summary())
 }
 
-async fn post(probe: &Probe, path: &str) -> Result<crate::probe::Reply, Failure> {
+async fn post(probe: &Probe, path: &str) -> Result<crate::criteria::probe::Reply, Failure> {
     probe.send(Method::POST, path, Body::Empty, None, REQUEST_TIMEOUT).await
 }
 
