@@ -67,8 +67,8 @@ pub async fn run(options: Options<'_>) -> Result<()> {
 
     let mut session = Session::start(options.grading).await?;
     let specs = criteria::registry();
-    let mut due = vec![(options.first.clone(), "first grade".to_owned())];
-    let mut current = options.first.clone();
+    let mut due = vec![(options.first, "first grade".to_owned())];
+    let mut current = options.first;
     let watched = match options.grading.exercises.as_slice() {
         [only] => submission.join(only.dir_name()),
         _ => submission.clone(),
@@ -91,7 +91,7 @@ pub async fn run(options: Options<'_>) -> Result<()> {
         while due.is_empty() {
             match received.recv().await {
                 None | Some(Event::Quit) => return Ok(()),
-                Some(Event::Again) => due.push((current.clone(), "graded again".to_owned())),
+                Some(Event::Again) => due.push((current, "graded again".to_owned())),
                 Some(Event::Changed(paths)) => {
                     due = changed_exercises(&submission, &paths, &options.grading.exercises);
                 }
