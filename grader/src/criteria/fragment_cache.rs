@@ -12,8 +12,8 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::json;
 
+use super::inspect::{describe_commands, describe_ttl};
 use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
-use crate::criteria::inspect::describe_commands;
 use crate::criteria::probe::{Body, Probe, Reply};
 
 /// The fragment's timeout, as in the seed's `{% cache 500 sidebar user.id %}`.
@@ -356,14 +356,6 @@ fn excerpt(page: &str, needles: &[&str]) -> String {
         end += 1;
     }
     format!("…{}…", &page[start..end])
-}
-
-fn describe_ttl(ttl: i64) -> String {
-    match ttl {
-        -2 => "the key does not exist".to_owned(),
-        -1 => "no expiry: the key lives forever".to_owned(),
-        seconds => format!("a TTL of {seconds} s"),
-    }
 }
 
 #[cfg(test)]

@@ -42,6 +42,15 @@ impl CommandCounts {
     }
 }
 
+/// Renders a `TTL` reply for messages: `-1` never expires, `-2` is a missing key.
+pub fn describe_ttl(ttl: i64) -> String {
+    match ttl {
+        -2 => "the key does not exist (TTL -2)".to_owned(),
+        -1 => "no expiry (TTL -1): the key lives forever".to_owned(),
+        seconds => format!("a TTL of {seconds} s"),
+    }
+}
+
 /// Renders command counts as `GET×3, SET×1` for messages.
 pub fn describe_commands(counts: &BTreeMap<String, u64>) -> String {
     if counts.is_empty() {

@@ -8,8 +8,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use workbook::seed::Dataset;
 
+use super::inspect::{describe_commands, describe_ttl};
 use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
-use crate::criteria::inspect::describe_commands;
 use crate::criteria::probe::{Body, Probe, REQUEST_TIMEOUT};
 
 /// How far below the asked TTL a fresh key may be (seconds pass between SET and TTL).
@@ -432,12 +432,4 @@ async fn post(probe: &Probe, path: &str) -> Result<crate::criteria::probe::Reply
 fn abbreviated(value: &Value) -> String {
     let text = value.to_string();
     if text.len() > 120 { format!("{}…", &text[..120]) } else { text }
-}
-
-fn describe_ttl(ttl: i64) -> String {
-    match ttl {
-        -1 => "no expiry (TTL -1): it is cached forever".to_owned(),
-        -2 => "the key is gone (TTL -2)".to_owned(),
-        seconds => format!("TTL {seconds} s"),
-    }
 }

@@ -5,8 +5,8 @@ use std::time::Duration;
 use futures::future::join_all;
 use serde_json::json;
 
+use super::inspect::{describe_commands, describe_ttl};
 use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
-use crate::criteria::inspect::describe_commands;
 use crate::criteria::probe::Probe;
 
 /// How quickly the service must answer while Redis is down: long enough for any reasonable
@@ -366,13 +366,5 @@ async fn wait_for_redis_up(probe: &mut Probe) -> String {
             return state;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-fn describe_ttl(ttl: i64) -> String {
-    match ttl {
-        -2 => "the key does not exist".to_owned(),
-        -1 => "no expiry: the key lives forever".to_owned(),
-        seconds => format!("a TTL of {seconds} s"),
     }
 }

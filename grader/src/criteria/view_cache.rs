@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use workbook::seed::Dataset;
 
+use super::inspect::{describe_commands, describe_ttl};
 use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
-use crate::criteria::inspect::describe_commands;
 use crate::criteria::probe::{Body, Probe, REQUEST_TIMEOUT, Reply};
 
 /// `cache_page(60 * 15)`.
@@ -547,14 +547,6 @@ async fn answers_while_down(probe: &mut Probe) -> Verdict {
         )?;
     }
     Ok(())
-}
-
-fn describe_ttl(ttl: i64) -> String {
-    match ttl {
-        -2 => "the key does not exist".to_owned(),
-        -1 => "no expiry: the key lives forever".to_owned(),
-        seconds => format!("a TTL of {seconds} s"),
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -266,4 +267,26 @@ pub fn render_in_chromium_at(page: &Path, fragment: &str) -> Option<Rendered> {
     run(&[&format!("--screenshot={}", shot.display()), "--window-size=1200,1600"]);
     let screenshot = std::fs::read(&shot).unwrap_or_default();
     Some(Rendered { dom, screenshot })
+}
+
+/// Keeps one core spinning until dropped.
+pub struct BusyCore(Arc<AtomicBool>);
+
+impl BusyCore {
+    pub fn start() -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+        });
+        Self(stop)
+    }
+}
+
+impl Drop for BusyCore {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
