@@ -35,7 +35,13 @@ impl Solution {
         let name = binary.file_name().context("a binary has a name")?.to_string_lossy();
         let port = processes::free_port()?;
         let mut command = std::process::Command::new(binary);
-        command.current_dir(dir).env_clear().envs(environment(port, redis_base_url, redis_db, tasks, dir));
+        command.current_dir(dir).env_clear().envs(environment(
+            port,
+            redis_base_url,
+            redis_db,
+            tasks,
+            dir,
+        ));
         let mut server = Background::spawn(&name, command, dir)?;
         let base_url = format!("http://127.0.0.1:{port}");
         processes::wait_until_up(

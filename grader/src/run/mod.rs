@@ -10,9 +10,15 @@
 pub mod compile;
 pub mod contract;
 pub mod database;
+// `unsafe` only where the OS is called: this module enters network namespaces and raises loopback through libc.
+#[allow(unsafe_code)]
 pub mod network;
 pub mod redis_server;
 pub mod reference;
+// `unsafe` only where the OS is called: this module sets rlimits, process groups and signals through libc.
+#[allow(unsafe_code)]
 pub mod sandbox;
 pub mod service;
+// `unsafe` only where the OS is called: this module switches to a run's user id through libc.
+#[allow(unsafe_code)]
 pub mod users;
