@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Probe;
+use super::probe::Probe;
 use super::verdict::{Failure, fail};
 use crate::run::database::ServiceDatabase;
 use crate::run::service::{self, RunningService};
