@@ -11,8 +11,12 @@ mod django;
 mod fixed;
 mod grading;
 mod load;
+// `unsafe` only where the OS is called: this module reads the load average through libc.
+#[allow(unsafe_code)]
 mod machine;
 mod private_redis;
+// `unsafe` only where the OS is called: this module signals process groups through libc.
+#[allow(unsafe_code)]
 mod processes;
 mod redis_benchmark;
 mod serving;
@@ -82,7 +86,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: &Cli) -> Result<()> {
-    let workbook = workbook_root();
+    let workbook = grader::course::root();
     for tool in ["wrk", "redis-server", "redis-benchmark"] {
         on_path(tool)?;
     }
@@ -130,7 +134,7 @@ async fn run(cli: &Cli) -> Result<()> {
 }
 
 async fn grader_cost(cli: &Cli, workbook: &Path, work: &Path) -> Result<GraderCost> {
-    let exercise = exercise_folder(workbook, cli.exercise)?;
+    let exercise = exercise_folder(cli.exercise)?;
     eprintln!("building the grader");
     let grader = cargo::binary(&cargo::build(workbook, &["grader"], false).await?, "grader")?;
     let mut cost = GraderCost { exercise: exercise.clone(), ..GraderCost::default() };
@@ -157,28 +161,14 @@ async fn grader_cost(cli: &Cli, workbook: &Path, work: &Path) -> Result<GraderCo
     Ok(cost)
 }
 
-/// The workbook this benchmark was built from.
-fn workbook_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("bench/ is inside the workbook")
-        .to_owned()
-}
-
 fn target_dir(workbook: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workbook.join("target"), PathBuf::from)
 }
 
-/// The folder of exercise `number` in `solutions/`, e.g. `02-view-cache`.
-fn exercise_folder(workbook: &Path, number: u32) -> Result<String> {
-    let prefix = format!("{number:02}-");
-    for entry in std::fs::read_dir(workbook.join("solutions"))? {
-        let name = entry?.file_name().to_string_lossy().into_owned();
-        if name.starts_with(&prefix) {
-            return Ok(name);
-        }
-    }
-    bail!("there is no solutions/{prefix}* to grade")
+/// The folder of exercise `number`, e.g. `02-view-cache`.
+fn exercise_folder(number: u32) -> Result<String> {
+    let exercise = grader::course::select(Some(&number.to_string()))?;
+    Ok(exercise[0].dir_name())
 }
 
 /// Fails with an install hint when `tool` is not on PATH.

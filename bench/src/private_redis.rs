@@ -1,4 +1,6 @@
-//! A redis-server of the benchmark's own, on a free port, keeping nothing on disk.
+//! A redis-server of the benchmark's own, on a free port, keeping nothing on disk. Not the
+//! grader's private Redis: `redis-benchmark` needs a server without the grader's ACL and
+//! password.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -40,8 +42,9 @@ impl PrivateRedis {
         }
     }
 
-    pub fn url(&self, database: u8) -> String {
-        format!("redis://127.0.0.1:{}/{database}", self.port)
+    /// `redis://127.0.0.1:PORT`, without a database.
+    pub fn base_url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
     }
 
     /// Stores `value` under `key` in database 0, for `redis-benchmark` to read.

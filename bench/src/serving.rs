@@ -58,14 +58,16 @@ pub async fn measure(options: &Options, workbook: &Path, work: &Path) -> Result<
     let redis = PrivateRedis::start(&folder(work, "redis")?).await?;
     let view_cache = Solution::start(
         &cargo::binary(&built, solutions::VIEW_CACHE)?,
-        &redis.url(1),
+        &redis.base_url(),
+        1,
         options.tasks,
         &folder(work, solutions::VIEW_CACHE)?,
     )
     .await?;
     let low_level_cache = Solution::start(
         &cargo::binary(&built, solutions::LOW_LEVEL_CACHE)?,
-        &redis.url(2),
+        &redis.base_url(),
+        2,
         options.tasks,
         &folder(work, solutions::LOW_LEVEL_CACHE)?,
     )

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
+use grader::run::contract::Contract;
+
 use crate::processes::{self, Background};
 
 /// The solutions measured, by package (and binary) name, and the page measured of each.
@@ -22,11 +24,24 @@ pub struct Solution {
 
 impl Solution {
     /// Starts `binary` with its own SQLite file in `dir` and waits for `/health`.
-    pub async fn start(binary: &Path, redis_url: &str, tasks: usize, dir: &Path) -> Result<Self> {
+    /// `redis_base_url` is `redis://HOST:PORT`; `redis_db` the database the service uses.
+    pub async fn start(
+        binary: &Path,
+        redis_base_url: &str,
+        redis_db: u8,
+        tasks: usize,
+        dir: &Path,
+    ) -> Result<Self> {
         let name = binary.file_name().context("a binary has a name")?.to_string_lossy();
         let port = processes::free_port()?;
         let mut command = std::process::Command::new(binary);
-        command.current_dir(dir).env_clear().envs(environment(port, redis_url, tasks, dir));
+        command.current_dir(dir).env_clear().envs(environment(
+            port,
+            redis_base_url,
+            redis_db,
+            tasks,
+            dir,
+        ));
         let mut server = Background::spawn(&name, command, dir)?;
         let base_url = format!("http://127.0.0.1:{port}");
         processes::wait_until_up(
@@ -47,24 +62,31 @@ impl Solution {
     }
 }
 
-/// The variables of the grader's contract (grader/src/contract.rs), with Django's defaults
-/// where the grader draws random ones.
-fn environment(port: u16, redis_url: &str, tasks: usize, dir: &Path) -> Vec<(String, String)> {
-    [
-        ("WORKBOOK_BIND", format!("127.0.0.1:{port}")),
-        ("DATABASE_URL", format!("sqlite://{}", dir.join("db.sqlite3").display())),
-        ("WORKBOOK_SEED", "1".to_owned()),
-        ("WORKBOOK_TASKS", tasks.to_string()),
-        ("WORKBOOK_QUERY_DELAY_MS", "0".to_owned()),
-        ("REDIS_URL", redis_url.to_owned()),
-        ("CACHE_KEY_PREFIX", "bench".to_owned()),
-        ("CACHE_KEY_VERSION", "1".to_owned()),
-        ("CACHE_DEFAULT_TIMEOUT", "300".to_owned()),
-        ("SESSION_TTL", "1209600".to_owned()),
-        ("RUST_LOG", "warn".to_owned()),
-        ("PATH", std::env::var("PATH").unwrap_or_default()),
-    ]
-    .into_iter()
-    .map(|(name, value)| (name.to_owned(), value))
-    .collect()
+/// The grader's contract ([`Contract::environment`]), with Django's defaults where the grader
+/// draws random ones, and quiet logs.
+fn environment(
+    port: u16,
+    redis_base_url: &str,
+    redis_db: u8,
+    tasks: usize,
+    dir: &Path,
+) -> Vec<(String, String)> {
+    let contract = Contract {
+        seed: 1,
+        redis_db,
+        key_prefix: "bench".to_owned(),
+        key_version: 1,
+        default_timeout: 300,
+        session_ttl: 1_209_600,
+        tasks,
+        query_delay_ms: 0,
+    };
+    let database_url = format!("sqlite://{}", dir.join("db.sqlite3").display());
+    let mut environment = contract.environment(redis_base_url, port, &database_url);
+    for (name, value) in &mut environment {
+        if name == "RUST_LOG" {
+            *value = "warn".to_owned();
+        }
+    }
+    environment
 }

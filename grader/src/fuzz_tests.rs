@@ -125,9 +125,9 @@ proptest! {
 
     #[test]
     fn manifests_and_state_files_of_any_text_are_parsed_or_refused(text in "\\PC{0,200}") {
-        let _ = crate::compile::manifest_without_name(&text);
-        let _ = crate::compile::dep_info_files(&text);
-        let _ = serde_json::from_str::<crate::progress::Progress>(&text);
+        let _ = crate::run::compile::manifest_without_name(&text);
+        let _ = crate::run::compile::dep_info_files(&text);
+        let _ = serde_json::from_str::<crate::student::progress::Progress>(&text);
         let _ = serde_json::from_str::<crate::batch::outputs::Meta>(&text);
         let _ = serde_json::from_str::<crate::report::Report>(&text);
     }

@@ -6,18 +6,17 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use crate::compile::{self, Build};
-use crate::contract::Contract;
+use crate::course::Exercise;
+use crate::criteria::inspect::Inspector;
+use crate::criteria::probe::{self, Probe};
 use crate::criteria::{self, ExerciseSpec, Failure, Verdict};
-use crate::database::DatabaseServer;
-use crate::inspect::Inspector;
-use crate::network;
-use crate::probe::Probe;
-use crate::redis_server::{Acl, PrivateRedis, RedisServer};
 use crate::report::{CriterionReport, ExerciseReport, Report, Stage};
-use crate::run_user;
-use crate::service::{self, RunningService};
-use crate::workbook::Exercise;
+use crate::run::compile::{self, Build};
+use crate::run::contract::Contract;
+use crate::run::database::DatabaseServer;
+use crate::run::redis_server::{Acl, PrivateRedis, RedisServer};
+use crate::run::service::{self, RunningService};
+use crate::run::{network, reference, sandbox, users};
 
 /// What to grade and how.
 #[derive(Debug, Clone)]
@@ -59,11 +58,16 @@ impl Progress {
     pub fn into_report(self, seed: u64) -> Report {
         let mut report = Report::new(seed, self.redis, self.exercises);
         report.database = self.database;
-        if !self.network.is_empty() {
-            report.isolation = format!("{}; {}", report.isolation, self.network);
-        }
+        report.isolation = isolation(&self.network);
         report
     }
+}
+
+/// What kept the student's processes in check: the sandbox's defences, then the network the
+/// run had (empty when it had none of its own).
+pub fn isolation(network: &str) -> String {
+    let defences = sandbox::isolation();
+    if network.is_empty() { defences } else { format!("{defences}; {network}") }
 }
 
 /// Like [`run`], recording each exercise in `progress` as soon as it is graded.
@@ -119,7 +123,7 @@ impl<'a> Session<'a> {
             bail!("{} is not a folder of exercises", options.submission.display());
         }
         let run_dir = tempfile::Builder::new().prefix("grader-run-").tempdir()?;
-        run_user::claim_run_folder(run_dir.path())?;
+        users::claim_run_folder(run_dir.path())?;
         let mut contract = Contract::from_seed(options.seed);
         if options.redis_url.is_some() {
             // On a shared server, a prefix of our own keeps us out of everybody else's keys.
@@ -140,7 +144,7 @@ impl<'a> Session<'a> {
             Some(url) => RedisServer::External { url: url.clone() },
             None => {
                 let dir = self.run_dir.path().join("redis");
-                run_user::create_run_folder(&dir)?;
+                users::create_run_folder(&dir)?;
                 RedisServer::Private(Box::new(
                     PrivateRedis::start(&dir, Acl::new(&self.contract.key_prefix)).await?,
                 ))
@@ -191,7 +195,7 @@ impl<'a> Session<'a> {
         if exercise_dir.exists() {
             std::fs::remove_dir_all(&exercise_dir)?;
         }
-        run_user::create_run_folder(&exercise_dir)?;
+        users::create_run_folder(&exercise_dir)?;
         let redis_server = match self.redis_server.take() {
             Some(server) => server,
             None => self.connect_redis().await?,
@@ -236,6 +240,7 @@ impl Session<'_> {
             redis.delete_matching(&format!("{}:*", contract.key_prefix)).await?;
         }
 
+        let reference = self.reference_for(exercise, spec).await;
         let contract = &Contract { query_delay_ms: spec.query_delay_ms, ..contract.clone() };
         let database = database_server.create(dir).await?;
         let environment =
@@ -248,8 +253,15 @@ impl Session<'_> {
             }
         };
 
-        let mut probe =
-            Probe::new(contract.clone(), redis, redis_server, database_server.clone(), service);
+        let mut probe = Probe::new(probe::Setup {
+            contract: contract.clone(),
+            redis,
+            redis_server,
+            database_server: database_server.clone(),
+            service,
+            dir: dir.to_owned(),
+            reference,
+        });
         let mut results = Vec::new();
         for criterion in &spec.criteria {
             if let Some(crash) = probe.service.crashed() {
@@ -302,12 +314,36 @@ impl Session<'_> {
         }
         let report = ExerciseReport::new(
             exercise.dir_name(),
-            spec.title.to_owned(),
+            exercise.title.to_owned(),
             Stage::Graded,
             None,
             results,
         );
         Ok((report, redis_server))
+    }
+}
+
+impl Session<'_> {
+    /// The reference solution's binary for an exercise whose checks compare with it, built
+    /// before the checks so that no check's time limit is spent on a build.
+    async fn reference_for(
+        &self,
+        exercise: &Exercise,
+        spec: &ExerciseSpec,
+    ) -> Result<PathBuf, String> {
+        if !spec.needs_reference {
+            return Err(format!(
+                "{} has no check that needs the reference solution",
+                exercise.dir_name()
+            ));
+        }
+        say(
+            self.options,
+            format!("building the reference solution of {} ...", exercise.dir_name()),
+        );
+        reference::binary(exercise)
+            .await
+            .map_err(|err| format!("the grader cannot build the reference solution: {err:#}"))
     }
 }
 
@@ -359,7 +395,13 @@ pub fn not_graded(
             )
         })
         .collect();
-    ExerciseReport::new(exercise.dir_name(), spec.title.to_owned(), stage, Some(details), criteria)
+    ExerciseReport::new(
+        exercise.dir_name(),
+        exercise.title.to_owned(),
+        stage,
+        Some(details),
+        criteria,
+    )
 }
 
 fn crashed(crash: &str, restart_error: &str) -> Failure {
@@ -373,4 +415,10 @@ fn say(options: &Options, line: String) {
     if options.progress {
         eprintln!("{line}");
     }
+}
+
+/// A seed for a fresh run: different every time, printed so it can be replayed.
+pub fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now()) % 1_000_000
 }

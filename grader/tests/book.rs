@@ -1,17 +1,21 @@
 //! The book builds cleanly, its code comes from real files, its links resolve, every lesson
 //! ends with a self-check, and its criteria tables and checklist are the grader's own.
 //!
-//! The book is built once per run of these tests, with the grader binary cargo has just built
-//! as its preprocessor (a `cargo run` inside `cargo test` would wait for cargo's own lock).
+//! The book is built once per run of these tests, by mdBook's library (no `mdbook` binary is
+//! needed), with the grader binary cargo has just built as its preprocessor.
 
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use assert_cmd::Command;
 use common::root;
+use grader::book::preprocessor;
+use mdbook_driver::MDBook;
+use mdbook_driver::book::Book;
+use mdbook_driver::config::Config;
+use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use serde_json::Value;
 
 fn book() -> PathBuf {
@@ -69,33 +73,52 @@ fn heading_id(heading: &str) -> String {
         .collect()
 }
 
-fn mdbook() -> std::process::Command {
-    let installed = std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo/bin/mdbook"));
-    let program = match installed {
-        Some(path) if path.is_file() => path,
-        _ => PathBuf::from("mdbook"),
-    };
-    let mut command = std::process::Command::new(program);
-    // Overrides book.toml's `cargo run -p grader -- mdbook-preprocessor`.
-    command.env(
-        "MDBOOK_PREPROCESSOR__WORKBOOK__COMMAND",
-        format!("'{}' mdbook-preprocessor", env!("CARGO_BIN_EXE_grader")),
-    );
-    command
+/// Builds the book in `dir` into `dest` with mdBook's own library, the version the book
+/// targets, so that the tests need no `mdbook` binary, and the grader's preprocessor in process
+/// (`the_preprocessor_command_speaks_mdbooks_protocol` checks the command `mdbook serve` runs).
+/// Returns whether the build succeeded and every warning and error mdBook logged.
+fn build(dir: &Path, dest: &Path) -> (bool, String) {
+    let (outcome, mut log) = logged(|| {
+        let mut config = Config::from_disk(dir.join("book.toml"))?;
+        config.build.build_dir = dest.to_owned();
+        let mut book = MDBook::load_with_config(dir, config)?;
+        book.with_preprocessor(preprocessor::Workbook);
+        book.build()
+    });
+    if let Err(err) = &outcome {
+        log.push_str(&format!("ERROR {err:#}\n"));
+    }
+    (outcome.is_ok(), log)
 }
 
-/// `mdbook build` of the book in `dir` into `dest`, and everything it printed.
-fn build(dir: &Path, dest: &Path) -> (Output, String) {
-    let output = mdbook()
-        .args(["build", dir.to_str().unwrap(), "--dest-dir", dest.to_str().unwrap()])
-        .output()
-        .expect("mdbook is needed: cargo install mdbook --locked --no-default-features --features search");
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output, log)
+/// Runs `work` and returns its outcome with every warning and error it logged.
+fn logged<T>(work: impl FnOnce() -> T) -> (T, String) {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer({
+            let log = Arc::clone(&log);
+            move || LogWriter(Arc::clone(&log))
+        })
+        .finish();
+    let outcome = tracing::subscriber::with_default(subscriber, work);
+    let log = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+    (outcome, log)
+}
+
+/// Collects what mdBook logs, for [`build`].
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The workbook's book, built once for all the tests here.
@@ -116,8 +139,8 @@ fn built() -> &'static Built {
     BUILT.get_or_init(|| {
         let dest = Path::new(env!("CARGO_TARGET_TMPDIR")).join("book");
         let _ = std::fs::remove_dir_all(&dest);
-        let (output, log) = build(&book(), &dest);
-        assert!(output.status.success(), "mdbook build failed:\n{log}");
+        let (built, log) = build(&book(), &dest);
+        assert!(built, "the book did not build:\n{log}");
         Built { dest, log }
     })
 }
@@ -372,8 +395,8 @@ fn a_directive_naming_an_unknown_exercise_fails_the_build() {
     .unwrap();
     std::fs::write(src.join("SUMMARY.md"), "# Summary\n\n[Page](page.md)\n").unwrap();
     std::fs::write(src.join("page.md"), "# Page\n\n{{#criteria 09-no-such-exercise}}\n").unwrap();
-    let (output, log) = build(dir.path(), &dir.path().join("out"));
-    assert!(!output.status.success(), "the build passed:\n{log}");
+    let (built, log) = build(dir.path(), &dir.path().join("out"));
+    assert!(!built, "the build passed:\n{log}");
     assert!(log.contains("09-no-such-exercise") && log.contains("page.md"), "{log}");
 }
 
@@ -408,8 +431,85 @@ fn every_lesson_ends_with_check_yourself() {
 #[test]
 fn the_exercise_page_renders_with_its_criteria_table() {
     let page = built().dest.join("exercises/01-redis-setup.html");
-    let rendered = common::render_in_chromium_at(&page, "criteria");
+    let Some(rendered) = common::render_in_chromium_at(&page, "criteria") else { return };
     assert!(rendered.dom.contains("<table"), "no table rendered");
     assert!(rendered.dom.contains("health-pings-redis"), "the criteria table is missing");
     assert!(rendered.screenshot.starts_with(b"\x89PNG") && rendered.screenshot.len() > 10_000);
+}
+
+#[test]
+fn every_title_is_the_course_catalogues() {
+    let summary = std::fs::read_to_string(book().join("src/SUMMARY.md")).unwrap();
+    let first_heading = |page: &str| {
+        let text = std::fs::read_to_string(root().join(page)).unwrap();
+        text.lines().next().unwrap_or_default().trim_start_matches("# ").to_owned()
+    };
+    for exercise in grader::course::EXERCISES {
+        let dir = exercise.dir_name();
+        let lesson = exercise.lesson_title;
+        let page = format!("Exercise {}: {}", exercise.number, exercise.title);
+        assert!(summary.contains(&format!("[{lesson}](chapters/{dir}.md)")), "SUMMARY: {lesson}");
+        assert!(summary.contains(&format!("[{page}](exercises/{dir}.md)")), "SUMMARY: {page}");
+        assert_eq!(first_heading(&exercise.lesson_source()), lesson);
+        assert_eq!(first_heading(&exercise.page_source()), page);
+    }
+    let checklist = built().html("checklist.html");
+    for exercise in grader::course::EXERCISES {
+        assert!(checklist.contains(exercise.title), "the checklist lacks {:?}", exercise.title);
+    }
+}
+
+/// Keeps what mdBook hands the `workbook` preprocessor, as the command would receive it.
+struct Capture(Arc<Mutex<Option<Value>>>);
+
+impl Preprocessor for Capture {
+    fn name(&self) -> &str {
+        "workbook"
+    }
+
+    fn run(&self, context: &PreprocessorContext, book: Book) -> anyhow::Result<Book> {
+        *self.0.lock().unwrap() = Some(serde_json::json!([context, book]));
+        Ok(book)
+    }
+}
+
+#[test]
+fn the_preprocessor_command_speaks_mdbooks_protocol() {
+    // What mdBook would pipe to `grader mdbook-preprocessor`.
+    let input = Arc::new(Mutex::new(None));
+    let mut book = MDBook::load(book()).unwrap();
+    book.with_preprocessor(Capture(Arc::clone(&input)));
+    let dest = tempfile::tempdir().unwrap();
+    book.config.build.build_dir = dest.path().to_owned();
+    let renderer = mdbook_driver::builtin_renderers::MarkdownRenderer::new();
+    book.preprocess_book(&renderer).unwrap();
+    let input = input.lock().unwrap().take().expect("mdBook ran the preprocessor");
+
+    let supports = Command::cargo_bin("grader")
+        .unwrap()
+        .args(["mdbook-preprocessor", "supports", "html"])
+        .output()
+        .unwrap();
+    assert!(supports.status.success());
+    let output = Command::cargo_bin("grader")
+        .unwrap()
+        .arg("mdbook-preprocessor")
+        .write_stdin(input.to_string())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let expanded: Book = serde_json::from_slice(&output.stdout).unwrap();
+    let checklist = expanded
+        .iter()
+        .find_map(|item| match item {
+            mdbook_driver::book::BookItem::Chapter(chapter)
+                if chapter.path.as_deref() == Some(Path::new("checklist.md")) =>
+            {
+                Some(chapter.content.clone())
+            }
+            _ => None,
+        })
+        .expect("the book has its checklist page");
+    assert!(!checklist.contains("{{#checklist}}"), "the directive was left unexpanded");
+    assert!(checklist.contains("cargo run -p grader -- 6"), "{checklist}");
 }

@@ -1,6 +1,9 @@
 //! Hostile code the sandbox must contain (more hostile variants, those that end with a score,
 //! are fixtures in `fixtures/01-redis-setup/hostile-*.toml`).
 
+// `unsafe` only to call the OS: this test asks libc who it runs as.
+#![allow(unsafe_code)]
+
 mod common;
 
 const MARKER: &str = "workbook-fork-bomb";

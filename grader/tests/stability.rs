@@ -2,35 +2,14 @@
 //! again and again, with a busy core beside it, gets the same score every time. And the grader
 //! cleans up after itself when interrupted.
 
+// `unsafe` only to call the OS: this test signals processes through libc.
+#![allow(unsafe_code)]
+
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::{Fixture, grade, root, serial};
-
-/// Keeps one core spinning until dropped.
-struct BusyCore(Arc<AtomicBool>);
-
-impl BusyCore {
-    fn start() -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                std::hint::spin_loop();
-            }
-        });
-        Self(stop)
-    }
-}
-
-impl Drop for BusyCore {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-}
+use common::{BusyCore, Fixture, grade, root, serial};
 
 fn scores(path: &std::path::Path, runs: u64) -> Vec<(u64, Vec<String>)> {
     (0..runs)

@@ -4,34 +4,9 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use common::{Fixture, grade, root, serial};
+use common::{BusyCore, Fixture, grade, root, serial};
 
 const EXERCISE: &str = "02-view-cache";
-
-/// Keeps one core spinning until dropped.
-struct BusyCore(Arc<AtomicBool>);
-
-impl BusyCore {
-    fn start() -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                std::hint::spin_loop();
-            }
-        });
-        Self(stop)
-    }
-}
-
-impl Drop for BusyCore {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-}
 
 /// The failed criteria of `runs` gradings of `path`, one seed each.
 fn failures(path: &std::path::Path, runs: u64) -> Vec<Vec<String>> {

@@ -7,16 +7,16 @@
 //! - [`model`] and [`seed`]: users, categories and tasks, generated the same way for a seed;
 //! - [`db`]: the database (SQLite, or PostgreSQL), with every query counted;
 //! - [`server`]: start-up, `/health`, and graceful shutdown;
-//! - [`hold`]: a brake the grader puts on one query to replay a race in a fixed order.
+//! - [`stats`]: the counters the grader reads from `GET /__workbook/stats`;
+//! - `hold` (private): a brake the grader puts on one query to replay a race in a fixed order.
 //!
 //! Students change only their exercise crates. The grader builds every submission against its
 //! own pristine copy of this crate, which is why the numbers it reports (queries run, work
 //! done) can be trusted.
 
 pub mod config;
-pub mod connections;
 pub mod db;
-pub mod hold;
+mod hold;
 pub mod model;
 pub mod pages;
 pub mod profile;

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::db::connections;
 use crate::hold;
 use crate::stats::Stats;
 
@@ -66,7 +67,7 @@ impl Service {
         let checks = Arc::new(self.checks);
         let router = Router::new()
             .route("/health", get(move || health(checks.clone())))
-            .route("/__workbook/stats", get(|| async { Json(Stats::now()) }))
+            .route("/__workbook/stats", get(|| async { Json(current_stats()) }))
             .route("/__workbook/hold-next-query", post(|| async { hold::hold_next_query() }))
             .route("/__workbook/release", post(|| async { hold::release() }))
             .fallback_service(app);
@@ -113,5 +114,15 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+/// The counters and the gauges, as `GET /__workbook/stats` reports them.
+fn current_stats() -> Stats {
+    Stats {
+        connections_open: connections::open_now(),
+        connections_open_peak: connections::peak(),
+        queries_held: hold::held(),
+        ..Stats::counters()
     }
 }

@@ -1,5 +1,8 @@
 //! Counters of the work a service does, kept where exercise code cannot change them.
 //!
+//! A leaf: the database, the sidebar and the connection gauge count here; nothing here
+//! depends on them.
+//!
 //! Every query that goes through [`crate::Db`] and every expensive computation marked with
 //! [`count_computation`] bumps a counter here. The grader reads them from
 //! `GET /__workbook/stats` (answered by [`crate::server`] before any exercise route sees the
@@ -22,27 +25,26 @@ pub struct Stats {
     pub connections_opened: u64,
     /// Expensive computations performed (see [`count_computation`]).
     pub computations: u64,
-    /// Database connections open at the moment of reading (see [`crate::connections`]).
+    /// Database connections open at the moment of reading (see `db::connections`).
     #[serde(default)]
     pub connections_open: u64,
     /// The most database connections that were ever open at the same time.
     #[serde(default)]
     pub connections_open_peak: u64,
-    /// Queries the grader is holding at the moment of reading (see [`crate::hold`]).
+    /// Queries the grader is holding at the moment of reading (see `hold`).
     #[serde(default)]
     pub queries_held: u64,
 }
 
 impl Stats {
-    /// Reads the current values.
-    pub fn now() -> Self {
+    /// Reads the counters; the gauges, which other modules keep, are left at zero (the
+    /// server fills them in for `GET /__workbook/stats`).
+    pub(crate) fn counters() -> Self {
         Self {
             queries: QUERIES.load(Ordering::SeqCst),
             connections_opened: CONNECTIONS_OPENED.load(Ordering::SeqCst),
             computations: COMPUTATIONS.load(Ordering::SeqCst),
-            connections_open: crate::connections::open_now(),
-            connections_open_peak: crate::connections::peak(),
-            queries_held: crate::hold::held(),
+            ..Self::default()
         }
     }
 
@@ -60,7 +62,7 @@ impl Stats {
 }
 
 /// Records that an expensive computation ran (the thing a cache is meant to avoid repeating).
-pub fn count_computation() {
+pub(crate) fn count_computation() {
     COMPUTATIONS.fetch_add(1, Ordering::SeqCst);
 }
 

@@ -18,11 +18,12 @@ use anyhow::{Context, Result, bail};
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 
+use crate::course::Exercise;
 use crate::criteria;
+use crate::fs::write_atomically;
 use crate::grade::{self, Progress};
 use crate::report::{Report, Stage};
-use crate::run_user;
-use crate::workbook::Exercise;
+use crate::run::users;
 use outputs::{Meta, Outcome};
 use submissions::{Kind, Submission};
 
@@ -66,7 +67,7 @@ pub async fn run(options: &Options) -> Result<Summary> {
     }
     std::fs::create_dir_all(&options.out)
         .with_context(|| format!("cannot create {}", options.out.display()))?;
-    if let Some(warning) = run_user::readable_by_services(&options.submissions) {
+    if let Some(warning) = users::readable_by_services(&options.submissions) {
         eprintln!("warning: {warning}");
     }
     let seed = class_seed(&options.out, options.seed)?;
@@ -309,8 +310,8 @@ fn write_class_files(out: &Path) -> Result<()> {
         .collect();
     ids.sort();
     ids.dedup();
-    outputs::write_atomically(&out.join("gradebook.csv"), &outputs::gradebook(&students, &ids)?)?;
-    outputs::write_atomically(&out.join("report.html"), html::render(&students).as_bytes())
+    write_atomically(&out.join("gradebook.csv"), &outputs::gradebook(&students, &ids)?)?;
+    write_atomically(&out.join("report.html"), html::render(&students).as_bytes())
 }
 
 /// `grader merge`: joins the outputs of shards into one.
@@ -325,10 +326,7 @@ pub fn merge(parts: &[PathBuf], out: &Path) -> Result<usize> {
             let target = out.join("students").join(entry.file_name());
             std::fs::create_dir_all(&target)?;
             for file in std::fs::read_dir(entry.path())?.filter_map(|file| file.ok()) {
-                outputs::write_atomically(
-                    &target.join(file.file_name()),
-                    &std::fs::read(file.path())?,
-                )?;
+                write_atomically(&target.join(file.file_name()), &std::fs::read(file.path())?)?;
             }
             merged += 1;
         }
@@ -344,8 +342,8 @@ fn class_seed(out: &Path, asked: Option<u64>) -> Result<u64> {
         .ok()
         .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
         .and_then(|batch| batch["seed"].as_u64());
-    let seed = asked.or(remembered).unwrap_or_else(crate::random_seed);
-    outputs::write_atomically(&file, serde_json::json!({ "seed": seed }).to_string().as_bytes())?;
+    let seed = asked.or(remembered).unwrap_or_else(crate::grade::random_seed);
+    write_atomically(&file, serde_json::json!({ "seed": seed }).to_string().as_bytes())?;
     Ok(seed)
 }
 

@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::fs::write_atomically;
 use crate::report::{Report, Status};
 
 /// How grading one submission ended.
@@ -43,18 +44,6 @@ pub struct Meta {
 /// A student's folder in the output: `OUT/students/<id>/`.
 pub fn student_dir(out: &Path, student: &str) -> PathBuf {
     out.join("students").join(student)
-}
-
-/// Writes `content` to `path` so that readers see the old file or the new one, never a part.
-pub fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
-    let dir = path.parent().context("a file has a folder")?;
-    std::fs::create_dir_all(dir)?;
-    let mut temporary = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write in {} (is the disk full?)", dir.display()))?;
-    std::io::Write::write_all(&mut temporary, content)
-        .with_context(|| format!("cannot write {} (is the disk full?)", path.display()))?;
-    temporary.persist(path).with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
 }
 
 /// Writes a student's result, feedback and Gradescope file, then their meta (last, so that a

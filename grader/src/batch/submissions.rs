@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::workbook::Exercise;
+use crate::course::Exercise;
 
 /// One entry of the submissions folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,7 +171,7 @@ mod tests {
     #[test]
     fn the_exercises_folder_wins_over_solutions() {
         let dir = tempfile::tempdir().unwrap();
-        let exercise = Exercise { number: 1, slug: "redis-setup".into() };
+        let exercise = crate::course::EXERCISES[0];
         for folder in ["wrapper/solutions/01-redis-setup", "wrapper/exercises/01-redis-setup"] {
             std::fs::create_dir_all(dir.path().join(folder)).unwrap();
         }

@@ -12,9 +12,9 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::json;
 
+use super::inspect::{describe_commands, describe_ttl};
 use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
-use crate::inspect::describe_commands;
-use crate::probe::{Body, Probe, Reply};
+use crate::criteria::probe::{Body, Probe, Reply};
 
 /// The fragment's timeout, as in the seed's `{% cache 500 sidebar user.id %}`.
 const FRAGMENT_TIMEOUT: i64 = 500;
@@ -31,8 +31,8 @@ const WHOLESALE_COMMANDS: &[&str] = &["flushdb", "flushall", "keys"];
 pub fn spec() -> ExerciseSpec {
     ExerciseSpec {
         slug: "fragment-cache",
-        title: "Template fragment caching",
         query_delay_ms: 0,
+        needs_reference: false,
         criteria: vec![
             Criterion {
                 id: "sidebar-computed-once",
@@ -356,14 +356,6 @@ fn excerpt(page: &str, needles: &[&str]) -> String {
         end += 1;
     }
     format!("…{}…", &page[start..end])
-}
-
-fn describe_ttl(ttl: i64) -> String {
-    match ttl {
-        -2 => "the key does not exist".to_owned(),
-        -1 => "no expiry: the key lives forever".to_owned(),
-        seconds => format!("a TTL of {seconds} s"),
-    }
 }
 
 #[cfg(test)]

@@ -4,10 +4,14 @@
 //! and the book's tables are all produced from these lists.
 
 mod fragment_cache;
+pub mod inspect;
+mod instance;
 mod invalidation;
 mod low_level_cache;
+pub mod probe;
 mod query_optimisation;
 mod redis_setup;
+pub mod verdict;
 mod view_cache;
 
 use std::future::Future;
@@ -15,7 +19,10 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
-use crate::probe::Probe;
+use crate::course::{self, Exercise};
+
+pub use self::probe::Probe;
+pub use self::verdict::{Failure, Verdict, expect, fail};
 
 /// What kind of quality a criterion measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,18 +42,6 @@ impl std::fmt::Display for Category {
     }
 }
 
-/// Why a check did not pass.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    /// The service did not do what the criterion asks: what we expected and what we saw.
-    Failed { expected: String, observed: String },
-    /// The grader itself could not check (its Redis failed, a feature is unavailable).
-    Error(String),
-}
-
-/// The outcome of one check.
-pub type Verdict = Result<(), Failure>;
-
 /// A check: probes the running service and decides one criterion.
 pub type Check = for<'a> fn(&'a mut Probe) -> Pin<Box<dyn Future<Output = Verdict> + Send + 'a>>;
 
@@ -63,12 +58,16 @@ pub struct Criterion {
 
 /// An exercise's criteria.
 pub struct ExerciseSpec {
+    /// The exercise's slug in the course catalogue ([`course::EXERCISES`]).
     pub slug: &'static str,
-    pub title: &'static str,
     /// `WORKBOOK_QUERY_DELAY_MS` for this exercise's service: a slow database, for exercises
     /// whose checks need a cache miss to be measurably dearer than a hit, or concurrent
     /// requests to overlap one computation. Zero elsewhere, so grading stays quick.
     pub query_delay_ms: u64,
+    /// Whether a check compares the submission with the reference solution in the same run
+    /// ([`Probe::reference`]): the grading run builds it before the checks start, so that no
+    /// check spends its time limit on a build.
+    pub needs_reference: bool,
     pub criteria: Vec<Criterion>,
 }
 
@@ -76,6 +75,14 @@ impl ExerciseSpec {
     /// The points of every criterion together.
     pub fn max_score(&self) -> u32 {
         self.criteria.iter().map(|criterion| criterion.points).sum()
+    }
+
+    /// The exercise these criteria grade.
+    pub fn exercise(&self) -> Exercise {
+        course::EXERCISES
+            .into_iter()
+            .find(|exercise| exercise.slug == self.slug)
+            .expect("every registry entry is in the course catalogue (criteria::tests)")
     }
 }
 
@@ -89,30 +96,6 @@ pub fn registry() -> Vec<ExerciseSpec> {
         fragment_cache::spec(),
         query_optimisation::spec(),
     ]
-}
-
-/// Passes when `condition` holds; otherwise fails with what was expected and what was seen.
-pub fn expect(
-    condition: bool,
-    expected: impl Into<String>,
-    observed: impl Into<String>,
-) -> Verdict {
-    if condition {
-        Ok(())
-    } else {
-        Err(Failure::Failed { expected: expected.into(), observed: observed.into() })
-    }
-}
-
-/// Fails unconditionally.
-pub fn fail(expected: impl Into<String>, observed: impl Into<String>) -> Failure {
-    Failure::Failed { expected: expected.into(), observed: observed.into() }
-}
-
-impl From<redis::RedisError> for Failure {
-    fn from(err: redis::RedisError) -> Self {
-        Failure::Error(format!("the grader's own Redis connection failed: {err}"))
-    }
 }
 
 /// Turns an `async fn(&mut Probe) -> Verdict` into a [`Check`].
@@ -140,14 +123,9 @@ mod tests {
     }
 
     #[test]
-    fn every_exercise_folder_has_criteria() {
-        let specs = registry();
-        for exercise in crate::workbook::exercises().unwrap() {
-            assert!(
-                specs.iter().any(|spec| spec.slug == exercise.slug),
-                "exercise {} has no criteria in the registry",
-                exercise.dir_name()
-            );
-        }
+    fn the_registry_follows_the_course_catalogue() {
+        let registered: Vec<&str> = registry().iter().map(|spec| spec.slug).collect();
+        let catalogue: Vec<&str> = course::EXERCISES.iter().map(|e| e.slug).collect();
+        assert_eq!(registered, catalogue);
     }
 }

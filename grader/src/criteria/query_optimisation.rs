@@ -5,7 +5,6 @@
 //! with the reference solution's, measured in the same run.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -18,11 +17,8 @@ use workbook::db::Backend;
 use workbook::seed::Dataset;
 use workbook::stats::Stats;
 
-use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
-use crate::database::ServiceDatabase;
-use crate::probe::Probe;
-use crate::service::{self, RunningService};
-use crate::workbook::Exercise;
+use super::probe::Reply;
+use super::{Category, Criterion, ExerciseSpec, Failure, Probe, Verdict, check, expect, fail};
 
 /// At most this many database connections may be open at once, and ...
 const MAX_DB_CONNECTIONS: u64 = 8;
@@ -45,8 +41,8 @@ const LATENCY_REQUESTS: usize = 24;
 pub fn spec() -> ExerciseSpec {
     ExerciseSpec {
         slug: "query-optimisation",
-        title: "Query optimisation verified",
         query_delay_ms: 0,
+        needs_reference: true,
         criteria: vec![
             Criterion {
                 id: "constant-queries",
@@ -133,7 +129,7 @@ async fn stats(probe: &Probe) -> Result<Stats, Failure> {
 }
 
 /// Requests `path` alone and counts the queries it ran.
-async fn counted_get(probe: &Probe, path: &str) -> Result<(crate::probe::Reply, u64), Failure> {
+async fn counted_get(probe: &Probe, path: &str) -> Result<(Reply, u64), Failure> {
     let before = stats(probe).await?;
     let reply = probe.get(path).await?;
     let queries = stats(probe).await?.since(&before).queries;
@@ -141,7 +137,7 @@ async fn counted_get(probe: &Probe, path: &str) -> Result<(crate::probe::Reply, 
 }
 
 /// Checks that the page lists exactly the seed's tasks of the category, with names.
-fn check_page(probe: &Probe, path: &str, reply: &crate::probe::Reply, expected: &[i64]) -> Verdict {
+fn check_page(probe: &Probe, path: &str, reply: &Reply, expected: &[i64]) -> Verdict {
     expect(reply.status == 200, format!("GET {path} to answer 200"), reply.summary())?;
     let data = Dataset::generate(probe.contract.seed, probe.contract.tasks);
     let tasks = reply.json()["tasks"].as_array().cloned().unwrap_or_default();
@@ -168,9 +164,6 @@ fn check_page(probe: &Probe, path: &str, reply: &crate::probe::Reply, expected: 
 }
 
 async fn constant_queries(probe: &mut Probe) -> Verdict {
-    // The last check needs the reference solution: build it while the others run, so that
-    // waiting for the build does not eat into that check's time limit.
-    tokio::spawn(async { build_reference().await.ok() });
     let categories = categories_by_size(probe);
     let (small, large) = (&categories[0], &categories[categories.len() - 1]);
     if small.1.len() == large.1.len() {
@@ -257,7 +250,7 @@ async fn postgres_plan(database_url: &str) -> Result<Vec<String>, sqlx::Error> {
 /// Sends `requests` GETs of `url`, `concurrency` at a time; returns each one's latency.
 async fn load(url: &str, requests: usize, concurrency: usize) -> Result<Vec<Duration>, Failure> {
     let client = reqwest::Client::builder()
-        .timeout(crate::probe::REQUEST_TIMEOUT)
+        .timeout(crate::criteria::probe::REQUEST_TIMEOUT)
         .build()
         .expect("a plain HTTP client builds");
     let answers: Vec<Result<Duration, Failure>> = futures::stream::iter(0..requests)
@@ -412,68 +405,23 @@ async fn slow_requests_page(probe: &mut Probe) -> Verdict {
     Ok(())
 }
 
-/// The pristine reference solution, built from the workbook the grader belongs to.
-async fn build_reference() -> Result<std::path::PathBuf, Failure> {
-    let exercise = Exercise { number: 6, slug: "query-optimisation".to_owned() };
-    crate::reference::binary(&exercise)
-        .await
-        .map_err(|err| Failure::Error(format!("cannot build the reference solution: {err:#}")))
-}
-
-/// A second service for the latency comparison: `binary` with the run's settings, a fresh
-/// database of its own and slow queries.
-struct SlowService {
-    service: RunningService,
-    database: ServiceDatabase,
-}
-
-impl SlowService {
-    async fn start(probe: &Probe, binary: &Path, dir: &Path, who: &str) -> Result<Self, Failure> {
-        crate::run_user::create_run_folder(dir).map_err(|err| Failure::Error(err.to_string()))?;
-        let port = service::pick_port().map_err(|err| Failure::Error(err.to_string()))?;
-        let database = probe.database_server.create(dir).await.map_err(|err| {
-            Failure::Error(format!("cannot create a database for {who}: {err:#}"))
-        })?;
-        // The service's own Redis login, never the grader's.
-        let redis_url = probe.redis_server.service_url();
-        let mut environment = probe.contract.environment(&redis_url, port, &database.url);
-        environment.push(("WORKBOOK_QUERY_DELAY_MS".to_owned(), QUERY_DELAY_MS.to_string()));
-        match RunningService::start(binary, environment, dir).await {
-            Ok(service) => Ok(Self { service, database }),
-            Err(reason) => {
-                database.remove().await;
-                Err(fail(format!("{who} to start with a slow database"), reason))
-            }
-        }
-    }
-
-    async fn stop(mut self) {
-        self.service.stop().await;
-        self.database.remove().await;
-    }
-}
-
 fn median(mut latencies: Vec<Duration>) -> Duration {
     latencies.sort();
     latencies[latencies.len() / 2]
 }
 
 async fn latency_vs_reference(probe: &mut Probe) -> Verdict {
-    let dir = tempfile::tempdir().map_err(|err| Failure::Error(err.to_string()))?;
-    let reference_binary = build_reference().await?;
-    let student =
-        SlowService::start(probe, probe.service.binary(), &dir.path().join("s"), "the service")
-            .await?;
-    let reference =
-        match SlowService::start(probe, &reference_binary, &dir.path().join("r"), "the reference")
-            .await
-        {
-            Ok(reference) => reference,
-            Err(failure) => {
-                student.stop().await;
-                return Err(failure);
-            }
-        };
+    let reference_binary = probe.reference()?.to_owned();
+    let student_binary = probe.service.binary().to_owned();
+    let slow = [("WORKBOOK_QUERY_DELAY_MS", QUERY_DELAY_MS.to_string())];
+    let student = probe.start_instance(&student_binary, "the service", &slow).await?;
+    let reference = match probe.start_instance(&reference_binary, "the reference", &slow).await {
+        Ok(reference) => reference,
+        Err(failure) => {
+            student.stop().await;
+            return Err(failure);
+        }
+    };
 
     let categories = categories_by_size(probe);
     let path = page_path(categories[categories.len() - 1].0);

@@ -5,9 +5,9 @@ use std::time::Duration;
 use futures::future::join_all;
 use serde_json::json;
 
+use super::inspect::{describe_commands, describe_ttl};
 use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
-use crate::inspect::describe_commands;
-use crate::probe::Probe;
+use crate::criteria::probe::Probe;
 
 /// How quickly the service must answer while Redis is down: long enough for any reasonable
 /// command time-out, far shorter than a client that retries for ten seconds.
@@ -20,8 +20,8 @@ const TTL_TOLERANCE: i64 = 5;
 pub fn spec() -> ExerciseSpec {
     ExerciseSpec {
         slug: "redis-setup",
-        title: "Redis configured and running",
         query_delay_ms: 0,
+        needs_reference: false,
         criteria: vec![
             Criterion {
                 id: "health-pings-redis",
@@ -308,7 +308,7 @@ async fn answers_while_down(probe: &mut Probe, key: &str) -> Verdict {
             .send(
                 reqwest::Method::GET,
                 &format!("/cache/{key}"),
-                crate::probe::Body::Empty,
+                crate::criteria::probe::Body::Empty,
                 None,
                 OUTAGE_ANSWER_LIMIT,
             )
@@ -366,13 +366,5 @@ async fn wait_for_redis_up(probe: &mut Probe) -> String {
             return state;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-fn describe_ttl(ttl: i64) -> String {
-    match ttl {
-        -2 => "the key does not exist".to_owned(),
-        -1 => "no expiry: the key lives forever".to_owned(),
-        seconds => format!("a TTL of {seconds} s"),
     }
 }

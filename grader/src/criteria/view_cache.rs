@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use workbook::seed::Dataset;
 
+use super::inspect::{describe_commands, describe_ttl};
 use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
-use crate::inspect::describe_commands;
-use crate::probe::{Body, Probe, REQUEST_TIMEOUT, Reply};
+use crate::criteria::probe::{Body, Probe, REQUEST_TIMEOUT, Reply};
 
 /// `cache_page(60 * 15)`.
 const PAGE_TTL: i64 = 15 * 60;
@@ -38,8 +38,8 @@ const LATENCY_TASKS: i64 = 101;
 pub fn spec() -> ExerciseSpec {
     ExerciseSpec {
         slug: "view-cache",
-        title: "View caching: whole pages, Cache-Control, per-user pages",
         query_delay_ms: 0,
+        needs_reference: false,
         criteria: vec![
             Criterion {
                 id: "served-from-redis",
@@ -351,7 +351,7 @@ async fn server_error_is_not_kept(probe: &mut Probe) -> Verdict {
 
 /// Runs one statement on the service's database, through a connection of the grader's own.
 async fn run_sql(database_url: &str, statement: &'static str) -> Verdict {
-    crate::database::execute(database_url, statement)
+    crate::run::database::execute(database_url, statement)
         .await
         .map_err(|err| Failure::Error(format!("the grader's `{statement}`: {err:#}")))
 }
@@ -547,14 +547,6 @@ async fn answers_while_down(probe: &mut Probe) -> Verdict {
         )?;
     }
     Ok(())
-}
-
-fn describe_ttl(ttl: i64) -> String {
-    match ttl {
-        -2 => "the key does not exist".to_owned(),
-        -1 => "no expiry: the key lives forever".to_owned(),
-        seconds => format!("a TTL of {seconds} s"),
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -213,17 +214,29 @@ pub struct Rendered {
     pub screenshot: Vec<u8>,
 }
 
-/// Opens `page` in headless Chromium (Debian's `chromium`; `.ci/run` installs it).
-pub fn render_in_chromium(page: &Path) -> Rendered {
+/// Headless Chromium (Debian's `chromium`; `.ci/run` installs it). Where it is missing, a
+/// test that needs it fails under CI (`CI` set), saying how to install it, and elsewhere is
+/// skipped, saying so loudly: `None`.
+pub fn chromium() -> Option<&'static str> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|name| std::process::Command::new(name).arg("--version").output().is_ok());
+    let install = "headless Chromium is needed for this test: sudo apt-get install -y chromium";
+    if found.is_none() {
+        assert!(std::env::var_os("CI").is_none(), "{install}");
+        eprintln!("SKIPPED: {install}");
+    }
+    found
+}
+
+/// Opens `page` in headless Chromium; `None` when the test is skipped ([`chromium`]).
+pub fn render_in_chromium(page: &Path) -> Option<Rendered> {
     render_in_chromium_at(page, "")
 }
 
 /// Opens `page` scrolled to `#fragment` (none when empty), so the screenshot shows that part.
-pub fn render_in_chromium_at(page: &Path, fragment: &str) -> Rendered {
-    let browser = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|name| std::process::Command::new(name).arg("--version").output().is_ok())
-        .expect("headless Chromium is needed for this test: sudo apt-get install -y chromium");
+pub fn render_in_chromium_at(page: &Path, fragment: &str) -> Option<Rendered> {
+    let browser = chromium()?;
     let profile = tempfile::tempdir().unwrap();
     let shot = profile.path().join("shot.png");
     let url = match fragment {
@@ -253,5 +266,27 @@ pub fn render_in_chromium_at(page: &Path, fragment: &str) -> Rendered {
     let dom = String::from_utf8_lossy(&run(&["--dump-dom"]).stdout).into_owned();
     run(&[&format!("--screenshot={}", shot.display()), "--window-size=1200,1600"]);
     let screenshot = std::fs::read(&shot).unwrap_or_default();
-    Rendered { dom, screenshot }
+    Some(Rendered { dom, screenshot })
+}
+
+/// Keeps one core spinning until dropped.
+pub struct BusyCore(Arc<AtomicBool>);
+
+impl BusyCore {
+    pub fn start() -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+        });
+        Self(stop)
+    }
+}
+
+impl Drop for BusyCore {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }

@@ -29,7 +29,8 @@ impl Cache {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(COMMAND_TIMEOUT))
             .set_response_timeout(Some(COMMAND_TIMEOUT))
-            .set_number_of_retries(1);
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(1));
         let connection = ConnectionManager::new_lazy_with_config(client, config)?;
         Ok(Self { connection, settings })
     }

@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+pub(crate) mod connections;
 mod query;
 mod schema;
 
@@ -32,7 +33,7 @@ pub use sqlx::AssertSqlSafe;
 
 use crate::config::Config;
 use crate::seed::Dataset;
-use crate::{connections, hold, profile, stats};
+use crate::{hold, profile, stats};
 
 /// A handle on the database, cheap to clone: clones share one connection pool.
 #[derive(Debug, Clone)]
@@ -325,13 +326,13 @@ mod tests {
     async fn opening_seeds_the_generated_data_and_counts_queries() {
         let dir = tempfile::tempdir().unwrap();
         let db = temp_db(dir.path()).await;
-        let before = stats::Stats::now();
+        let before = stats::Stats::counters();
         let users: Vec<User> =
             db.fetch_all(query_as("SELECT id, username FROM users ORDER BY id")).await.unwrap();
         let tasks: i64 = db.fetch_scalar(query_scalar("SELECT COUNT(*) FROM tasks")).await.unwrap();
         assert_eq!(users, Dataset::generate(5, 30).users);
         assert_eq!(tasks, 30);
-        assert!(stats::Stats::now().since(&before).queries >= 2);
+        assert!(stats::Stats::counters().since(&before).queries >= 2);
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::criteria::probe::{Body, Probe, REQUEST_TIMEOUT};
 use crate::criteria::{Failure, Verdict, expect, fail};
-use crate::probe::{Body, Probe, REQUEST_TIMEOUT};
 
 /// The owner of every task the checks create (a user of the seed data).
 const OWNER: i64 = 1;

@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 use workbook::seed::SplitMix64;
 
 use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
-use crate::inspect::describe_commands;
-use crate::probe::{Body, Probe};
+use crate::criteria::inspect::{describe_commands, describe_ttl};
+use crate::criteria::probe::{Body, Probe};
 use api::{
     CATEGORIES, create_category, create_task, lists, new_category, new_task, read, tasks_of, warm,
     write,
@@ -36,10 +36,10 @@ const HEALTH_POLLS: u32 = 50;
 pub fn spec() -> ExerciseSpec {
     ExerciseSpec {
         slug: "invalidation",
-        title: "Cache invalidation on data changes",
         // Slow enough that the burst's requests overlap; the race itself is ordered by the
         // support crate's hold, not by timing.
         query_delay_ms: 10,
+        needs_reference: false,
         criteria: vec![
             Criterion {
                 id: "read-your-writes",
@@ -374,11 +374,7 @@ async fn entries_expire(probe: &mut Probe) -> Verdict {
     expect(!keys.is_empty(), "cached entries in Redis", "no key under the prefix")?;
     for key in &keys {
         let ttl = probe.redis.ttl(key).await?;
-        expect(
-            ttl > 0,
-            format!("`{key}` to expire"),
-            if ttl == -1 { "no TTL: it lives forever".to_owned() } else { format!("TTL {ttl}") },
-        )?;
+        expect(ttl > 0, format!("`{key}` to expire"), describe_ttl(ttl))?;
     }
     Ok(())
 }

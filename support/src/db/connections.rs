@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-use crate::db::Pool;
+use super::Pool;
 
 static LIVE_POOLS: Mutex<Vec<Weak<Pool>>> = Mutex::new(Vec::new());
 static PEAK: AtomicU64 = AtomicU64::new(0);
@@ -22,14 +22,14 @@ pub(crate) fn register(pool: Pool) -> Arc<Pool> {
 }
 
 /// Database connections open now, idle or busy, over every live handle.
-pub fn open_now() -> u64 {
+pub(crate) fn open_now() -> u64 {
     let mut pools = live_pools();
     pools.retain(|pool| pool.strong_count() > 0);
     pools.iter().filter_map(Weak::upgrade).map(|pool| u64::from(pool.size())).sum()
 }
 
 /// The largest number of connections that were open at the same time.
-pub fn peak() -> u64 {
+pub(crate) fn peak() -> u64 {
     PEAK.load(Ordering::SeqCst)
 }
 

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
+use crate::course::Exercise;
 use crate::criteria::{ExerciseSpec, registry};
-use crate::workbook::{self, Exercise};
 
 /// The registry of `exercises` as one JSON document.
 pub fn json(exercises: &[Exercise]) -> Value {
@@ -15,7 +15,7 @@ pub fn json(exercises: &[Exercise]) -> Value {
         .map(|(exercise, spec)| {
             json!({
                 "id": exercise.dir_name(),
-                "title": spec.title,
+                "title": exercise.title,
                 "max_score": spec.max_score(),
                 "criteria": spec.criteria.iter().map(|c| json!({
                     "id": c.id,
@@ -39,7 +39,7 @@ pub fn markdown(exercises: &[Exercise]) -> String {
             out,
             "### {} · {} ({} points)\n",
             exercise.dir_name(),
-            spec.title,
+            exercise.title,
             spec.max_score()
         );
         out.push_str(&criteria_table(spec));
@@ -94,11 +94,6 @@ fn selected<'a>(
     exercises.iter().filter_map(move |exercise| {
         Some((exercise, specs.iter().find(|s| s.slug == exercise.slug)?))
     })
-}
-
-/// The exercises named on the command line, or all.
-pub fn exercises(wanted: Option<&str>) -> anyhow::Result<Vec<Exercise>> {
-    workbook::select(workbook::exercises()?, wanted)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! What a check works with: the running service, an HTTP client, and the grader's Redis.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -7,12 +8,12 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 use workbook::seed::SplitMix64;
 
-use crate::contract::Contract;
-use crate::criteria::{Failure, Verdict, fail};
-use crate::database::DatabaseServer;
-use crate::inspect::Inspector;
-use crate::redis_server::RedisServer;
-use crate::service::RunningService;
+use super::inspect::Inspector;
+use super::verdict::{Failure, Verdict, fail};
+use crate::run::contract::Contract;
+use crate::run::database::DatabaseServer;
+use crate::run::redis_server::RedisServer;
+use crate::run::service::RunningService;
 
 /// How long the grader waits for an ordinary answer before calling the service hung.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -25,8 +26,23 @@ pub struct Probe {
     /// Where the service's database lives, to give a second service a database of its own.
     pub database_server: DatabaseServer,
     pub service: RunningService,
+    /// The run's folder for this exercise: extra instances live below it.
+    pub(super) dir: PathBuf,
+    /// The reference solution's binary, or why there is none.
+    pub(super) reference: Result<PathBuf, String>,
     http: reqwest::Client,
     names: SplitMix64,
+}
+
+/// What a probe is given by the grading run.
+pub struct Setup {
+    pub contract: Contract,
+    pub redis: Inspector,
+    pub redis_server: RedisServer,
+    pub database_server: DatabaseServer,
+    pub service: RunningService,
+    pub dir: PathBuf,
+    pub reference: Result<PathBuf, String>,
 }
 
 /// A request body.
@@ -66,20 +82,26 @@ impl Reply {
 }
 
 impl Probe {
-    pub fn new(
-        contract: Contract,
-        redis: Inspector,
-        redis_server: RedisServer,
-        database_server: DatabaseServer,
-        service: RunningService,
-    ) -> Self {
+    pub fn new(setup: Setup) -> Self {
+        let Setup { contract, redis, redis_server, database_server, service, dir, reference } =
+            setup;
         let names = SplitMix64::new(contract.seed ^ 0x6e61_6d65);
         let http = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a plain HTTP client builds");
-        Self { contract, redis, redis_server, database_server, service, http, names }
+        Self {
+            contract,
+            redis,
+            redis_server,
+            database_server,
+            service,
+            dir,
+            reference,
+            http,
+            names,
+        }
     }
 
     /// A fresh name, such as `greeting-9f3a1c`, the same for the same seed.

@@ -3,7 +3,8 @@
 //! with the submission checklist, both taken from the registry, so that the book and the
 //! grader cannot disagree on ids, titles or points.
 //!
-//! The protocol: mdBook first asks `grader mdbook-preprocessor supports RENDERER` (every
+//! [`Workbook`] is the preprocessor itself, for `mdbook-driver` (the book's tests build the book
+//! with it, in process). As a command, the protocol: mdBook first asks `grader mdbook-preprocessor supports RENDERER` (every
 //! renderer is fine: the directives become plain Markdown), then pipes `[context, book]` as
 //! JSON to `grader mdbook-preprocessor` and reads the book back from its standard output.
 
@@ -15,30 +16,49 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 use pulldown_cmark::{Event, Parser, Tag};
 
-use crate::catalog;
-use crate::checklist::ITEMS;
+use mdbook_preprocessor::book::Book;
+use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
+
+use crate::book::tables;
+use crate::course::EXERCISES;
 use crate::criteria::{ExerciseSpec, registry};
 
+/// The book's preprocessor, named `workbook` as in `book/book.toml`.
+pub struct Workbook;
+
+impl Preprocessor for Workbook {
+    fn name(&self) -> &str {
+        "workbook"
+    }
+
+    /// Replaces every directive of every chapter. A directive that cannot be expanded fails
+    /// the build, naming its page.
+    fn run(&self, _context: &PreprocessorContext, mut book: Book) -> anyhow::Result<Book> {
+        let specs = registry();
+        let mut errors = Vec::new();
+        book.for_each_chapter_mut(|chapter| {
+            // Draft chapters have no file and nothing to expand.
+            let Some(page) = &chapter.path else { return };
+            match expand(&chapter.content, page, &specs) {
+                Ok(expanded) => chapter.content = expanded,
+                Err(err) => errors.push(format!("book/src/{}: {err:#}", page.display())),
+            }
+        });
+        if !errors.is_empty() {
+            bail!("{}", errors.join("\n"));
+        }
+        Ok(book)
+    }
+}
+
 /// Reads mdBook's `[context, book]` from standard input and writes the book, every directive
-/// replaced, to standard output. A directive that cannot be expanded fails the build.
+/// replaced, to standard output.
 pub fn run() -> anyhow::Result<()> {
-    let (_context, mut book) = mdbook_preprocessor::parse_input(io::stdin().lock()).context(
+    let (context, book) = mdbook_preprocessor::parse_input(io::stdin().lock()).context(
         "mdBook's input is not what this preprocessor expects: it speaks mdBook 0.5's \
          protocol (cargo install mdbook --locked --no-default-features --features search)",
     )?;
-    let specs = registry();
-    let mut errors = Vec::new();
-    book.for_each_chapter_mut(|chapter| {
-        // Draft chapters have no file and nothing to expand.
-        let Some(page) = &chapter.path else { return };
-        match expand(&chapter.content, page, &specs) {
-            Ok(expanded) => chapter.content = expanded,
-            Err(err) => errors.push(format!("book/src/{}: {err:#}", page.display())),
-        }
-    });
-    if !errors.is_empty() {
-        bail!("{}", errors.join("\n"));
-    }
+    let book = Workbook.run(&context, book)?;
     serde_json::to_writer(io::stdout().lock(), &book).context("cannot write the book for mdBook")
 }
 
@@ -111,8 +131,8 @@ impl Directive<'_> {
 /// An exercise's criteria table and its total, or a note while the grader has no criteria
 /// for it; an exercise that is not on the checklist is an error.
 fn criteria(exercise: &str, specs: &[ExerciseSpec]) -> anyhow::Result<String> {
-    let Some(item) = ITEMS.iter().find(|item| item.exercise().dir_name() == exercise) else {
-        let known: Vec<String> = ITEMS.iter().map(|item| item.exercise().dir_name()).collect();
+    let Some(item) = EXERCISES.iter().find(|item| item.dir_name() == exercise) else {
+        let known: Vec<String> = EXERCISES.iter().map(|item| item.dir_name()).collect();
         bail!(
             "{{{{#criteria {exercise}}}}} names no exercise of the checklist; write one of: {}",
             known.join(", ")
@@ -123,7 +143,7 @@ fn criteria(exercise: &str, specs: &[ExerciseSpec]) -> anyhow::Result<String> {
     };
     Ok(format!(
         "{}\n{} criteria, {} points in all.\n",
-        catalog::criteria_table(spec),
+        tables::criteria_table(spec),
         spec.criteria.len(),
         spec.max_score()
     ))
@@ -138,8 +158,8 @@ fn checklist(page: &Path, specs: &[ExerciseSpec]) -> String {
         "| | item | lesson | exercise | points | check |\n\
          | --- | --- | --- | --- | --- | --- |\n",
     );
-    for item in &ITEMS {
-        let dir = item.exercise().dir_name();
+    for item in &EXERCISES {
+        let dir = item.dir_name();
         let points = match specs.iter().find(|spec| spec.slug == item.slug) {
             Some(spec) => spec.max_score().to_string(),
             None => "not available yet".to_owned(),
@@ -149,7 +169,7 @@ fn checklist(page: &Path, specs: &[ExerciseSpec]) -> String {
             "| {number} | {title} | [lesson]({up}chapters/{dir}.md) | \
              [exercise]({up}exercises/{dir}.md) | {points} | `cargo run -p grader -- {number}` |",
             number = item.number,
-            title = catalog::escape_markdown(item.title),
+            title = tables::escape_markdown(item.title),
         );
     }
     table
@@ -212,6 +232,6 @@ mod tests {
         assert!(top.contains("| [lesson](chapters/01-redis-setup.md) |"), "{top}");
         let nested = expand_page("{{#checklist}}\n", "exercises/01-redis-setup.md").unwrap();
         assert!(nested.contains("| [exercise](../exercises/06-query-optimisation.md) |"));
-        assert_eq!(top.lines().filter(|line| line.starts_with('|')).count(), 2 + ITEMS.len());
+        assert_eq!(top.lines().filter(|line| line.starts_with('|')).count(), 2 + EXERCISES.len());
     }
 }

@@ -14,14 +14,14 @@ use notify::event::{EventKind, ModifyKind};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
-use crate::checklist;
-use crate::compile::STUDENT_DIRS;
+use crate::course::Exercise;
 use crate::criteria;
 use crate::grade::{self, Session};
-use crate::progress::StateDir;
+use crate::report::scorecard;
 use crate::report::{ExerciseReport, Report};
-use crate::scorecard;
-use crate::workbook::Exercise;
+use crate::run::compile::STUDENT_DIRS;
+use crate::student::checklist;
+use crate::student::progress::StateDir;
 
 /// An editor's save is a burst of events (write, rename, delete of a backup): once they have
 /// been quiet this long, the burst is one change.
@@ -67,8 +67,8 @@ pub async fn run(options: Options<'_>) -> Result<()> {
 
     let mut session = Session::start(options.grading).await?;
     let specs = criteria::registry();
-    let mut due = vec![(options.first.clone(), "first grade".to_owned())];
-    let mut current = options.first.clone();
+    let mut due = vec![(options.first, "first grade".to_owned())];
+    let mut current = options.first;
     let watched = match options.grading.exercises.as_slice() {
         [only] => submission.join(only.dir_name()),
         _ => submission.clone(),
@@ -91,7 +91,7 @@ pub async fn run(options: Options<'_>) -> Result<()> {
         while due.is_empty() {
             match received.recv().await {
                 None | Some(Event::Quit) => return Ok(()),
-                Some(Event::Again) => due.push((current.clone(), "graded again".to_owned())),
+                Some(Event::Again) => due.push((current, "graded again".to_owned())),
                 Some(Event::Changed(paths)) => {
                     due = changed_exercises(&submission, &paths, &options.grading.exercises);
                 }
@@ -104,6 +104,7 @@ pub async fn run(options: Options<'_>) -> Result<()> {
 /// checklist.
 fn show(options: &Options<'_>, session: &Session<'_>, graded: ExerciseReport) {
     let mut report = Report::new(options.grading.seed, session.redis_description(), vec![graded]);
+    report.isolation = grade::isolation("");
     report.database = session.database.describe();
     print!("{}", scorecard::render(&report, owo_colors::Stream::Stdout));
     let Some(state) = &options.state else { return };
@@ -271,7 +272,9 @@ mod tests {
     use super::*;
 
     fn exercise(number: u32, slug: &str) -> Exercise {
-        Exercise { number, slug: slug.to_owned() }
+        let exercise = crate::course::EXERCISES[number as usize - 1];
+        assert_eq!(exercise.slug, slug);
+        exercise
     }
 
     /// A submission folder holding `files`.
@@ -301,7 +304,7 @@ mod tests {
         let changed =
             |path: &str| changed_exercises(dir.path(), &[dir.path().join(path)], &watched);
 
-        assert_eq!(changed(counted[0]), [(watched[0].clone(), "src/main.rs changed".to_owned())]);
+        assert_eq!(changed(counted[0]), [(watched[0], "src/main.rs changed".to_owned())]);
         assert_eq!(changed(counted[1]).len(), 1);
         for path in ignored {
             assert!(changed(path).is_empty(), "{path}");
@@ -311,22 +314,34 @@ mod tests {
 
     #[test]
     fn one_burst_grades_each_exercise_once_naming_the_files_saved() {
-        let dir = submission(&["01-a/src/x.rs", "02-b/src/y.rs", "01-a/src/z.rs"]);
-        let watched = [exercise(1, "a"), exercise(2, "b")];
+        let dir = submission(&[
+            "01-redis-setup/src/x.rs",
+            "02-view-cache/src/y.rs",
+            "01-redis-setup/src/z.rs",
+        ]);
+        let watched = [exercise(1, "redis-setup"), exercise(2, "view-cache")];
         // `sed -i` writes a temporary file and renames it over the real one.
-        let burst = ["01-a/src/sedX1b2c3", "01-a/src/x.rs", "02-b/src/y.rs", "01-a/src/z.rs"]
-            .map(|path| dir.path().join(path));
+        let burst = [
+            "01-redis-setup/src/sedX1b2c3",
+            "01-redis-setup/src/x.rs",
+            "02-view-cache/src/y.rs",
+            "01-redis-setup/src/z.rs",
+        ]
+        .map(|path| dir.path().join(path));
         let changed = changed_exercises(dir.path(), &burst, &watched);
         assert_eq!(
             changed,
             [
-                (watched[0].clone(), "src/x.rs, src/z.rs changed".to_owned()),
-                (watched[1].clone(), "src/y.rs changed".to_owned()),
+                (watched[0], "src/x.rs, src/z.rs changed".to_owned()),
+                (watched[1], "src/y.rs changed".to_owned()),
             ]
         );
-        let removed =
-            changed_exercises(dir.path(), &[dir.path().join("01-a/src/gone.rs")], &watched);
-        assert_eq!(removed, [(watched[0].clone(), "src/gone.rs removed".to_owned())]);
+        let removed = changed_exercises(
+            dir.path(),
+            &[dir.path().join("01-redis-setup/src/gone.rs")],
+            &watched,
+        );
+        assert_eq!(removed, [(watched[0], "src/gone.rs removed".to_owned())]);
     }
 
     #[test]

@@ -42,6 +42,15 @@ impl CommandCounts {
     }
 }
 
+/// Renders a `TTL` reply for messages: `-1` never expires, `-2` is a missing key.
+pub fn describe_ttl(ttl: i64) -> String {
+    match ttl {
+        -2 => "the key does not exist (TTL -2)".to_owned(),
+        -1 => "no expiry (TTL -1): the key lives forever".to_owned(),
+        seconds => format!("a TTL of {seconds} s"),
+    }
+}
+
 /// Renders command counts as `GET×3, SET×1` for messages.
 pub fn describe_commands(counts: &BTreeMap<String, u64>) -> String {
     if counts.is_empty() {
@@ -149,6 +158,14 @@ impl Inspector {
     }
 
     /// Empties every database: only for a server the grader started itself.
+    /// Holds every client's commands (the grader's too) for `pause`, then runs them all: the
+    /// commands sent meanwhile queue up and run back to back, as if they had all arrived at
+    /// the same instant.
+    pub async fn pause_clients(&mut self, pause: std::time::Duration) -> RedisResult<()> {
+        let millis = pause.as_millis().to_string();
+        redis::cmd("CLIENT").arg("PAUSE").arg(millis).arg("ALL").query_async(&mut self.conn).await
+    }
+
     pub async fn flush_all(&mut self) -> RedisResult<()> {
         redis::cmd("FLUSHALL").query_async(&mut self.conn).await
     }

@@ -3,55 +3,14 @@
 
 use std::fmt::Write as _;
 
+use crate::course::{self, Exercise};
 use crate::criteria::{self, ExerciseSpec};
-use crate::progress::{Progress, Record, StateDir};
 use crate::report::Stage;
-use crate::workbook::Exercise;
-
-/// One item of the book's submission checklist.
-pub struct Item {
-    pub number: u32,
-    pub slug: &'static str,
-    /// As the book's checklist shows it.
-    pub title: &'static str,
-}
-
-/// The checklist, in the book's order. The book's checklist page is generated from it
-/// (`{{#checklist}}`, see `book_preprocessor`).
-pub const ITEMS: [Item; 6] = [
-    Item { number: 1, slug: "redis-setup", title: "Redis configured and running" },
-    Item { number: 2, slug: "view-cache", title: "View caching implemented" },
-    Item { number: 3, slug: "low-level-cache", title: "Low-level caching for expensive queries" },
-    Item { number: 4, slug: "invalidation", title: "Cache invalidation on data changes" },
-    Item { number: 5, slug: "fragment-cache", title: "Template fragment caching" },
-    Item { number: 6, slug: "query-optimisation", title: "Query optimisation verified" },
-];
-
-impl Item {
-    pub fn exercise(&self) -> Exercise {
-        Exercise { number: self.number, slug: self.slug.to_owned() }
-    }
-
-    /// The lesson, from the workbook's root.
-    pub fn lesson(&self) -> String {
-        format!("book/src/chapters/{}.md", self.exercise().dir_name())
-    }
-
-    /// The exercise page, from the workbook's root.
-    pub fn page(&self) -> String {
-        format!("book/src/exercises/{}.md", self.exercise().dir_name())
-    }
-}
-
-/// Every checklist item as an exercise, including those the workbook does not ship yet (so
-/// that `grader reset` can bring back a folder the student deleted).
-pub fn all_exercises() -> Vec<Exercise> {
-    ITEMS.iter().map(Item::exercise).collect()
-}
+use crate::student::progress::{Progress, Record, StateDir};
 
 /// A checklist item and where the student stands on it.
 pub struct Row {
-    pub item: &'static Item,
+    pub item: Exercise,
     /// The grader's criteria (id, title) in order; `None` while the exercise is not available.
     pub criteria: Option<Vec<(&'static str, &'static str)>>,
     /// The last grade, if any.
@@ -59,11 +18,11 @@ pub struct Row {
 }
 
 impl Row {
-    fn new(item: &'static Item, specs: &[ExerciseSpec], progress: &Progress) -> Self {
+    fn new(item: Exercise, specs: &[ExerciseSpec], progress: &Progress) -> Self {
         let criteria = specs.iter().find(|spec| spec.slug == item.slug).map(|spec| {
             spec.criteria.iter().map(|criterion| (criterion.id, criterion.title)).collect()
         });
-        let last = progress.exercises.get(&item.exercise().dir_name()).cloned();
+        let last = progress.exercises.get(&item.dir_name()).cloned();
         Self { item, criteria, last }
     }
 
@@ -103,7 +62,7 @@ impl Row {
 /// Every checklist item with the student's progress on it.
 pub fn rows(progress: &Progress) -> Vec<Row> {
     let specs = criteria::registry();
-    ITEMS.iter().map(|item| Row::new(item, &specs, progress)).collect()
+    course::EXERCISES.into_iter().map(|item| Row::new(item, &specs, progress)).collect()
 }
 
 /// The checklist with a box per item, then the next thing to do.
@@ -137,7 +96,7 @@ pub fn print(state: &StateDir) {
 pub fn render_list(rows: &[Row], detail: Option<&Exercise>) -> String {
     let mut out = String::new();
     for row in rows {
-        let exercise = row.item.exercise();
+        let exercise = row.item;
         if detail.is_some_and(|wanted| *wanted != exercise) {
             continue;
         }
@@ -149,8 +108,8 @@ pub fn render_list(rows: &[Row], detail: Option<&Exercise>) -> String {
             row.item.title,
             row.standing()
         );
-        let _ = writeln!(out, "   lesson    {}", row.item.lesson());
-        let _ = writeln!(out, "   exercise  {}", row.item.page());
+        let _ = writeln!(out, "   lesson    {}", row.item.lesson_source());
+        let _ = writeln!(out, "   exercise  {}", row.item.page_source());
         if detail.is_some() {
             render_criteria(&mut out, row);
         }
@@ -175,7 +134,7 @@ fn render_criteria(out: &mut String, row: &Row) {
 
 /// The first available exercise not done yet.
 pub fn next_exercise(rows: &[Row]) -> Option<Exercise> {
-    rows.iter().find(|row| row.criteria.is_some() && !row.done()).map(|row| row.item.exercise())
+    rows.iter().find(|row| row.criteria.is_some() && !row.done()).map(|row| row.item)
 }
 
 /// `next: exercise N, criterion X`: the first criterion not yet passed, in checklist order.
@@ -207,16 +166,6 @@ mod tests {
 
     use super::*;
     use crate::report::Status;
-    use crate::workbook;
-
-    #[test]
-    fn every_item_has_its_lesson_and_exercise_page() {
-        for item in &ITEMS {
-            for page in [item.lesson(), item.page()] {
-                assert!(workbook::root().join(&page).is_file(), "the book has no {page}");
-            }
-        }
-    }
 
     fn record(statuses: &[(&str, Status)]) -> Record {
         Record {
@@ -230,7 +179,7 @@ mod tests {
 
     fn row(item: usize, criteria: Option<&[&'static str]>, last: Option<Record>) -> Row {
         Row {
-            item: &ITEMS[item],
+            item: course::EXERCISES[item],
             criteria: criteria.map(|ids| ids.iter().map(|id| (*id, "a title")).collect()),
             last,
         }

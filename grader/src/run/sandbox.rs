@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use tokio::process::{Child, Command};
 
-use crate::run_user::RunUser;
+use crate::run::users::RunUser;
 
 /// Resource limits applied to a child process with `setrlimit` before it runs.
 #[derive(Debug, Clone, Copy)]
@@ -204,7 +204,7 @@ fn probe_isolation() -> String {
     } else {
         "nothing (running as root without a pids cgroup)"
     };
-    let user = if crate::run_user::is_root() {
+    let user = if crate::run::users::is_root() {
         "; services and Redis run as a user of their own per run"
     } else {
         ""

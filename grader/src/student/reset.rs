@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 
-use crate::workbook::Exercise;
+use crate::course::Exercise;
 
 /// What to reset, and how.
 pub struct Options {

@@ -16,8 +16,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use tokio::process::Command;
 
-use crate::run_user::RunUser;
-use crate::sandbox::{self, Limits, Sandboxed};
+use crate::run::sandbox::{self, Limits, Sandboxed};
+use crate::run::users::RunUser;
 
 /// The message printed when no Redis can be found: one place, every platform.
 pub const INSTALL_HINT: &str = "\

@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::batch::outputs::write_atomically;
+use crate::fs::write_atomically;
 use crate::report::{ExerciseReport, Stage, Status};
 
 /// The last result of every exercise graded so far, by folder name.

@@ -5,15 +5,14 @@
 //! built from, so a batch of submissions builds it once and a change to the solution or the
 //! support crate builds it again.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
-use crate::compile::{self, Build};
-use crate::workbook::{self, Exercise};
+use crate::course::{self, Exercise};
+use crate::run::compile::{self, Build};
 
 /// The longest building the reference may take (it rebuilds one crate: dependencies are built).
 const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
@@ -23,13 +22,13 @@ pub async fn binary(exercise: &Exercise) -> Result<PathBuf> {
     let dir = compile::grader_dir().join("reference");
     std::fs::create_dir_all(&dir)?;
     // One builder at a time: the others wait here, then find its binary.
-    let _one_at_a_time = lock(&dir.join("reference.lock")).await?;
+    let _one_at_a_time = crate::fs::lock_file(&dir.join("reference.lock")).await?;
     let kept = dir.join(format!("{}-{}", exercise.dir_name(), fingerprint(exercise)?));
     if kept.is_file() {
         return Ok(kept);
     }
     let build_dir = tempfile::tempdir_in(&dir)?;
-    let solutions = workbook::root().join("solutions");
+    let solutions = course::root().join("solutions");
     match compile::build(&solutions, exercise, BUILD_TIMEOUT, build_dir.path()).await? {
         Build::Built(binary) => {
             std::fs::rename(&binary, &kept).context("cannot keep the reference binary")?;
@@ -42,7 +41,7 @@ pub async fn binary(exercise: &Exercise) -> Result<PathBuf> {
 /// A hash of the sources the reference is built from: its own, the support crate's and the
 /// workspace's manifest and lock file.
 fn fingerprint(exercise: &Exercise) -> Result<String> {
-    let root = workbook::root();
+    let root = course::root();
     let mut files = Vec::new();
     for dir in [root.join("solutions").join(exercise.dir_name()), root.join("support")] {
         collect(&dir, &mut files)?;
@@ -70,13 +69,4 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Waits for an exclusive lock on `path`, held until the returned file is dropped.
-async fn lock(path: &Path) -> Result<File> {
-    let file = File::create(path)?;
-    while file.try_lock().is_err() {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Ok(file)
 }

@@ -19,7 +19,7 @@ pub struct Contract {
     /// `WORKBOOK_TASKS`.
     pub tasks: usize,
     /// `WORKBOOK_QUERY_DELAY_MS`: every query is this slow. Set per exercise from
-    /// [`ExerciseSpec::query_delay_ms`](crate::criteria::ExerciseSpec::query_delay_ms).
+    /// the criteria registry (`ExerciseSpec::query_delay_ms`).
     pub query_delay_ms: u64,
 }
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 use anyhow::Result;
 use tokio::process::Command;
 
-use crate::run_user::RunUser;
-use crate::sandbox::{self, Limits, Sandboxed};
+use crate::run::sandbox::{self, Limits, Sandboxed};
+use crate::run::users::RunUser;
 
 /// How long a service may take to answer `/health` after it starts (it seeds its database).
 const START_TIMEOUT: Duration = Duration::from_secs(30);

@@ -1,0 +1,392 @@
+//! The command line: parses the arguments and maps every command onto the library, with one
+//! mapping from outcomes to exit codes ([`exit_code`]).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::book::{preprocessor, tables};
+use crate::course;
+use crate::report::scorecard;
+use crate::run::compile;
+use crate::student::progress::StateDir;
+use crate::student::{checklist, reset, watch};
+use crate::{batch, grade};
+
+/// Grades the Caching & Performance workbook: builds each exercise, runs it against a private
+/// Redis, probes it over HTTP and prints a scorecard.
+#[derive(Parser, Debug)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// One exercise to grade, by number or name (`1`, `redis-setup`); all when omitted.
+    exercise: Option<String>,
+
+    /// The folder of exercises to grade (e.g. `solutions`); default: the workbook's `exercises`.
+    #[arg(long, value_name = "DIR")]
+    path: Option<PathBuf>,
+
+    /// How to print the results.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+
+    /// Replay the randomised settings and data of an earlier run.
+    #[arg(long)]
+    seed: Option<u64>,
+
+    /// Use this Redis instead of starting a private one (keys stay under the run's prefix;
+    /// the outage criteria need a private Redis).
+    #[arg(long, env = "REDIS_URL", value_name = "URL")]
+    redis_url: Option<String>,
+
+    /// Give each service a database of its own on this PostgreSQL server (an admin URL, e.g.
+    /// postgres://postgres@127.0.0.1:5432/postgres) instead of a SQLite file.
+    #[arg(long, env = "GRADER_DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
+
+    /// The longest a build may take, in seconds (the first one compiles every dependency).
+    #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
+    build_timeout: u64,
+
+    /// Grade again on every save: EXERCISE, or whichever you edit (starting with your next
+    /// one). Enter grades again, q then Enter quits.
+    #[arg(long, conflicts_with = "format")]
+    watch: bool,
+
+    /// Where the grader keeps your progress and the copies `reset` makes
+    /// [default: target/grader].
+    #[arg(long, global = true, env = "GRADER_STATE", value_name = "DIR")]
+    state: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Grade a class: every submission in a folder (folders, .zip or .tar.gz files).
+    Batch {
+        /// The folder of submissions, e.g. an LMS bulk download.
+        submissions: PathBuf,
+        /// Where to write the gradebook, the report and each student's results.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// How many submissions to grade at once.
+        #[arg(short, long, default_value_t = batch::default_jobs())]
+        jobs: usize,
+        /// Grade again submissions that have not changed since the last run.
+        #[arg(long)]
+        regrade: bool,
+        /// Grade only share I of N of the class (e.g. `1/3`), for spreading a class over
+        /// machines; join the outputs with `grader merge`.
+        #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+        shard: Option<(usize, usize)>,
+        /// The seed of the randomised settings, the same for the whole class (default: the one
+        /// this output folder was first graded with, or a new one).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The most one submission may take, in seconds, builds included.
+        #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
+        timeout: u64,
+        /// Grade only this exercise (by number or name); all when omitted.
+        #[arg(long)]
+        exercise: Option<String>,
+    },
+    /// Print the criteria the grader checks, with their points (for the book and course tools).
+    Criteria {
+        /// One exercise, by number or name; all when omitted.
+        exercise: Option<String>,
+        /// `json` or `markdown`.
+        #[arg(long, value_enum, default_value_t = CatalogFormat::Markdown)]
+        format: CatalogFormat,
+    },
+    /// The exercises, their lesson and exercise page in the book, and your last scores.
+    List {
+        /// Show this exercise's criteria and how each fared the last time.
+        exercise: Option<String>,
+    },
+    /// Put one exercise back to its starter (your files are copied aside first).
+    Reset {
+        /// The exercise, by number or name.
+        exercise: String,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+        /// Take the starter from this git commit instead of the one you started from.
+        #[arg(long, value_name = "COMMIT")]
+        from: Option<String>,
+        /// The folder of exercises; default: the workbook's `exercises`.
+        #[arg(long, value_name = "DIR")]
+        path: Option<PathBuf>,
+    },
+    /// For mdBook (see book/book.toml): fills the book's criteria tables and submission
+    /// checklist from the registry.
+    MdbookPreprocessor {
+        #[command(subcommand)]
+        question: Option<PreprocessorQuestion>,
+    },
+    /// Join the outputs of `grader batch --shard` runs into one gradebook and report.
+    Merge {
+        /// The output folders of the shards.
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+/// What mdBook asks a preprocessor before it runs it.
+#[derive(Subcommand, Debug)]
+enum PreprocessorQuestion {
+    /// Whether it works with this renderer: yes, with every one (it writes plain Markdown).
+    Supports { renderer: String },
+}
+
+/// Parses `I/N` (1-based `I`) into a 0-based shard index and the shard count.
+fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    let (index, count) = text.split_once('/').ok_or("expected I/N, e.g. 1/3")?;
+    let index: usize = index.parse().map_err(|_| "I must be a number")?;
+    let count: usize = count.parse().map_err(|_| "N must be a number")?;
+    if index == 0 || index > count {
+        return Err(format!("I must be between 1 and {count}"));
+    }
+    Ok((index - 1, count))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum CatalogFormat {
+    Json,
+    Markdown,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// A scorecard for people.
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// Exit codes: every criterion passed, some failed, or grading could not run.
+const ALL_PASSED: u8 = 0;
+const SOME_FAILED: u8 = 1;
+const GRADING_FAILED: u8 = 2;
+
+/// Runs the grader's command line and says how it ended: 0 every criterion passed (or the
+/// command did what it was asked), 1 some failed, 2 grading could not run.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            let help = matches!(
+                err.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            );
+            return ExitCode::from(if help { ALL_PASSED } else { GRADING_FAILED });
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => return exit_code(Err(anyhow::Error::new(err).context("cannot start tokio"))),
+    };
+    runtime.block_on(async {
+        // Ctrl-C drops the grading future, and with it every process and folder it owns.
+        tokio::select! {
+            outcome = run(&cli) => exit_code(outcome),
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("interrupted: stopped every process the grader started");
+                ExitCode::from(130)
+            }
+        }
+    })
+}
+
+/// The exit code of a command, or 2 with its error.
+fn exit_code(outcome: anyhow::Result<ExitCode>) -> ExitCode {
+    outcome.unwrap_or_else(|err| {
+        eprintln!("error: {err:#}");
+        ExitCode::from(GRADING_FAILED)
+    })
+}
+
+async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Some(Command::Batch {
+            submissions,
+            out,
+            jobs,
+            regrade,
+            shard,
+            seed,
+            timeout,
+            exercise,
+        }) => {
+            let options = batch::Options {
+                exercises: course::select(exercise.as_deref())?,
+                submissions: submissions.clone(),
+                out: out.clone(),
+                jobs: *jobs,
+                regrade: *regrade,
+                shard: *shard,
+                seed: *seed,
+                timeout: Duration::from_secs(*timeout),
+                build_timeout: Duration::from_secs(cli.build_timeout),
+            };
+            let summary = batch::run(&options).await?;
+            if summary.errors == 0 {
+                return Ok(ExitCode::from(ALL_PASSED));
+            }
+            eprintln!(
+                "{} submissions could not be graded; run the batch again to retry them",
+                summary.errors
+            );
+            Ok(ExitCode::from(SOME_FAILED))
+        }
+        Some(Command::Criteria { exercise, format }) => {
+            let exercises = course::select(exercise.as_deref())?;
+            match format {
+                CatalogFormat::Json => println!("{:#}", tables::json(&exercises)),
+                CatalogFormat::Markdown => print!("{}", tables::markdown(&exercises)),
+            }
+            Ok(ExitCode::from(ALL_PASSED))
+        }
+        Some(Command::Merge { parts, out }) => {
+            let count = batch::merge(parts, out)?;
+            eprintln!("merged {count} students into {}", out.display());
+            Ok(ExitCode::from(ALL_PASSED))
+        }
+        Some(Command::MdbookPreprocessor {
+            question: Some(PreprocessorQuestion::Supports { .. }),
+        }) => Ok(ExitCode::from(ALL_PASSED)),
+        Some(Command::MdbookPreprocessor { question: None }) => {
+            preprocessor::run()?;
+            Ok(ExitCode::from(ALL_PASSED))
+        }
+        Some(Command::List { exercise }) => list_exercises(cli, exercise.as_deref()),
+        Some(Command::Reset { exercise, yes, from, path }) => {
+            reset_exercise(cli, exercise, *yes, from.clone(), path.clone())
+        }
+        None => grade_exercises(cli).await,
+    }
+}
+
+/// `grader [EXERCISE]`, and `grader --watch`.
+async fn grade_exercises(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let options = grading_options(cli)?;
+    let state = own_exercises(&options.submission).then(|| state_dir(cli));
+    if cli.watch {
+        return watch_exercises(cli, &options, state).await;
+    }
+    let report = grade::run(&options).await?;
+    if let Some(state) = &state
+        && let Err(err) = state.record(&report.exercises)
+    {
+        eprintln!("warning: could not save your progress: {err:#}");
+    }
+    match cli.format {
+        Format::Json => {
+            println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"))
+        }
+        Format::Text => {
+            print!("{}", scorecard::render(&report, owo_colors::Stream::Stdout));
+            if let Some(state) = &state {
+                checklist::print(state);
+            }
+        }
+    }
+    Ok(ExitCode::from(if report.all_passed() { ALL_PASSED } else { SOME_FAILED }))
+}
+
+fn grading_options(cli: &Cli) -> anyhow::Result<grade::Options> {
+    let exercises = course::select(cli.exercise.as_deref())?;
+    Ok(grade::Options {
+        submission: cli.path.clone().unwrap_or_else(exercises_dir),
+        exercises,
+        seed: cli.seed.unwrap_or_else(grade::random_seed),
+        redis_url: cli.redis_url.clone().filter(|url| !url.is_empty()),
+        database_url: cli.database_url.clone().filter(|url| !url.is_empty()),
+        build_timeout: Duration::from_secs(cli.build_timeout),
+        check_timeout: Duration::from_secs(90),
+        progress: true,
+    })
+}
+
+/// The student's own exercises: the workbook's `exercises/` folder.
+fn exercises_dir() -> PathBuf {
+    course::root().join("exercises")
+}
+
+/// Whether `dir` is the student's own exercises, whose grades are their progress.
+fn own_exercises(dir: &std::path::Path) -> bool {
+    match (dir.canonicalize(), exercises_dir().canonicalize()) {
+        (Ok(dir), Ok(own)) => dir == own,
+        _ => false,
+    }
+}
+
+fn state_dir(cli: &Cli) -> StateDir {
+    StateDir(cli.state.clone().unwrap_or_else(compile::grader_dir))
+}
+
+/// `grader --watch`: 0 when the student quits.
+async fn watch_exercises(
+    cli: &Cli,
+    options: &grade::Options,
+    state: Option<StateDir>,
+) -> anyhow::Result<ExitCode> {
+    // Without an exercise named, every exercise is watched, starting with the next to do.
+    let next = match (&cli.exercise, &state) {
+        (None, Some(state)) => checklist::next_exercise(&checklist::rows(&state.load()?)),
+        _ => None,
+    };
+    let first = next
+        .filter(|exercise| options.exercises.contains(exercise))
+        .or_else(|| options.exercises.first().cloned())
+        .context("there is no exercise to watch")?;
+    watch::run(watch::Options { grading: options, first, state }).await?;
+    Ok(ExitCode::from(ALL_PASSED))
+}
+
+/// `grader list [EXERCISE]`.
+fn list_exercises(cli: &Cli, exercise: Option<&str>) -> anyhow::Result<ExitCode> {
+    let detail = match exercise {
+        Some(wanted) => course::select(Some(wanted))?.pop(),
+        None => None,
+    };
+    let progress = state_dir(cli).load()?;
+    print!("{}", checklist::render_list(&checklist::rows(&progress), detail.as_ref()));
+    Ok(ExitCode::from(ALL_PASSED))
+}
+
+/// `grader reset EXERCISE`: 0 when reset, 1 when the student said no.
+fn reset_exercise(
+    cli: &Cli,
+    exercise: &str,
+    yes: bool,
+    from: Option<String>,
+    path: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let state = state_dir(cli);
+    let options = reset::Options {
+        exercises_dir: path.unwrap_or_else(exercises_dir),
+        exercise: course::select(Some(exercise))?.remove(0),
+        from,
+        yes,
+        backups: state.backups(),
+    };
+    match reset::run(&options, &mut std::io::stdin().lock(), &mut std::io::stdout())? {
+        reset::Outcome::Reset => {
+            // The last grade described code that is gone.
+            if own_exercises(&options.exercises_dir)
+                && let Err(err) = state.forget(&options.exercise.dir_name())
+            {
+                eprintln!("warning: could not update your progress: {err:#}");
+            }
+            Ok(ExitCode::from(ALL_PASSED))
+        }
+        reset::Outcome::Declined => Ok(ExitCode::from(SOME_FAILED)),
+    }
+}

@@ -1,0 +1,33 @@
+//! The workbook's grader: builds a student's exercises, runs each against a private Redis,
+//! probes it over HTTP and reports what works, what does not and where to look.
+//!
+//! # Layout
+//!
+//! The folders follow the data flow of a grading run, from the bottom up:
+//!
+//! - [`course`]: the course catalogue, every exercise once; [`fs`]: atomic writes and locks.
+//! - [`run`]: stage and build a submission, then start its Redis, database and service, each
+//!   contained (sandbox, network, run users).
+//! - [`criteria`]: the checks. [`criteria::probe`] is all a check talks to; one module per
+//!   exercise holds its criteria, and [`criteria::verdict`] what a check decides.
+//! - [`report`]: a run's results, as JSON and as the scorecard.
+//! - [`grade`]: one grading run, above both `run` and `criteria`: build, start, check, report.
+//! - [`student`]: the student's loop (progress, checklist, `--watch`, `reset`);
+//!   [`batch`]: an instructor's class (`batch`, `merge`); [`book`]: the book's generated
+//!   tables.
+//! - [`cli`]: the command line, mapped onto the above.
+//!
+//! Lower layers never import higher ones.
+
+pub mod batch;
+pub mod book;
+pub mod cli;
+pub mod course;
+pub mod criteria;
+pub mod fs;
+#[cfg(test)]
+mod fuzz_tests;
+pub mod grade;
+pub mod report;
+pub mod run;
+pub mod student;

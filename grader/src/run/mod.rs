@@ -1,0 +1,24 @@
+//! Running untrusted code: building a submission, and starting its service and the Redis and
+//! database it talks to, each contained.
+//!
+//! The order of a run: [`compile`] stages and builds the exercise ([`reference`] builds the
+//! reference solution the same way), [`network`] gives the run a loopback-only network,
+//! [`users`] a user of its own, [`redis_server`] a private Redis with an ACL, [`database`] a
+//! database per service, [`contract`] the environment, and [`service`] starts the binary in
+//! the [`sandbox`].
+
+pub mod compile;
+pub mod contract;
+pub mod database;
+// `unsafe` only where the OS is called: this module enters network namespaces and raises loopback through libc.
+#[allow(unsafe_code)]
+pub mod network;
+pub mod redis_server;
+pub mod reference;
+// `unsafe` only where the OS is called: this module sets rlimits, process groups and signals through libc.
+#[allow(unsafe_code)]
+pub mod sandbox;
+pub mod service;
+// `unsafe` only where the OS is called: this module switches to a run's user id through libc.
+#[allow(unsafe_code)]
+pub mod users;
