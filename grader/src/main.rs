@@ -24,6 +24,7 @@ mod sandbox;
 mod scorecard;
 mod service;
 mod watch;
+mod watchdog;
 mod workbook;
 
 use std::path::PathBuf;
