@@ -5,6 +5,7 @@ mod book_preprocessor;
 mod catalog;
 mod checklist;
 mod compile;
+mod containment;
 mod contract;
 mod criteria;
 mod database;
@@ -113,6 +114,10 @@ enum Command {
         /// Grade only this exercise (by number or name); all when omitted.
         #[arg(long)]
         exercise: Option<String>,
+        /// Grade even where students' code cannot be contained (macOS, or Linux without root):
+        /// only for submissions you trust.
+        #[arg(long)]
+        allow_unsandboxed: bool,
     },
     /// Print the criteria the grader checks, with their points (for the book and course tools).
     Criteria {
@@ -228,7 +233,13 @@ async fn run(cli: Cli) -> ExitCode {
             seed,
             timeout,
             exercise,
+            allow_unsandboxed,
         }) => {
+            if let Err(err) = containment::check_batch(&containment::missing(), *allow_unsandboxed)
+            {
+                eprintln!("error: {err:#}");
+                return ExitCode::from(GRADING_FAILED);
+            }
             let exercises = match workbook::exercises()
                 .and_then(|all| workbook::select(all, exercise.as_deref()))
             {

@@ -47,6 +47,21 @@ fn without_redis_the_grader_names_the_install_commands() {
         .stderr(predicate::str::contains("brew install redis"));
 }
 
+// Where the Linux containment cannot exist; on Linux the decision is unit-tested
+// (`containment.rs`), since a test run as root cannot take it away.
+#[cfg(not(target_os = "linux"))]
+#[test]
+fn batch_refuses_an_uncontained_class_unless_allowed() {
+    let class = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    grader()
+        .args(["batch", class.path().to_str().unwrap(), "--out", out.path().to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("refusing to grade a class without containment"))
+        .stderr(predicate::str::contains("--allow-unsandboxed"));
+}
+
 #[test]
 fn help_describes_the_grader() {
     grader().arg("--help").assert().success().stdout(predicate::str::contains("--seed"));
