@@ -3,6 +3,7 @@
 
 mod common;
 
+#[cfg(target_os = "linux")]
 const MARKER: &str = "workbook-fork-bomb";
 
 /// Processes whose command line carries the fork bomb's marker (other than this test's).
