@@ -110,6 +110,9 @@ async fn grade_all(options: &Options, progress: &Mutex<Progress>) -> Result<()> 
 pub struct Session<'a> {
     options: &'a Options,
     run_dir: tempfile::TempDir,
+    /// The private Redis' folder: outside the run folder, for the server runs as a user of its
+    /// own, which may not enter the run's.
+    redis_dir: tempfile::TempDir,
     contract: Contract,
     /// Where each service's database is created.
     pub database: DatabaseServer,
@@ -124,13 +127,16 @@ impl<'a> Session<'a> {
         }
         let run_dir = tempfile::Builder::new().prefix("grader-run-").tempdir()?;
         users::claim_run_folder(run_dir.path())?;
+        let redis_dir = tempfile::Builder::new().prefix("grader-redis-").tempdir()?;
+        users::claim_redis_folder(redis_dir.path(), run_dir.path())?;
         let mut contract = Contract::from_seed(options.seed);
         if options.redis_url.is_some() {
             // On a shared server, a prefix of our own keeps us out of everybody else's keys.
             contract.key_prefix = format!("{}-{}", contract.key_prefix, std::process::id());
         }
         let database = DatabaseServer::from_url(options.database_url.as_deref()).await?;
-        let mut session = Self { options, run_dir, contract, database, redis_server: None };
+        let mut session =
+            Self { options, run_dir, redis_dir, contract, database, redis_server: None };
         session.redis_server = Some(session.connect_redis().await?);
         Ok(session)
     }
@@ -142,13 +148,10 @@ impl<'a> Session<'a> {
     async fn connect_redis(&self) -> Result<RedisServer> {
         Ok(match &self.options.redis_url {
             Some(url) => RedisServer::External { url: url.clone() },
-            None => {
-                let dir = self.run_dir.path().join("redis");
-                users::create_run_folder(&dir)?;
-                RedisServer::Private(Box::new(
-                    PrivateRedis::start(&dir, Acl::new(&self.contract.key_prefix)).await?,
-                ))
-            }
+            None => RedisServer::Private(Box::new(
+                PrivateRedis::start(self.redis_dir.path(), Acl::new(&self.contract.key_prefix))
+                    .await?,
+            )),
         })
     }
 
@@ -180,14 +183,14 @@ impl<'a> Session<'a> {
         }
         say(options, format!("building {} ...", exercise.dir_name()));
         let run_dir = self.run_dir.path();
-        let binary =
+        let (binary, left_out) =
             match compile::build(&options.submission, exercise, options.build_timeout, run_dir)
                 .await?
             {
                 Build::Failed(errors) => {
                     return Ok(not_graded(exercise, spec, Stage::BuildFailed, errors));
                 }
-                Build::Built(binary) => binary,
+                Build::Built(binary, left_out) => (binary, left_out),
             };
         say(options, format!("grading {} ...", exercise.dir_name()));
         // A fresh folder each time: a re-grade must not find the last run's database.
@@ -200,9 +203,14 @@ impl<'a> Session<'a> {
             Some(server) => server,
             None => self.connect_redis().await?,
         };
-        let (report, redis_server) =
+        let (mut report, redis_server) =
             self.grade_exercise(exercise, spec, &binary, redis_server, &exercise_dir).await?;
         self.redis_server = Some(redis_server);
+        report.warnings.extend(
+            left_out
+                .into_iter()
+                .map(|file| format!("the grader left out {file}, so your build did not have it")),
+        );
         Ok(report)
     }
 }

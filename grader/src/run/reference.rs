@@ -30,7 +30,7 @@ pub async fn binary(exercise: &Exercise) -> Result<PathBuf> {
     let build_dir = tempfile::tempdir_in(&dir)?;
     let solutions = course::root().join("solutions");
     match compile::build(&solutions, exercise, BUILD_TIMEOUT, build_dir.path()).await? {
-        Build::Built(binary) => {
+        Build::Built(binary, _) => {
             std::fs::rename(&binary, &kept).context("cannot keep the reference binary")?;
             Ok(kept)
         }

@@ -205,13 +205,14 @@ fn probe_isolation() -> String {
         "nothing (running as root without a pids cgroup)"
     };
     let user = if crate::run::users::is_root() {
-        "; services and Redis run as a user of their own per run"
+        "; each run's service and its Redis run as two users of their own"
     } else {
         ""
     };
     format!(
-        "process groups; limits on CPU time, memory, file size and open files; process count \
-         capped by {processes}{user}"
+        "{}; process groups; limits on CPU time, memory, file size and open files; process \
+         count capped by {processes}{user}",
+        crate::run::bwrap::describe()
     )
 }
 
