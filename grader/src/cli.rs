@@ -93,6 +93,10 @@ enum Command {
         /// Grade only this exercise (by number or name); all when omitted.
         #[arg(long)]
         exercise: Option<String>,
+        /// Grade even where bubblewrap cannot run (macOS, no user namespaces), with only the
+        /// grader's own containment.
+        #[arg(long)]
+        allow_unsandboxed: bool,
     },
     /// Print the criteria the grader checks, with their points (for the book and course tools).
     Criteria {
@@ -223,6 +227,7 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             seed,
             timeout,
             exercise,
+            allow_unsandboxed,
         }) => {
             let options = batch::Options {
                 exercises: course::select(exercise.as_deref())?,
@@ -234,6 +239,7 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 seed: *seed,
                 timeout: Duration::from_secs(*timeout),
                 build_timeout: Duration::from_secs(cli.build_timeout),
+                allow_unsandboxed: *allow_unsandboxed,
             };
             let summary = batch::run(&options).await?;
             if summary.errors == 0 {
@@ -311,6 +317,7 @@ fn grading_options(cli: &Cli) -> anyhow::Result<grade::Options> {
         build_timeout: Duration::from_secs(cli.build_timeout),
         check_timeout: Duration::from_secs(90),
         progress: true,
+        lock_waits: Default::default(),
     })
 }
 

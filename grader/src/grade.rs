@@ -10,6 +10,7 @@ use crate::course::Exercise;
 use crate::criteria::inspect::Inspector;
 use crate::criteria::probe::{self, Probe};
 use crate::criteria::{self, ExerciseSpec, Failure, Verdict};
+use crate::fs::LockWaits;
 use crate::report::{CriterionReport, ExerciseReport, Report, Stage};
 use crate::run::compile::{self, Build};
 use crate::run::contract::Contract;
@@ -34,6 +35,8 @@ pub struct Options {
     pub check_timeout: Duration,
     /// Print progress lines on stderr.
     pub progress: bool,
+    /// Where the run counts its waiting for the grader's own locks (see [`LockWaits`]).
+    pub lock_waits: LockWaits,
 }
 
 /// Grades every selected exercise. `Err` only when grading itself cannot run.
@@ -183,15 +186,20 @@ impl<'a> Session<'a> {
         }
         say(options, format!("building {} ...", exercise.dir_name()));
         let run_dir = self.run_dir.path();
-        let (binary, left_out) =
-            match compile::build(&options.submission, exercise, options.build_timeout, run_dir)
-                .await?
-            {
-                Build::Failed(errors) => {
-                    return Ok(not_graded(exercise, spec, Stage::BuildFailed, errors));
-                }
-                Build::Built(binary, left_out) => (binary, left_out),
-            };
+        let (binary, left_out) = match compile::build(
+            &options.submission,
+            exercise,
+            options.build_timeout,
+            run_dir,
+            &options.lock_waits,
+        )
+        .await?
+        {
+            Build::Failed(errors) => {
+                return Ok(not_graded(exercise, spec, Stage::BuildFailed, errors));
+            }
+            Build::Built(binary, left_out) => (binary, left_out),
+        };
         say(options, format!("grading {} ...", exercise.dir_name()));
         // A fresh folder each time: a re-grade must not find the last run's database.
         let exercise_dir = run_dir.join(exercise.dir_name());
@@ -349,7 +357,7 @@ impl Session<'_> {
             self.options,
             format!("building the reference solution of {} ...", exercise.dir_name()),
         );
-        reference::binary(exercise)
+        reference::binary(exercise, &self.options.lock_waits)
             .await
             .map_err(|err| format!("the grader cannot build the reference solution: {err:#}"))
     }

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::course::Exercise;
 use crate::criteria;
+use crate::fs::LockWaits;
 use crate::fs::write_atomically;
 use crate::grade::{self, Progress};
 use crate::report::{Report, Stage};
@@ -43,6 +44,8 @@ pub struct Options {
     /// The most one submission may take, build included.
     pub timeout: Duration,
     pub build_timeout: Duration,
+    /// Grade even where bubblewrap cannot run, with only the grader's own containment.
+    pub allow_unsandboxed: bool,
 }
 
 /// What the batch did, for the closing summary and the exit code.
@@ -64,6 +67,18 @@ pub fn default_jobs() -> usize {
 pub async fn run(options: &Options) -> Result<Summary> {
     if !options.submissions.is_dir() {
         bail!("{} is not a folder of submissions", options.submissions.display());
+    }
+    if let Err(why) = crate::run::bwrap::available() {
+        if !options.allow_unsandboxed {
+            bail!(
+                "refusing to grade a class without bubblewrap: {why}.\n\
+                 A class's code is graded on this machine, next to the other students' work, \
+                 and only bubblewrap keeps it from the machine's files and sockets. Install \
+                 bubblewrap, or pass --allow-unsandboxed to grade with the grader's own \
+                 containment only (process limits, run users, a private network)."
+            );
+        }
+        eprintln!("warning: grading without bubblewrap ({why}), as --allow-unsandboxed asks");
     }
     std::fs::create_dir_all(&options.out)
         .with_context(|| format!("cannot create {}", options.out.display()))?;
@@ -253,10 +268,17 @@ async fn grade_folder(
         build_timeout: options.build_timeout,
         check_timeout: Duration::from_secs(90),
         progress: false,
+        lock_waits: LockWaits::default(),
     };
     let progress = Arc::new(Mutex::new(Progress::default()));
-    let outcome =
-        tokio::time::timeout(options.timeout, grade::run_recording(&grading, &progress)).await;
+    // Time spent waiting for another submission's build is the grader's, not this student's.
+    let outcome = crate::fs::within_limit(
+        options.timeout,
+        &grading.lock_waits,
+        grade::run_recording(&grading, &progress),
+    )
+    .await
+    .ok_or(());
     let mut progress = std::mem::take(&mut *progress.lock().unwrap_or_else(|p| p.into_inner()));
     match outcome {
         Ok(Ok(())) => Ok((Outcome::Graded, progress.into_report(seed))),

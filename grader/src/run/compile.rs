@@ -23,6 +23,7 @@ use anyhow::{Context, Result, bail};
 use tokio::process::Command;
 
 use crate::course::{self, Exercise};
+use crate::fs::LockWaits;
 use crate::run::bwrap::{self, Jail};
 use crate::run::sandbox::{Ended, Limits, Sandboxed};
 
@@ -50,15 +51,18 @@ pub enum Build {
 
 /// Builds `exercise` from `submission` and returns a copy of its binary in `run_dir`, or the
 /// compiler's errors.
+/// Waiting for the build lock is counted in `waits`, so that it is never charged to the
+/// submission.
 pub async fn build(
     submission: &Path,
     exercise: &Exercise,
     timeout: Duration,
     run_dir: &Path,
+    waits: &LockWaits,
 ) -> Result<Build> {
     let grader = grader_dir();
     std::fs::create_dir_all(&grader)?;
-    let _one_build_at_a_time = crate::fs::lock_file(&grader.join("build.lock")).await?;
+    let _one_build_at_a_time = waits.lock_file(&grader.join("build.lock")).await?;
     let stage = grader.join("stage");
     let skipped = match prepare(&stage, Some((submission, exercise)))? {
         Staged::Ready(skipped) => skipped,

@@ -1,11 +1,13 @@
 //! A user of its own for each run's untrusted processes.
 //!
 //! A grader running as root gives every run a fresh user id, which no account and no other run
-//! uses, and makes it the owner of the run's folder. Redis and the student's service are started
-//! in folders of that run and run as its user: they cannot signal the grader or another run's
+//! uses, and makes it the owner of the run's folder. The student's service is started in a
+//! folder of that run and runs as its user: it cannot signal the grader or another run's
 //! processes, enter another run's folder, or write what the grader writes (the batch's
-//! gradebook and feedback); they read only what the machine lets any user read. Builds stay with the grader's user: the
-//! student's code does not run while it compiles (see `compile::reads_outside`).
+//! gradebook and feedback). The run's Redis runs as a second id of its own, in a folder of its
+//! own, so that the service cannot read the server's memory either. Builds stay with the
+//! grader's user, which owns the shared build folder; the student's code does not run while it
+//! compiles, and bubblewrap shows the compiler only the toolchain, the registry and the stage.
 //!
 //! A grader that is not root cannot change user; students' processes then run as the grader's
 //! own user, which is what a student grading their own work on a laptop wants anyway.
