@@ -93,8 +93,8 @@ enum Command {
         /// Grade only this exercise (by number or name); all when omitted.
         #[arg(long)]
         exercise: Option<String>,
-        /// Grade even where students' code cannot be contained (macOS, or Linux without root):
-        /// only for submissions you trust.
+        /// Grade even where students' code cannot be contained (no bubblewrap, macOS, or Linux
+        /// without root): only for submissions you trust.
         #[arg(long)]
         allow_unsandboxed: bool,
     },
@@ -317,6 +317,7 @@ fn grading_options(cli: &Cli) -> anyhow::Result<grade::Options> {
         build_timeout: Duration::from_secs(cli.build_timeout),
         check_timeout: Duration::from_secs(90),
         progress: true,
+        lock_waits: Default::default(),
     })
 }
 

@@ -29,6 +29,64 @@ pub async fn lock_file(path: &Path) -> Result<File> {
     Ok(file)
 }
 
+/// Time a grading run spent waiting for the grader's own locks (one build at a time, across
+/// every grader on the machine): the grader's doing, so never charged against a submission's
+/// time limit. Shared by the run and whoever enforces that limit.
+#[derive(Debug, Clone, Default)]
+pub struct LockWaits(std::sync::Arc<std::sync::Mutex<Waited>>);
+
+#[derive(Debug, Default)]
+struct Waited {
+    finished: Duration,
+    waiting_since: Option<tokio::time::Instant>,
+}
+
+impl LockWaits {
+    /// Like [`lock_file`], counting the time spent waiting.
+    pub async fn lock_file(&self, path: &Path) -> Result<File> {
+        self.state().waiting_since = Some(tokio::time::Instant::now());
+        let locked = lock_file(path).await;
+        let mut state = self.state();
+        if let Some(since) = state.waiting_since.take() {
+            state.finished += since.elapsed();
+        }
+        locked
+    }
+
+    /// All the waiting so far, including a wait still going on.
+    pub fn total(&self) -> Duration {
+        let state = self.state();
+        state.finished + state.waiting_since.map_or(Duration::ZERO, |since| since.elapsed())
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, Waited> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Runs `future` for at most `limit`, not counting the time it spends in `waits`: `None` when
+/// it ran out of time.
+pub async fn within_limit<F: std::future::Future>(
+    limit: Duration,
+    waits: &LockWaits,
+    future: F,
+) -> Option<F::Output> {
+    let start = tokio::time::Instant::now();
+    let mut future = std::pin::pin!(future);
+    loop {
+        let deadline = start + limit + waits.total();
+        tokio::select! {
+            output = &mut future => return Some(output),
+            _ = tokio::time::sleep_until(deadline) => {
+                // A wait that went on meanwhile moved the deadline: sleep again.
+                if tokio::time::Instant::now() >= start + limit + waits.total() {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +115,30 @@ mod tests {
         assert!(!waiting.is_finished(), "a second locker waits");
         drop(held);
         tokio::time::timeout(Duration::from_secs(5), waiting).await.unwrap().unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn waiting_for_a_lock_does_not_count_against_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join("build.lock");
+        let neighbour = lock_file(&lock).await.unwrap();
+        let waits = LockWaits::default();
+        // The neighbour holds the lock for 600 ms; the job itself takes 300 ms of a 400 ms limit.
+        let release = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            drop(neighbour);
+        });
+        let job = async {
+            let _lock = waits.lock_file(&lock).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        };
+        assert!(within_limit(Duration::from_millis(400), &waits, job).await.is_some());
+        assert!(waits.total() >= Duration::from_millis(500), "{:?}", waits.total());
+        release.await.unwrap();
+
+        let slow = tokio::time::sleep(Duration::from_millis(600));
+        assert!(
+            within_limit(Duration::from_millis(200), &LockWaits::default(), slow).await.is_none()
+        );
     }
 }

@@ -10,6 +10,7 @@ use crate::course::Exercise;
 use crate::criteria::inspect::Inspector;
 use crate::criteria::probe::{self, Probe};
 use crate::criteria::{self, ExerciseSpec, Failure, Verdict};
+use crate::fs::LockWaits;
 use crate::report::{CriterionReport, ExerciseReport, Report, Stage};
 use crate::run::compile::{self, Build};
 use crate::run::contract::Contract;
@@ -34,6 +35,8 @@ pub struct Options {
     pub check_timeout: Duration,
     /// Print progress lines on stderr.
     pub progress: bool,
+    /// Where the run counts its waiting for the grader's own locks (see [`LockWaits`]).
+    pub lock_waits: LockWaits,
 }
 
 /// Grades every selected exercise. `Err` only when grading itself cannot run.
@@ -110,6 +113,9 @@ async fn grade_all(options: &Options, progress: &Mutex<Progress>) -> Result<()> 
 pub struct Session<'a> {
     options: &'a Options,
     run_dir: tempfile::TempDir,
+    /// The private Redis' folder: outside the run folder, for the server runs as a user of its
+    /// own, which may not enter the run's.
+    redis_dir: tempfile::TempDir,
     contract: Contract,
     /// Where each service's database is created.
     pub database: DatabaseServer,
@@ -124,13 +130,16 @@ impl<'a> Session<'a> {
         }
         let run_dir = tempfile::Builder::new().prefix("grader-run-").tempdir()?;
         users::claim_run_folder(run_dir.path())?;
+        let redis_dir = tempfile::Builder::new().prefix("grader-redis-").tempdir()?;
+        users::claim_redis_folder(redis_dir.path(), run_dir.path())?;
         let mut contract = Contract::from_seed(options.seed);
         if options.redis_url.is_some() {
             // On a shared server, a prefix of our own keeps us out of everybody else's keys.
             contract.key_prefix = format!("{}-{}", contract.key_prefix, std::process::id());
         }
         let database = DatabaseServer::from_url(options.database_url.as_deref()).await?;
-        let mut session = Self { options, run_dir, contract, database, redis_server: None };
+        let mut session =
+            Self { options, run_dir, redis_dir, contract, database, redis_server: None };
         session.redis_server = Some(session.connect_redis().await?);
         Ok(session)
     }
@@ -142,13 +151,10 @@ impl<'a> Session<'a> {
     async fn connect_redis(&self) -> Result<RedisServer> {
         Ok(match &self.options.redis_url {
             Some(url) => RedisServer::External { url: url.clone() },
-            None => {
-                let dir = self.run_dir.path().join("redis");
-                users::create_run_folder(&dir)?;
-                RedisServer::Private(Box::new(
-                    PrivateRedis::start(&dir, Acl::new(&self.contract.key_prefix)).await?,
-                ))
-            }
+            None => RedisServer::Private(Box::new(
+                PrivateRedis::start(self.redis_dir.path(), Acl::new(&self.contract.key_prefix))
+                    .await?,
+            )),
         })
     }
 
@@ -180,15 +186,20 @@ impl<'a> Session<'a> {
         }
         say(options, format!("building {} ...", exercise.dir_name()));
         let run_dir = self.run_dir.path();
-        let binary =
-            match compile::build(&options.submission, exercise, options.build_timeout, run_dir)
-                .await?
-            {
-                Build::Failed(errors) => {
-                    return Ok(not_graded(exercise, spec, Stage::BuildFailed, errors));
-                }
-                Build::Built(binary) => binary,
-            };
+        let (binary, left_out) = match compile::build(
+            &options.submission,
+            exercise,
+            options.build_timeout,
+            run_dir,
+            &options.lock_waits,
+        )
+        .await?
+        {
+            Build::Failed(errors) => {
+                return Ok(not_graded(exercise, spec, Stage::BuildFailed, errors));
+            }
+            Build::Built(binary, left_out) => (binary, left_out),
+        };
         say(options, format!("grading {} ...", exercise.dir_name()));
         // A fresh folder each time: a re-grade must not find the last run's database.
         let exercise_dir = run_dir.join(exercise.dir_name());
@@ -200,9 +211,14 @@ impl<'a> Session<'a> {
             Some(server) => server,
             None => self.connect_redis().await?,
         };
-        let (report, redis_server) =
+        let (mut report, redis_server) =
             self.grade_exercise(exercise, spec, &binary, redis_server, &exercise_dir).await?;
         self.redis_server = Some(redis_server);
+        report.warnings.extend(
+            left_out
+                .into_iter()
+                .map(|file| format!("the grader left out {file}, so your build did not have it")),
+        );
         Ok(report)
     }
 }
@@ -341,7 +357,7 @@ impl Session<'_> {
             self.options,
             format!("building the reference solution of {} ...", exercise.dir_name()),
         );
-        reference::binary(exercise)
+        reference::binary(exercise, &self.options.lock_waits)
             .await
             .map_err(|err| format!("the grader cannot build the reference solution: {err:#}"))
     }

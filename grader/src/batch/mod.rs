@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::course::Exercise;
 use crate::criteria;
+use crate::fs::LockWaits;
 use crate::fs::write_atomically;
 use crate::grade::{self, Progress};
 use crate::report::{Report, Stage};
@@ -253,10 +254,17 @@ async fn grade_folder(
         build_timeout: options.build_timeout,
         check_timeout: Duration::from_secs(90),
         progress: false,
+        lock_waits: LockWaits::default(),
     };
     let progress = Arc::new(Mutex::new(Progress::default()));
-    let outcome =
-        tokio::time::timeout(options.timeout, grade::run_recording(&grading, &progress)).await;
+    // Time spent waiting for another submission's build is the grader's, not this student's.
+    let outcome = crate::fs::within_limit(
+        options.timeout,
+        &grading.lock_waits,
+        grade::run_recording(&grading, &progress),
+    )
+    .await
+    .ok_or(());
     let mut progress = std::mem::take(&mut *progress.lock().unwrap_or_else(|p| p.into_inner()));
     match outcome {
         Ok(Ok(())) => Ok((Outcome::Graded, progress.into_report(seed))),

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::fs::write_atomically;
-use crate::report::{Report, Status};
+use crate::report::{Report, Status, sanitise};
 
 /// How grading one submission ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,7 +123,7 @@ pub fn feedback(meta: &Meta, report: &Report) -> String {
             let _ = writeln!(md, "> **Warning:** {warning}\n");
         }
         if let Some(details) = &exercise.details {
-            let _ = writeln!(md, "```text\n{}\n```\n", details.trim_end());
+            let _ = writeln!(md, "{}\n", sanitise::code_block(details));
         }
         let _ = writeln!(md, "| | criterion | points |\n| --- | --- | --- |");
         for criterion in &exercise.criteria {
@@ -138,7 +138,8 @@ pub fn feedback(meta: &Meta, report: &Report) -> String {
         let graded = exercise.stage == crate::report::Stage::Graded;
         for criterion in exercise.criteria.iter().filter(|c| c.status != Status::Passed && graded) {
             let _ = writeln!(md, "### ✗ {} — {}\n", criterion.id, criterion.title);
-            let _ = writeln!(md, "{}\n", criterion.message);
+            // The evidence quotes the service: shown verbatim, never as Markdown.
+            let _ = writeln!(md, "{}\n", sanitise::code_block(&criterion.message));
             let _ = writeln!(md, "*Hint:* {}\n", criterion.hint);
         }
     }
@@ -187,7 +188,8 @@ pub fn gradebook(students: &[(Meta, Option<Report>)], exercise_ids: &[String]) -
     header.extend(["total".to_owned(), "max".to_owned(), "outcome".to_owned()]);
     csv.write_record(&header)?;
     for (meta, report) in students {
-        let mut row = vec![meta.student.clone(), meta.source.clone()];
+        // Names and sources come from the class folder, which students name.
+        let mut row = vec![sanitise::csv_cell(&meta.student), sanitise::csv_cell(&meta.source)];
         for id in exercise_ids {
             let score = report
                 .as_ref()

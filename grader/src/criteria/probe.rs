@@ -18,6 +18,29 @@ use crate::run::service::RunningService;
 /// How long the grader waits for an ordinary answer before calling the service hung.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The most of any body the grader reads: a service that answers without end must not take
+/// the grader's memory with it.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The body of `response`, at most `limit` bytes of it, lossily decoded; a longer one is cut
+/// and says so at its end, so that the evidence shows why it no longer matches.
+async fn read_body(mut response: reqwest::Response, limit: usize) -> reqwest::Result<String> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit - bytes.len();
+        if chunk.len() > room {
+            bytes.extend_from_slice(&chunk[..room]);
+            let text = String::from_utf8_lossy(&bytes);
+            return Ok(format!(
+                "{text}[... the grader read only the first {} KiB ...]",
+                limit / 1024
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Everything a check needs, for one exercise.
 pub struct Probe {
     pub contract: Contract,
@@ -139,8 +162,7 @@ impl Probe {
         })?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response
-            .text()
+        let body = read_body(response, MAX_BODY_BYTES)
             .await
             .map_err(|err| fail(&expected, format!("the body could not be read: {err}")))?;
         Ok(Reply { status, headers, body })
@@ -247,5 +269,37 @@ impl Probe {
     /// Takes the Redis server back when the exercise is done.
     pub fn into_redis_server(self) -> (RedisServer, RunningService) {
         (self.redis_server, self.service)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server whose one answer is a chunked body that never ends.
+    async fn endless_server() -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 1024];
+            let _ = socket.read(&mut request).await;
+            let head = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+            socket.write_all(head.as_bytes()).await.unwrap();
+            let chunk = format!("10000\r\n{}\r\n", "x".repeat(0x10000));
+            while socket.write_all(chunk.as_bytes()).await.is_ok() {}
+        });
+        address
+    }
+
+    #[tokio::test]
+    async fn an_endless_body_is_cut_at_the_limit_and_says_so() {
+        let address = endless_server().await;
+        let response = reqwest::get(format!("http://{address}/")).await.unwrap();
+        let body = read_body(response, MAX_BODY_BYTES).await.unwrap();
+        assert!(body.starts_with("xxx"), "{}", &body[..20]);
+        assert!(body.ends_with("[... the grader read only the first 1024 KiB ...]"));
+        assert!(body.len() < MAX_BODY_BYTES + 100, "{} bytes kept", body.len());
     }
 }

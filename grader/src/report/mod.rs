@@ -1,5 +1,6 @@
 //! The results of a grading run: what `--format json` prints and the scorecard shows.
 
+pub mod sanitise;
 pub mod scorecard;
 
 use serde::{Deserialize, Serialize};

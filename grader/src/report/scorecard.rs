@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use owo_colors::{OwoColorize, Stream, Style};
 
+use crate::report::sanitise::for_terminal;
 use crate::report::{ExerciseReport, Report, Stage, Status};
 
 /// Renders the report for `stream`; colours only when it is a terminal that wants them.
@@ -51,6 +52,7 @@ fn render_exercise(
         exercise.max_score
     );
     for warning in &exercise.warnings {
+        let warning = for_terminal(warning);
         let _ = writeln!(out, "  {} {warning}", paint("warning:", Style::new().yellow().bold()));
     }
     match exercise.stage {
@@ -97,8 +99,9 @@ fn render_exercise(
     out.push('\n');
 }
 
+/// `text`, written by the submission or about it, indented and without control characters.
 fn indent(out: &mut String, text: &str, prefix: &str) {
-    for line in text.lines() {
+    for line in for_terminal(text).lines() {
         let _ = writeln!(out, "{prefix}{line}");
     }
 }

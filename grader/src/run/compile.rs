@@ -23,6 +23,8 @@ use anyhow::{Context, Result, bail};
 use tokio::process::Command;
 
 use crate::course::{self, Exercise};
+use crate::fs::LockWaits;
+use crate::run::bwrap::{self, Jail};
 use crate::run::sandbox::{Ended, Limits, Sandboxed};
 
 /// The folders of an exercise that are the student's to write.
@@ -41,37 +43,37 @@ pub fn grader_dir() -> PathBuf {
 
 /// The result of building one exercise.
 pub enum Build {
-    /// The binary, copied into the run's own folder.
-    Built(PathBuf),
+    /// The binary, copied into the run's own folder, and what staging left out, in words.
+    Built(PathBuf, Vec<String>),
     /// The compiler's complaint, or why the build was refused, ready to show the student.
     Failed(String),
 }
 
 /// Builds `exercise` from `submission` and returns a copy of its binary in `run_dir`, or the
 /// compiler's errors.
+/// Waiting for the build lock is counted in `waits`, so that it is never charged to the
+/// submission.
 pub async fn build(
     submission: &Path,
     exercise: &Exercise,
     timeout: Duration,
     run_dir: &Path,
+    waits: &LockWaits,
 ) -> Result<Build> {
     let grader = grader_dir();
     std::fs::create_dir_all(&grader)?;
-    let _one_build_at_a_time = crate::fs::lock_file(&grader.join("build.lock")).await?;
+    let _one_build_at_a_time = waits.lock_file(&grader.join("build.lock")).await?;
     let stage = grader.join("stage");
-    prepare(&stage, Some((submission, exercise)))?;
+    let skipped = match prepare(&stage, Some((submission, exercise)))? {
+        Staged::Ready(skipped) => skipped,
+        Staged::Refused(reason) => return Ok(Build::Failed(reason)),
+    };
 
     let target = grader.join("build");
-    let mut command = cargo();
-    command
-        .arg("build")
-        .arg("--manifest-path")
-        .arg(stage.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target)
-        .args(["--package", &exercise.package(), "--message-format", "short", "--color", "never"])
-        // Offline, and with the stage's lock file as the grader left it.
-        .arg("--frozen");
+    std::fs::create_dir_all(&target)?;
+    keep_private(&target)?;
+    let toolchain = Toolchain::find().await?;
+    let command = cargo_build(&toolchain, &stage, &target, exercise)?;
     let log = run_dir.join(format!("build-{}", exercise.dir_name()));
     let mut process = Sandboxed::spawn(command, Limits::BUILD, &log)?;
     match process.wait(timeout).await? {
@@ -80,14 +82,14 @@ pub async fn build(
         }
         Ended::Exited(status) if status.success() => {
             let dep_info = target.join("debug").join(format!("{}.d", exercise.package()));
-            let allowed = allowed_reads(&stage, exercise, &target);
+            let allowed = allowed_reads(&stage, exercise, &target, &toolchain);
             if let Some(refusal) = reads_outside(&dep_info, &allowed)? {
                 return Ok(Build::Failed(refusal));
             }
             let private = run_dir.join(exercise.package());
             std::fs::copy(target.join("debug").join(exercise.package()), &private)
                 .context("cannot copy the built binary")?;
-            Ok(Build::Built(private))
+            Ok(Build::Built(private, skipped))
         }
         Ended::Exited(_) => {
             let output = crate::run::sandbox::tail(process.stderr_path(), 64 * 1024);
@@ -100,9 +102,101 @@ pub async fn build(
                 );
             }
             let pristine = course::root().join("exercises").join(exercise.dir_name());
-            Ok(Build::Failed(explain_failure(&compiler_errors(&output), &pristine)))
+            let mut errors = explain_failure(&compiler_errors(&output), &pristine);
+            for note in &skipped {
+                errors.push_str(&format!("\n\nnote from the grader: {note}"));
+            }
+            Ok(Build::Failed(errors))
         }
     }
+}
+
+/// `cargo build` of the staged exercise: in bubblewrap where it runs (no network, a root of
+/// the toolchain, the stage, the registry's sources and the build folder only), else as is.
+/// Either way with a cleared environment and a scratch `HOME`, so that `option_env!` finds
+/// nothing of the grader's to compile into the binary.
+fn cargo_build(
+    toolchain: &Toolchain,
+    stage: &Path,
+    target: &Path,
+    exercise: &Exercise,
+) -> Result<Command> {
+    // A scratch `HOME`: nothing of the grader's user for the build to find.
+    let home = grader_dir().join("home");
+    let mut command = match bwrap::available() {
+        Ok(bwrap) => {
+            let root = course::root();
+            let mut jail = Jail::new(bwrap::Network::None);
+            jail.ro(&toolchain.sysroot)
+                // The support crate, and the workspace manifest it inherits its edition from.
+                .ro(root.join("support"))
+                .ro(root.join("Cargo.toml"))
+                .ro(stage)
+                .rw(target)
+                // A cargo home of its own, with the registry's sources read-only: no
+                // credentials, no installed binaries, nothing to write.
+                .scratch(&toolchain.cargo_home)
+                .ro(toolchain.cargo_home.join("registry"))
+                .scratch(&home);
+            jail.command(bwrap, toolchain.sysroot.join("bin/cargo"))
+        }
+        Err(_) => {
+            std::fs::create_dir_all(&home)?;
+            Command::new(toolchain.sysroot.join("bin/cargo"))
+        }
+    };
+    let path =
+        std::env::join_paths([toolchain.sysroot.join("bin"), "/usr/bin".into(), "/bin".into()])?;
+    command
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", &home)
+        .env("CARGO_HOME", &toolchain.cargo_home)
+        .env("RUSTC", toolchain.sysroot.join("bin/rustc"))
+        .arg("build")
+        .arg("--manifest-path")
+        .arg(stage.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target)
+        .args(["--package", &exercise.package(), "--message-format", "short", "--color", "never"])
+        // Offline, and with the stage's lock file as the grader left it.
+        .arg("--frozen");
+    Ok(command)
+}
+
+/// Where the Rust toolchain and the downloaded crates are.
+struct Toolchain {
+    /// The toolchain's own folder (`rustc --print sysroot`), with `bin/cargo` and `bin/rustc`.
+    sysroot: PathBuf,
+    /// Cargo's home, whose `registry/` holds the downloaded crates.
+    cargo_home: PathBuf,
+}
+
+impl Toolchain {
+    async fn find() -> Result<Self> {
+        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+        let output = Command::new(rustc)
+            .args(["--print", "sysroot"])
+            .output()
+            .await
+            .context("cannot run rustc to find the toolchain")?;
+        let sysroot = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+        if !output.status.success() || !sysroot.join("bin/cargo").is_file() {
+            bail!("the Rust toolchain has no cargo next to rustc in {}", sysroot.display());
+        }
+        let cargo_home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+            .context("neither CARGO_HOME nor HOME is set: cannot find cargo's registry")?;
+        Ok(Self { sysroot, cargo_home })
+    }
+}
+
+/// Makes `dir` the grader's alone: no run user may list or read what other runs left there.
+fn keep_private(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot make {} private", dir.display()))
 }
 
 /// Fetches every dependency of the stage once per grader run, on the machine's network, so
@@ -169,14 +263,24 @@ fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
+/// What staging made of a submission's exercise.
+enum Staged {
+    /// Ready to build; what was left out, in words for the student.
+    Ready(Vec<String>),
+    /// Not built at all, and why.
+    Refused(String),
+}
+
 /// Makes the stage a workspace of every exercise, with `exercise` taken from `submission`.
 /// The other members keep whatever they hold (at first, the pristine starters): only the
-/// exercise being built is compiled.
-fn prepare(stage: &Path, graded: Option<(&Path, &Exercise)>) -> Result<()> {
+/// exercise being built is compiled. Stage and build folders are the grader's alone.
+fn prepare(stage: &Path, graded: Option<(&Path, &Exercise)>) -> Result<Staged> {
     let root = course::root();
     let all = course::exercises();
     std::fs::create_dir_all(stage)?;
+    keep_private(stage)?;
     write_if_changed(&stage.join("Cargo.toml"), &stage_manifest(&root, &all)?)?;
+    let mut skipped = Vec::new();
     for member in &all {
         let name = member.dir_name();
         let staged = stage.join("exercises").join(&name);
@@ -184,17 +288,41 @@ fn prepare(stage: &Path, graded: Option<(&Path, &Exercise)>) -> Result<()> {
         std::fs::create_dir_all(&staged)?;
         write_if_changed(&staged.join("Cargo.toml"), &std::fs::read(pristine.join("Cargo.toml"))?)?;
         let source = match graded {
-            Some((submission, exercise)) if exercise == member => Some(submission.join(&name)),
+            Some((submission, exercise)) if exercise == member => {
+                let folder = submission.join(&name);
+                // A link would take another folder's code (another student's) as this one's.
+                if !is_real_dir(&folder) {
+                    return Ok(Staged::Refused(format!(
+                        "refused: {name} in your submission is a symbolic link (or not a folder); \
+                         submit the exercise's own folder, not a link to one"
+                    )));
+                }
+                Some(folder)
+            }
             _ if !staged.join("src").exists() => Some(pristine),
             _ => None,
         };
         if let Some(source) = source {
             for dir in STUDENT_DIRS {
-                sync_dir(&source.join(dir), &staged.join(dir))?;
+                match sync_dir(&source.join(dir), &staged.join(dir))? {
+                    Synced::Done(left_out) => skipped
+                        .extend(left_out.into_iter().map(|why| format!("{name}/{dir}/{why}"))),
+                    Synced::TooMany => {
+                        return Ok(Staged::Refused(format!(
+                            "refused: {name}/{dir} holds more than {MAX_FILES} files; \
+                             the grader takes at most {MAX_FILES} per folder"
+                        )));
+                    }
+                }
             }
         }
     }
-    Ok(())
+    Ok(Staged::Ready(skipped))
+}
+
+/// A folder that is one, not a symbolic link to one.
+fn is_real_dir(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|meta| meta.is_dir())
 }
 
 /// A warning for a submission whose `Cargo.toml` differs from the workbook's in anything but
@@ -281,34 +409,45 @@ fn explain_failure(errors: &str, pristine: &Path) -> String {
 }
 
 /// What the compiler may read while building `exercise`: its own staged folder, the pristine
-/// support crate, downloaded dependencies, generated files and the toolchain.
-fn allowed_reads(stage: &Path, exercise: &Exercise, target: &Path) -> Vec<PathBuf> {
-    let mut allowed = vec![
+/// support crate, the registry's sources, generated files and the toolchain. Not the whole
+/// cargo home: it may hold credentials and whatever else a user keeps there.
+fn allowed_reads(
+    stage: &Path,
+    exercise: &Exercise,
+    target: &Path,
+    toolchain: &Toolchain,
+) -> Vec<PathBuf> {
+    vec![
         stage.join("exercises").join(exercise.dir_name()),
         course::root().join("support"),
         // Files generated by the dependencies' build scripts; not the whole target folder,
         // which holds other submissions' binaries.
         target.join("debug").join("build"),
-    ];
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| home.as_ref().map(|home| home.join(".cargo")));
-    allowed.extend(cargo_home);
-    allowed.extend(std::env::var_os("RUSTUP_HOME").map(PathBuf::from));
-    allowed.extend(home.map(|home| home.join(".rustup")));
-    allowed.push(PathBuf::from("/usr/lib"));
-    allowed.push(PathBuf::from("/usr/local/lib"));
-    allowed
+        toolchain.cargo_home.join("registry").join("src"),
+        toolchain.sysroot.clone(),
+        PathBuf::from("/usr/lib"),
+        PathBuf::from("/usr/local/lib"),
+    ]
 }
 
-/// A refusal when cargo's dep-info for the binary names a file outside `allowed`.
+/// A refusal when cargo's dep-info for the binary names a file outside `allowed`, or holds
+/// anything that cannot be read with certainty: fail closed.
 fn reads_outside(dep_info: &Path, allowed: &[PathBuf]) -> Result<Option<String>> {
     let text = std::fs::read_to_string(dep_info)
         .with_context(|| format!("cannot read the build's dep-info {}", dep_info.display()))?;
+    let files = match dep_info_files(&text) {
+        Ok(files) => files,
+        Err(unreadable) => {
+            return Ok(Some(format!(
+                "refused: the grader cannot tell which files the build read ({unreadable}). \
+                 Keep file and folder names to plain characters (no backslashes, newlines or \
+                 other control characters)."
+            )));
+        }
+    };
     let allowed: Vec<PathBuf> =
         allowed.iter().map(|dir| dir.canonicalize().unwrap_or_else(|_| dir.clone())).collect();
-    let mut outside: Vec<PathBuf> = dep_info_files(&text)
+    let mut outside: Vec<PathBuf> = files
         .into_iter()
         .filter(|file| {
             let file = file.canonicalize().unwrap_or_else(|_| file.clone());
@@ -330,32 +469,58 @@ fn reads_outside(dep_info: &Path, allowed: &[PathBuf]) -> Result<Option<String>>
     )))
 }
 
-/// The files a Makefile-style dep-info line lists (`target: a.rs b\ c.rs`).
-pub(crate) fn dep_info_files(text: &str) -> Vec<PathBuf> {
+/// The files a Makefile-style dep-info lists (`target: a.rs b\ c.rs`), or what could not be
+/// read. Only what cargo and rustc write is accepted: blank lines, `#` comments, and
+/// `target: files` lines of absolute paths where a backslash escapes only a space. Anything
+/// else (a name with a newline or a backslash, which rustc does not escape) is an error, never
+/// skipped: a line skipped could be the one naming a stolen file.
+pub(crate) fn dep_info_files(text: &str) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     for line in text.lines() {
-        let Some((_, dependencies)) = line.split_once(": ") else { continue };
-        let mut current = String::new();
-        let mut escaped = false;
-        for character in dependencies.chars() {
-            match (escaped, character) {
-                (false, '\\') => escaped = true,
-                (false, ' ') => {
-                    if !current.is_empty() {
-                        files.push(PathBuf::from(std::mem::take(&mut current)));
-                    }
-                }
-                (_, character) => {
-                    escaped = false;
-                    current.push(character);
-                }
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (target, dependencies) = match line.split_once(": ") {
+            Some(split) => split,
+            // `file:`, a target with no dependencies, which rustc writes for every input.
+            None => match line.strip_suffix(':') {
+                Some(input) => ("", input),
+                None => return Err(format!("a line without a target: {line:?}")),
+            },
+        };
+        // The target is what was built, not read: checked for form, not listed.
+        for name in split_escaped(target)? {
+            if !name.starts_with('/') || name.chars().any(char::is_control) {
+                return Err(format!("not a plain absolute path: {name:?}"));
             }
         }
-        if !current.is_empty() {
-            files.push(PathBuf::from(current));
+        for name in split_escaped(dependencies)? {
+            if !name.starts_with('/') || name.chars().any(char::is_control) {
+                return Err(format!("not a plain absolute path: {name:?}"));
+            }
+            files.push(PathBuf::from(name));
         }
     }
-    files
+    Ok(files)
+}
+
+/// Space-separated names where `\ ` is a space within a name; any other backslash is an error.
+fn split_escaped(list: &str) -> Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    let mut current = String::new();
+    let mut characters = list.chars();
+    while let Some(character) = characters.next() {
+        match character {
+            '\\' => match characters.next() {
+                Some(' ') => current.push(' '),
+                _ => return Err(format!("a backslash that escapes no space in {list:?}")),
+            },
+            ' ' => names.extend((!current.is_empty()).then(|| std::mem::take(&mut current))),
+            character => current.push(character),
+        }
+    }
+    names.extend((!current.is_empty()).then_some(current));
+    Ok(names)
 }
 
 /// The pristine workspace manifest with only the staged exercises as members and the support
@@ -375,11 +540,33 @@ fn stage_manifest(root: &Path, exercises: &[Exercise]) -> Result<Vec<u8>> {
     Ok(manifest.to_string().into_bytes())
 }
 
-/// Makes `to` hold exactly the regular files of `from` (none when `from` is missing).
-fn sync_dir(from: &Path, to: &Path) -> Result<()> {
-    let wanted = collect_files(from)?;
+/// What syncing a student's folder into the stage did.
+enum Synced {
+    /// Done; the entries left out, each with why (relative to the folder).
+    Done(Vec<String>),
+    /// The folder holds more files than the grader takes.
+    TooMany,
+}
+
+/// Makes `to` hold exactly the regular files of `from` that the grader may take (none when
+/// `from` is missing or is a link): links, names with control characters and files over
+/// [`MAX_FILE_BYTES`] are left out, and said so.
+fn sync_dir(from: &Path, to: &Path) -> Result<Synced> {
+    let mut left_out = Vec::new();
+    let wanted = if is_real_dir(from) {
+        match collect_files(from, &mut left_out)? {
+            Some(files) => files,
+            None => return Ok(Synced::TooMany),
+        }
+    } else {
+        if std::fs::symlink_metadata(from).is_ok() {
+            left_out.push("(the whole folder): it is a symbolic link or not a folder".to_owned());
+        }
+        Vec::new()
+    };
     if to.exists() {
-        for existing in collect_files(to)? {
+        let mut ignored = Vec::new();
+        for existing in collect_files(to, &mut ignored)?.unwrap_or_default() {
             if !wanted.contains(&existing) {
                 std::fs::remove_file(to.join(&existing))?;
             }
@@ -387,18 +574,26 @@ fn sync_dir(from: &Path, to: &Path) -> Result<()> {
     }
     for relative in &wanted {
         let source = from.join(relative);
-        if std::fs::metadata(&source)?.len() > MAX_FILE_BYTES {
-            bail!("{} is larger than {} KiB", source.display(), MAX_FILE_BYTES / 1024);
-        }
         let target = to.join(relative);
+        if std::fs::symlink_metadata(&source)?.len() > MAX_FILE_BYTES {
+            left_out.push(format!(
+                "{}: larger than {} KiB",
+                relative.display(),
+                MAX_FILE_BYTES / 1024
+            ));
+            let _ = std::fs::remove_file(&target);
+            continue;
+        }
         std::fs::create_dir_all(target.parent().expect("a file has a parent"))?;
         write_if_changed(&target, &std::fs::read(&source)?)?;
     }
-    Ok(())
+    Ok(Synced::Done(left_out))
 }
 
-/// Regular files below `dir`, relative to it; symbolic links are ignored.
-fn collect_files(dir: &Path) -> Result<Vec<PathBuf>> {
+/// Regular files below `dir`, relative to it, or `None` when there are more than
+/// [`MAX_FILES`]. Symbolic links and names with control characters are never followed or
+/// taken; each is added to `left_out`, with why.
+fn collect_files(dir: &Path, left_out: &mut Vec<String>) -> Result<Option<Vec<PathBuf>>> {
     let mut files = Vec::new();
     let mut pending = vec![PathBuf::new()];
     while let Some(relative) = pending.pop() {
@@ -409,17 +604,24 @@ fn collect_files(dir: &Path) -> Result<Vec<PathBuf>> {
             let entry = entry?;
             let kind = entry.file_type()?;
             let path = relative.join(entry.file_name());
-            if kind.is_dir() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.chars().any(char::is_control) {
+                left_out.push(format!("{:?}: a name with control characters", path));
+            } else if kind.is_symlink() {
+                left_out.push(format!("{}: a symbolic link", path.display()));
+            } else if kind.is_dir() {
                 pending.push(path);
             } else if kind.is_file() {
                 files.push(path);
             }
         }
         if files.len() > MAX_FILES {
-            bail!("{} holds more than {MAX_FILES} files", dir.display());
+            return Ok(None);
         }
     }
-    Ok(files)
+    files.sort();
+    Ok(Some(files))
 }
 
 /// Writes only when the content differs, so that cargo does not rebuild unchanged crates.
@@ -478,8 +680,28 @@ mod tests {
     #[test]
     fn dep_info_lists_every_file_with_escaped_spaces() {
         let text = "/t/debug/app: /a/main.rs /b/with\\ space.rs\n\n/a/main.rs:\n# env-dep:X=1\n";
-        let files = dep_info_files(text);
-        assert_eq!(files, [PathBuf::from("/a/main.rs"), PathBuf::from("/b/with space.rs"),]);
+        let files = dep_info_files(text).unwrap();
+        let expected = ["/a/main.rs", "/b/with space.rs", "/a/main.rs"];
+        assert_eq!(files, expected.map(PathBuf::from));
+    }
+
+    #[test]
+    fn dep_info_that_cannot_be_read_with_certainty_is_refused() {
+        // rustc escapes neither backslashes nor newlines in the names it lists: a folder
+        // called `x\` or `x<newline>y` would hide the name of a stolen file.
+        for text in [
+            "/t/app: /a/main.rs /b/x\\\n",
+            "/t/app: /a/main.rs /b/x\\/../../etc/shadow\n",
+            "/t/app: /a/main.rs /b/x\n/etc/shadow\n",
+            "/t/app: relative/main.rs\n",
+        ] {
+            assert!(dep_info_files(text).is_err(), "{text:?} was accepted");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let dep_info = dir.path().join("app.d");
+        std::fs::write(&dep_info, "/t/app: /a/x\nshadow\n").unwrap();
+        let refusal = reads_outside(&dep_info, &[PathBuf::from("/")]).unwrap().unwrap();
+        assert!(refusal.contains("cannot tell which files"), "{refusal}");
     }
 
     #[test]
@@ -488,12 +710,12 @@ mod tests {
         let own = dir.path().join("stage/exercises/01-redis-setup");
         let dep_info = dir.path().join("app.d");
         let stolen = dir.path().join("alice/src/cache.rs");
-        let line = format!("app: {}/src/main.rs {}\n", own.display(), stolen.display());
+        let line = format!("/t/app: {}/src/main.rs {}\n", own.display(), stolen.display());
         std::fs::write(&dep_info, line).unwrap();
         let refusal = reads_outside(&dep_info, std::slice::from_ref(&own)).unwrap().unwrap();
         assert!(refusal.contains(&stolen.display().to_string()), "{refusal}");
         assert!(!refusal.contains("main.rs"), "{refusal}");
-        std::fs::write(&dep_info, format!("app: {}/src/main.rs\n", own.display())).unwrap();
+        std::fs::write(&dep_info, format!("/t/app: {}/src/main.rs\n", own.display())).unwrap();
         assert_eq!(reads_outside(&dep_info, &[own]).unwrap(), None);
     }
 
@@ -508,20 +730,46 @@ mod tests {
     }
 
     #[test]
-    fn syncing_mirrors_files_and_skips_links() {
+    fn syncing_mirrors_files_and_leaves_out_links_and_odd_names_saying_so() {
         let from = tempfile::tempdir().unwrap();
         let to = tempfile::tempdir().unwrap();
         std::fs::create_dir(from.path().join("nested")).unwrap();
         std::fs::write(from.path().join("main.rs"), "fn main() {}").unwrap();
         std::fs::write(from.path().join("nested/mod.rs"), "").unwrap();
         std::os::unix::fs::symlink("/etc/passwd", from.path().join("stolen.rs")).unwrap();
+        std::os::unix::fs::symlink("/root", from.path().join("stolen")).unwrap();
+        std::fs::write(from.path().join("line\nbreak.rs"), "").unwrap();
+        std::fs::write(from.path().join("huge.rs"), vec![b' '; MAX_FILE_BYTES as usize + 1])
+            .unwrap();
         std::fs::write(to.path().join("old.rs"), "stale").unwrap();
 
-        sync_dir(from.path(), to.path()).unwrap();
+        let Synced::Done(left_out) = sync_dir(from.path(), to.path()).unwrap() else {
+            panic!("too many files")
+        };
 
         assert!(to.path().join("main.rs").is_file());
         assert!(to.path().join("nested/mod.rs").is_file());
-        assert!(!to.path().join("stolen.rs").exists());
-        assert!(!to.path().join("old.rs").exists());
+        for gone in ["stolen.rs", "stolen", "old.rs", "line\nbreak.rs", "huge.rs"] {
+            assert!(!to.path().join(gone).exists(), "{gone} was staged");
+        }
+        let said = left_out.join("\n");
+        for reason in ["stolen.rs: a symbolic link", "stolen: a symbolic link", "control", "KiB"] {
+            assert!(said.contains(reason), "{reason} not in {said}");
+        }
+    }
+
+    #[test]
+    fn a_linked_student_folder_is_not_followed() {
+        let from = tempfile::tempdir().unwrap();
+        let to = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::write(elsewhere.path().join("main.rs"), "// another student's").unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), from.path().join("src")).unwrap();
+
+        let Synced::Done(left_out) = sync_dir(&from.path().join("src"), to.path()).unwrap() else {
+            panic!("too many files")
+        };
+        assert!(!to.path().join("main.rs").exists());
+        assert!(left_out[0].contains("symbolic link"), "{left_out:?}");
     }
 }

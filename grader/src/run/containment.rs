@@ -2,17 +2,23 @@
 //!
 //! A student grading their own code needs no protection from it. A batch grades a whole class
 //! with one grader, so a hostile submission could otherwise read the others' code or reach the
-//! network. The parts that keep submissions apart are Linux's: a user of its own per run
-//! (`run/users.rs`, as root) and a network namespace per run (`run/network.rs`). Without them,
+//! network. The parts that keep submissions apart are bubblewrap (`run/bwrap.rs`) and Linux's
+//! own: a user of its own per run (`run/users.rs`, as root) and a network namespace per run
+//! (`run/network.rs`). Without them,
 //! `grader batch` refuses unless the instructor says `--allow-unsandboxed`.
 
 use anyhow::{Result, bail};
 
-use super::{network, users};
+use super::{bwrap, network, users};
 
 /// What of the containment is missing here, in words; empty when all of it is in force.
 pub fn missing() -> Vec<String> {
     let mut missing = Vec::new();
+    if let Err(why) = bwrap::available() {
+        missing.push(format!(
+            "bubblewrap, which keeps it from the machine's files and sockets ({why})"
+        ));
+    }
     if !users::available() {
         missing.push(if cfg!(target_os = "linux") {
             "a user of its own per run (the grader is not root)".to_owned()

@@ -5,8 +5,10 @@
 //! reference solution the same way), [`network`] gives the run a loopback-only network,
 //! [`users`] a user of its own, [`redis_server`] a private Redis with an ACL, [`database`] a
 //! database per service, [`contract`] the environment, and [`service`] starts the binary in
-//! the [`sandbox`].
+//! the [`sandbox`]. Builds, services and Redis all run in [`bwrap`] (bubblewrap) where the
+//! machine allows it.
 
+pub mod bwrap;
 pub mod compile;
 pub mod containment;
 pub mod contract;

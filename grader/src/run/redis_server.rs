@@ -7,8 +7,13 @@
 //!
 //! On a private server the student's service logs in as an ACL user of its own: it may touch
 //! only keys under its prefix, and admin and dangerous commands (FLUSHALL, CONFIG, SHUTDOWN,
-//! DEBUG, MONITOR, ...) are refused. The grader logs in as `default`, whose password only it
-//! knows, so leaving the credentials out of the URL gets a service nowhere.
+//! DEBUG, MONITOR, ...) are refused, and so are Lua scripts, which could keep the server busy.
+//! The grader logs in as `default`, whose password only it knows, so leaving the credentials
+//! out of the URL gets a service nowhere.
+//!
+//! The passwords are in a configuration file that only the server's user may read, never on
+//! its command line (which every process may read). The server runs in bubblewrap as a user of
+//! its own, not the service's: the service can neither see it in `/proc` nor read its memory.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,8 +21,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use tokio::process::Command;
 
+use crate::run::bwrap::{self, Jail};
 use crate::run::sandbox::{self, Limits, Sandboxed};
-use crate::run::users::RunUser;
+use crate::run::users::{self, RunUser};
 
 /// The message printed when no Redis can be found, with the install command of this platform.
 pub const INSTALL_HINT: &str = if cfg!(target_os = "macos") {
@@ -108,24 +114,23 @@ impl Acl {
         }
     }
 
-    /// The `--user` directives for `redis-server`.
-    fn arguments(&self) -> Vec<String> {
-        let admin = format!(">{}", self.admin_password);
-        let service = format!(">{}", self.service_password);
+    /// The `user` directives of the server's configuration.
+    fn directives(&self) -> String {
+        let (admin, service) = (&self.admin_password, &self.service_password);
         let keys = format!("~{}:*", self.key_prefix);
-        [
-            vec!["--user", "default", "on", &admin, "~*", "&*", "+@all"],
-            // KEYS and FLUSHDB stay allowed: using them is a mistake the criteria grade, not
-            // a danger to anyone else (every service has a server of its own).
-            vec!["--user", "service", "on", &service, "resetkeys", &keys, "&*", "+@all"],
-            vec!["-@admin", "-@dangerous", "+keys", "+flushdb"],
-        ]
-        .concat()
-        .into_iter()
-        .map(str::to_owned)
-        .collect()
+        // KEYS and FLUSHDB stay allowed: using them is a mistake the criteria grade, not a
+        // danger to anyone else (every service has a server of its own). Scripts do not: an
+        // endless one would make the server answer BUSY to the grader.
+        format!(
+            "user default on >{admin} ~* &* +@all\n\
+             user service on >{service} resetkeys {keys} &* +@all -@admin -@dangerous \
+             -@scripting +keys +flushdb\n"
+        )
     }
 }
+
+/// The most memory a private server may hold: far more than any exercise needs.
+const MAX_MEMORY: &str = "256mb";
 
 /// A random password: nobody needs to type it.
 fn token() -> String {
@@ -212,14 +217,44 @@ impl PrivateRedis {
         Err(last_error.unwrap_or_else(|| anyhow::anyhow!("redis-server did not restart")))
     }
 
+    /// The server's configuration, passwords included: written where only it may read.
+    fn write_config(&self) -> Result<PathBuf> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let config = self.dir.join("redis.conf");
+        let text = format!(
+            "bind 127.0.0.1\nport {port}\nsave \"\"\nappendonly no\ndaemonize no\n\
+             dir \"{dir}\"\ndatabases 16\nmaxmemory {MAX_MEMORY}\nlua-time-limit 1000\n{users}",
+            port = self.port,
+            dir = self.dir.display(),
+            users = self.acl.directives(),
+        );
+        let _ = std::fs::remove_file(&config);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&config)
+            .with_context(|| format!("cannot write {}", config.display()))?;
+        file.write_all(text.as_bytes())?;
+        users::give_file_to_folder_owner(&config, &self.dir)?;
+        Ok(config)
+    }
+
     async fn launch(&mut self) -> Result<()> {
-        let mut command = Command::new(&self.binary);
-        command
-            .current_dir(&self.dir)
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .args(["--dir", &self.dir.to_string_lossy(), "--databases", "16"])
-            .args(self.acl.arguments());
+        let config = self.write_config()?;
+        let mut command = match bwrap::available() {
+            Ok(bwrap) => {
+                let mut jail = Jail::new(bwrap::Network::Run);
+                jail.rw(&self.dir).chdir(&self.dir);
+                if !self.binary.starts_with("/usr") {
+                    jail.ro(&self.binary);
+                }
+                jail.command(bwrap, &self.binary)
+            }
+            Err(_) => Command::new(&self.binary),
+        };
+        command.current_dir(&self.dir).env_clear().arg(&config);
         let log = self.dir.join(format!("redis-{}", self.port));
         let mut process =
             Sandboxed::spawn_as(command, Limits::SERVICE, &log, RunUser::owning(&self.dir))?;

@@ -12,25 +12,26 @@ use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
 use crate::course::{self, Exercise};
+use crate::fs::LockWaits;
 use crate::run::compile::{self, Build};
 
 /// The longest building the reference may take (it rebuilds one crate: dependencies are built).
 const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The reference solution's binary for `exercise`, built now if no kept copy matches.
-pub async fn binary(exercise: &Exercise) -> Result<PathBuf> {
+pub async fn binary(exercise: &Exercise, waits: &LockWaits) -> Result<PathBuf> {
     let dir = compile::grader_dir().join("reference");
     std::fs::create_dir_all(&dir)?;
     // One builder at a time: the others wait here, then find its binary.
-    let _one_at_a_time = crate::fs::lock_file(&dir.join("reference.lock")).await?;
+    let _one_at_a_time = waits.lock_file(&dir.join("reference.lock")).await?;
     let kept = dir.join(format!("{}-{}", exercise.dir_name(), fingerprint(exercise)?));
     if kept.is_file() {
         return Ok(kept);
     }
     let build_dir = tempfile::tempdir_in(&dir)?;
     let solutions = course::root().join("solutions");
-    match compile::build(&solutions, exercise, BUILD_TIMEOUT, build_dir.path()).await? {
-        Build::Built(binary) => {
+    match compile::build(&solutions, exercise, BUILD_TIMEOUT, build_dir.path(), waits).await? {
+        Build::Built(binary, _) => {
             std::fs::rename(&binary, &kept).context("cannot keep the reference binary")?;
             Ok(kept)
         }

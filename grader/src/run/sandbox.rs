@@ -206,7 +206,7 @@ fn probe_isolation() -> String {
         "nothing (running as root without a pids cgroup)"
     };
     let user = if crate::run::users::available() {
-        "services and Redis run as a user of their own per run"
+        "each run's service and its Redis run as two users of their own"
     } else if cfg!(target_os = "linux") {
         "services and Redis run as the grader's user (a user of their own per run needs root)"
     } else {
@@ -218,8 +218,9 @@ fn probe_isolation() -> String {
         "killed with the grader (watchdog)"
     };
     format!(
-        "process groups; limits on {LIMITED}; process count capped by {processes}; {user}; \
-         {with_the_grader}"
+        "{}; process groups; limits on {LIMITED}; process count capped by {processes}; \
+         {user}; {with_the_grader}",
+        crate::run::bwrap::describe()
     )
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Result;
 use tokio::process::Command;
 
+use crate::run::bwrap::{self, Jail};
 use crate::run::sandbox::{self, Limits, Sandboxed};
 use crate::run::users::RunUser;
 
@@ -116,13 +117,23 @@ impl RunningService {
     }
 }
 
+/// Starts the service in bubblewrap where it runs: its binary read-only, its own folder
+/// writable, and nothing else of the host. Its database is a file in that folder or a server
+/// reached over TCP; its Redis, over the run's loopback.
 fn spawn(
     binary: &Path,
     environment: &[(String, String)],
     dir: &Path,
     start: u32,
 ) -> Result<Sandboxed> {
-    let mut command = Command::new(binary);
+    let mut command = match bwrap::available() {
+        Ok(bwrap) => {
+            let mut jail = Jail::new(bwrap::Network::Run);
+            jail.ro(binary).rw(dir).chdir(dir);
+            jail.command(bwrap, binary)
+        }
+        Err(_) => Command::new(binary),
+    };
     command.current_dir(dir).env_clear().envs(environment.iter().map(|(k, v)| (k, v)));
     let log = dir.join(format!("service-{start}"));
     Sandboxed::spawn_as(command, Limits::SERVICE, &log, RunUser::owning(dir))

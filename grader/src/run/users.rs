@@ -1,11 +1,13 @@
 //! A user of its own for each run's untrusted processes.
 //!
 //! A grader running as root gives every run a fresh user id, which no account and no other run
-//! uses, and makes it the owner of the run's folder. Redis and the student's service are started
-//! in folders of that run and run as its user: they cannot signal the grader or another run's
+//! uses, and makes it the owner of the run's folder. The student's service is started in a
+//! folder of that run and runs as its user: it cannot signal the grader or another run's
 //! processes, enter another run's folder, or write what the grader writes (the batch's
-//! gradebook and feedback); they read only what the machine lets any user read. Builds stay with the grader's user: the
-//! student's code does not run while it compiles (see `compile::reads_outside`).
+//! gradebook and feedback). The run's Redis runs as a second id of its own, in a folder of its
+//! own, so that the service cannot read the server's memory either. Builds stay with the
+//! grader's user, which owns the shared build folder; the student's code does not run while it
+//! compiles, and bubblewrap shows the compiler only the toolchain, the registry and the stage.
 //!
 //! A grader that is not root cannot change user; students' processes then run as the grader's
 //! own user, which is what a student grading their own work on a laptop wants anyway. Run users
@@ -27,6 +29,15 @@ const FIRST_RUN_UID: u32 = 1_000_000_000;
 
 /// Runs one grader process may start before it reuses its own (long finished) runs' ids.
 const RUNS_PER_GRADER: u32 = 256;
+
+/// A run's Redis runs as its run user's id plus this: a user of its own, so that the run's
+/// service cannot read the server's memory (`/proc/<pid>/mem`, where the grader's password
+/// is) or signal it. Run ids stay below 2^31, so Redis ids stay below 2^32 - 1.
+const REDIS_UID_OFFSET: u32 = 1 << 30;
+
+/// The user that probes whether bubblewrap can run as a run user would (see
+/// [`crate::run::bwrap::available`]): below the run ids, so it owns no run's folder.
+pub const PROBE_UID: u32 = FIRST_RUN_UID - 1;
 
 impl RunUser {
     /// The run user owning `folder`, if it is a run's folder and the grader may act as it.
@@ -87,6 +98,26 @@ pub fn readable_by_services(submissions: &Path) -> Option<String> {
     })
 }
 
+/// Gives `folder` (a fresh folder outside the run folder) to the Redis user of the run whose
+/// folder is `run_folder`, when the grader is root; only that user may enter it.
+pub fn claim_redis_folder(folder: &Path, run_folder: &Path) -> Result<()> {
+    if let Some(run_user) = RunUser::owning(run_folder) {
+        give(folder, RunUser(run_user.0 + REDIS_UID_OFFSET))?;
+        std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Gives `file` to the user owning `folder`, where the grader may (as root): e.g. Redis'
+/// configuration, which only the server may read.
+pub fn give_file_to_folder_owner(file: &Path, folder: &Path) -> Result<()> {
+    match RunUser::owning(folder) {
+        Some(user) => std::os::unix::fs::chown(file, Some(user.0), Some(user.0))
+            .with_context(|| format!("cannot give {} to user {}", file.display(), user.0)),
+        None => Ok(()),
+    }
+}
+
 /// Creates `folder` (one level) inside a run folder, owned by that run's user.
 pub fn create_run_folder(folder: &Path) -> Result<()> {
     std::fs::create_dir_all(folder)
@@ -142,6 +173,19 @@ mod tests {
         assert_eq!(readable_by_services(class.path()).is_some(), available());
         std::fs::set_permissions(class.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
         assert_eq!(readable_by_services(class.path()), None);
+    }
+
+    #[test]
+    fn a_runs_redis_has_a_user_of_its_own() {
+        let run = tempfile::tempdir().unwrap();
+        let redis = tempfile::tempdir().unwrap();
+        claim_run_folder(run.path()).unwrap();
+        claim_redis_folder(redis.path(), run.path()).unwrap();
+        if is_root() {
+            let (service, server) = (RunUser::owning(run.path()), RunUser::owning(redis.path()));
+            assert!(service.is_some() && server.is_some());
+            assert_ne!(service, server, "the service could read Redis' memory");
+        }
     }
 
     #[test]
