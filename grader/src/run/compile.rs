@@ -27,6 +27,10 @@ use crate::run::sandbox::{Ended, Limits, Sandboxed};
 
 /// The folders of an exercise that are the student's to write.
 pub const STUDENT_DIRS: &[&str] = &["src", "templates"];
+
+/// The binary's source, the workbook's own like `Cargo.toml`: it starts the service around the
+/// student's library and serves the routes the grader measures with. Always the pristine copy.
+pub const WORKBOOK_MAIN: &str = "src/main.rs";
 /// Limits on what one exercise may contain.
 const MAX_FILES: usize = 200;
 const MAX_FILE_BYTES: u64 = 1 << 20;
@@ -185,21 +189,52 @@ fn prepare(stage: &Path, graded: Option<(&Path, &Exercise)>) -> Result<()> {
         write_if_changed(&staged.join("Cargo.toml"), &std::fs::read(pristine.join("Cargo.toml"))?)?;
         let source = match graded {
             Some((submission, exercise)) if exercise == member => Some(submission.join(&name)),
-            _ if !staged.join("src").exists() => Some(pristine),
+            _ if !staged.join("src").exists() => Some(pristine.clone()),
             _ => None,
         };
         if let Some(source) = source {
             for dir in STUDENT_DIRS {
-                sync_dir(&source.join(dir), &staged.join(dir))?;
+                sync_dir(&source.join(dir), &staged.join(dir), Path::new(WORKBOOK_MAIN))?;
             }
         }
+        write_if_changed(
+            &staged.join(WORKBOOK_MAIN),
+            &std::fs::read(pristine.join(WORKBOOK_MAIN))?,
+        )?;
     }
     Ok(())
 }
 
+/// Warnings for a submission whose workbook-owned files (`Cargo.toml`, `src/main.rs`) differ
+/// from the workbook's: the grader ignores them.
+pub fn workbook_file_warnings(submission: &Path, exercise: &Exercise) -> Vec<String> {
+    [manifest_warning(submission, exercise), main_warning(submission, exercise)]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// A warning for a submission whose `src/main.rs` is not the workbook's (but for the name of
+/// the library it serves: a solution's is `solution_NN_slug`).
+fn main_warning(submission: &Path, exercise: &Exercise) -> Option<String> {
+    let read = |dir: &Path| std::fs::read_to_string(dir.join(WORKBOOK_MAIN)).ok();
+    let theirs = read(&submission.join(exercise.dir_name()))?;
+    let ours = read(&course::root().join("exercises").join(exercise.dir_name()))?;
+    let library = exercise.package().replace('-', "_");
+    let theirs = theirs.replace(&library.replacen("exercise_", "solution_", 1), &library);
+    (theirs != ours).then(|| {
+        format!(
+            "your {}/{WORKBOOK_MAIN} differs from the workbook's. The grader ignores it and \
+             builds the workbook's, which serves the `app` of your lib.rs: put your code in \
+             lib.rs and its modules.",
+            exercise.dir_name()
+        )
+    })
+}
+
 /// A warning for a submission whose `Cargo.toml` differs from the workbook's in anything but
 /// the package name: the grader ignores it, so what it adds is not there.
-pub fn manifest_warning(submission: &Path, exercise: &Exercise) -> Option<String> {
+fn manifest_warning(submission: &Path, exercise: &Exercise) -> Option<String> {
     let theirs = std::fs::read_to_string(submission.join(exercise.dir_name()).join("Cargo.toml"));
     let pristine = course::root().join("exercises").join(exercise.dir_name()).join("Cargo.toml");
     let ours = std::fs::read_to_string(pristine).ok()?;
@@ -269,6 +304,20 @@ fn explain_failure(errors: &str, pristine: &Path) -> String {
              The grader builds your exercise with the workbook's own Cargo.toml and Cargo.lock, \
              offline, so you can use only {}.",
             dependency_list(&manifest)
+        );
+    }
+    if errors.contains("usage of an `unsafe` block") || errors.contains("`unsafe` ") {
+        return format!(
+            "{errors}\n\nnote from the grader: exercise code may not use `unsafe`. The workbook \
+             forbids it (`unsafe_code = \"forbid\"` in its Cargo.toml) for every exercise, so that \
+             no code can reach around the counters the grader reads."
+        );
+    }
+    if errors.contains("is private") && errors.contains("workbook::") {
+        return format!(
+            "{errors}\n\nnote from the grader: the workbook's counters and its query brake are \
+             its own, private to it: exercise code reaches the database through \
+             `workbook::Db` and `workbook::db`, and the grader reads the counters from outside."
         );
     }
     if errors.contains("--offline") || errors.contains("offline mode") {
@@ -375,12 +424,15 @@ fn stage_manifest(root: &Path, exercises: &[Exercise]) -> Result<Vec<u8>> {
     Ok(manifest.to_string().into_bytes())
 }
 
-/// Makes `to` hold exactly the regular files of `from` (none when `from` is missing).
-fn sync_dir(from: &Path, to: &Path) -> Result<()> {
-    let wanted = collect_files(from)?;
+/// Makes `to` hold exactly the regular files of `from` (none when `from` is missing), but for
+/// `owned`, a file of the workbook's that neither side's copy may touch.
+fn sync_dir(from: &Path, to: &Path, owned: &Path) -> Result<()> {
+    let is_owned = |relative: &Path| to.join(relative).ends_with(owned);
+    let wanted: Vec<PathBuf> =
+        collect_files(from)?.into_iter().filter(|relative| !is_owned(relative)).collect();
     if to.exists() {
         for existing in collect_files(to)? {
-            if !wanted.contains(&existing) {
+            if !wanted.contains(&existing) && !is_owned(&existing) {
                 std::fs::remove_file(to.join(&existing))?;
             }
         }
@@ -505,6 +557,10 @@ mod tests {
         assert!(explained.starts_with(errors), "{explained}");
         assert!(explained.contains("anyhow, axum"), "{explained}");
         assert_eq!(explain_failure("error: expected `;`", &pristine), "error: expected `;`");
+        let forbidden = explain_failure("error: usage of an `unsafe` block", &pristine);
+        assert!(forbidden.contains("`unsafe_code = \"forbid\"`"), "{forbidden}");
+        let private = "error[E0603]: module `hold` is private\n --> src/x.rs\n  | workbook::hold";
+        assert!(explain_failure(private, &pristine).contains("private to it"));
     }
 
     #[test]
@@ -516,10 +572,14 @@ mod tests {
         std::fs::write(from.path().join("nested/mod.rs"), "").unwrap();
         std::os::unix::fs::symlink("/etc/passwd", from.path().join("stolen.rs")).unwrap();
         std::fs::write(to.path().join("old.rs"), "stale").unwrap();
+        std::fs::write(from.path().join("lib.rs"), "// theirs").unwrap();
+        std::fs::write(to.path().join("lib.rs"), "// the workbook's").unwrap();
 
-        sync_dir(from.path(), to.path()).unwrap();
+        sync_dir(from.path(), to.path(), &to.path().join("lib.rs")).unwrap();
 
         assert!(to.path().join("main.rs").is_file());
+        let owned = std::fs::read_to_string(to.path().join("lib.rs")).unwrap();
+        assert_eq!(owned, "// the workbook's", "an owned file is neither copied nor removed");
         assert!(to.path().join("nested/mod.rs").is_file());
         assert!(!to.path().join("stolen.rs").exists());
         assert!(!to.path().join("old.rs").exists());
