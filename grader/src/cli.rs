@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::book::{preprocessor, tables};
 use crate::course;
 use crate::report::scorecard;
-use crate::run::compile;
+use crate::run::{compile, containment};
 use crate::student::progress::StateDir;
 use crate::student::{checklist, reset, watch};
 use crate::{batch, grade};
@@ -93,6 +93,10 @@ enum Command {
         /// Grade only this exercise (by number or name); all when omitted.
         #[arg(long)]
         exercise: Option<String>,
+        /// Grade even where students' code cannot be contained (macOS, or Linux without root):
+        /// only for submissions you trust.
+        #[arg(long)]
+        allow_unsandboxed: bool,
     },
     /// Print the criteria the grader checks, with their points (for the book and course tools).
     Criteria {
@@ -223,7 +227,9 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             seed,
             timeout,
             exercise,
+            allow_unsandboxed,
         }) => {
+            containment::check_batch(&containment::missing(), *allow_unsandboxed)?;
             let options = batch::Options {
                 exercises: course::select(exercise.as_deref())?,
                 submissions: submissions.clone(),

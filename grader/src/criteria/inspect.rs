@@ -158,6 +158,14 @@ impl Inspector {
     }
 
     /// Empties every database: only for a server the grader started itself.
+    /// Holds every client's commands (the grader's too) for `pause`, then runs them all: the
+    /// commands sent meanwhile queue up and run back to back, as if they had all arrived at
+    /// the same instant.
+    pub async fn pause_clients(&mut self, pause: std::time::Duration) -> RedisResult<()> {
+        let millis = pause.as_millis().to_string();
+        redis::cmd("CLIENT").arg("PAUSE").arg(millis).arg("ALL").query_async(&mut self.conn).await
+    }
+
     pub async fn flush_all(&mut self) -> RedisResult<()> {
         redis::cmd("FLUSHALL").query_async(&mut self.conn).await
     }

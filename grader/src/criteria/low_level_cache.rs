@@ -18,6 +18,8 @@ const TTL_TOLERANCE: i64 = 5;
 const REPEATS: usize = 3;
 /// Concurrent requests in the stampede and counter checks.
 const CONCURRENT: usize = 24;
+/// How long Redis holds the concurrent increments' commands (see `atomic_counters`).
+const INCREMENT_PAUSE: Duration = Duration::from_millis(200);
 /// Entries written and read at once by the many-key check.
 const MANY: usize = 8;
 /// Redis' count of reads from client sockets (`INFO stats`): one per batch of commands
@@ -235,6 +237,12 @@ async fn atomic_counters(probe: &mut Probe) -> Verdict {
 
     let name = probe.unique("visits");
     let path = format!("/counters/{name}/incr");
+    // Ordered, not timed: with every client paused, the increments' commands queue up and then
+    // run back to back, so a read-modify-write reads the same old value in several requests
+    // however busy the machine is. The pause is short of the services' command time limits.
+    if probe.redis_server.is_private() {
+        probe.redis.pause_clients(INCREMENT_PAUSE).await?;
+    }
     let replies = join_all((0..CONCURRENT).map(|_| post(probe, &path))).await;
     let mut values = Vec::new();
     for reply in replies {

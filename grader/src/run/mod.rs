@@ -8,6 +8,7 @@
 //! the [`sandbox`].
 
 pub mod compile;
+pub mod containment;
 pub mod contract;
 pub mod database;
 // `unsafe` only where the OS is called: this module enters network namespaces and raises loopback through libc.
@@ -22,3 +23,6 @@ pub mod service;
 // `unsafe` only where the OS is called: this module switches to a run's user id through libc.
 #[allow(unsafe_code)]
 pub mod users;
+// `unsafe` only where the OS is called: this module kills a guarded process through libc.
+#[allow(unsafe_code)]
+pub mod watchdog;

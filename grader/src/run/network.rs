@@ -6,11 +6,12 @@
 //! inherits it. So a run is a runtime of its own: its first thread unshares a new namespace
 //! and every other thread of that runtime joins it before doing any work. Redis, the service,
 //! the build and the grader's probes all live on that runtime, and the probes reach the
-//! service over the namespace's loopback. Where the kernel refuses (no `CAP_SYS_ADMIN`), the
-//! run goes ahead on the machine's network and says so.
+//! service over the namespace's loopback. Where the kernel refuses (no `CAP_SYS_ADMIN`), or
+//! has no network namespaces (macOS), the run goes ahead on the machine's network and says so.
 
 use std::fs::File;
 use std::future::Future;
+#[cfg(target_os = "linux")]
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
@@ -95,17 +96,41 @@ fn runtime(namespace: Option<Arc<File>>) -> std::io::Result<tokio::runtime::Runt
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.worker_threads(2).enable_all();
     if let Some(namespace) = namespace {
-        builder.on_thread_start(move || {
-            // SAFETY: setns reads the descriptor, which the closure keeps open.
-            let joined = unsafe { libc::setns(namespace.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(joined, 0, "a grading thread could not join the run's network");
-        });
+        builder.on_thread_start(move || join_network(&namespace));
     }
     builder.build()
 }
 
+/// Moves the calling thread into the run's network namespace.
+#[cfg(target_os = "linux")]
+fn join_network(namespace: &File) {
+    // SAFETY: setns reads the descriptor, which the caller keeps open.
+    let joined = unsafe { libc::setns(namespace.as_raw_fd(), libc::CLONE_NEWNET) };
+    assert_eq!(joined, 0, "a grading thread could not join the run's network");
+}
+
+/// Never called: without network namespaces, [`unshare_network`] gives none to join.
+#[cfg(not(target_os = "linux"))]
+fn join_network(_namespace: &File) {
+    unreachable!("network namespaces exist only on Linux")
+}
+
+/// Whether runs here can have a network of their own: probed on a thread that ends with it.
+pub fn private_available() -> Result<(), String> {
+    std::thread::spawn(|| unshare_network().map(drop))
+        .join()
+        .unwrap_or_else(|_| Err("not isolated: the network probe panicked".to_owned()))
+}
+
+/// Only Linux has network namespaces.
+#[cfg(not(target_os = "linux"))]
+fn unshare_network() -> Result<File, String> {
+    Err("not isolated: network namespaces are Linux-only".to_owned())
+}
+
 /// Moves the calling thread into a new network namespace with loopback up; returns a handle
 /// that lets other threads join it.
+#[cfg(target_os = "linux")]
 fn unshare_network() -> Result<File, String> {
     // SAFETY: unshare takes flags and touches no memory of ours.
     if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
@@ -118,6 +143,7 @@ fn unshare_network() -> Result<File, String> {
 }
 
 /// `ip link set lo up`, for the calling thread's namespace.
+#[cfg(target_os = "linux")]
 fn loopback_up() -> std::io::Result<()> {
     // SAFETY: a socket(2) call with constant arguments.
     let socket = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
@@ -139,7 +165,7 @@ fn loopback_up() -> std::io::Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 

@@ -19,13 +19,26 @@ use tokio::process::Command;
 use crate::run::sandbox::{self, Limits, Sandboxed};
 use crate::run::users::RunUser;
 
-/// The message printed when no Redis can be found: one place, every platform.
-pub const INSTALL_HINT: &str = "\
+/// The message printed when no Redis can be found, with the install command of this platform.
+pub const INSTALL_HINT: &str = if cfg!(target_os = "macos") {
+    "\
+The grader needs a Redis server and found neither `redis-server` nor `valkey-server` on PATH or
+in Homebrew's folders (/opt/homebrew/bin, /usr/local/bin).
+Install one, then run the grader again:
+  Homebrew:  brew install redis
+  Docker:    docker run -d -p 6379:6379 redis:7   (then: REDIS_URL=redis://127.0.0.1:6379 cargo run -p grader)"
+} else {
+    "\
 The grader needs a Redis server and found neither `redis-server` nor `valkey-server` on PATH.
 Install one, then run the grader again:
   Debian/Ubuntu:  sudo apt-get install -y redis-server
-  macOS:          brew install redis
-  Docker:         docker run -d -p 6379:6379 redis:7   (then: REDIS_URL=redis://127.0.0.1:6379 cargo run -p grader)";
+  Docker:         docker run -d -p 6379:6379 redis:7   (then: REDIS_URL=redis://127.0.0.1:6379 cargo run -p grader)"
+};
+
+/// Where Homebrew installs programs (Apple silicon, then Intel): a Mac's PATH may lack them,
+/// e.g. when the grader is started from an IDE rather than a login shell.
+const HOMEBREW_BINS: &[&str] =
+    if cfg!(target_os = "macos") { &["/opt/homebrew/bin", "/usr/local/bin"] } else { &[] };
 
 /// A Redis the grader can talk to.
 pub enum RedisServer {
@@ -242,11 +255,13 @@ fn without_database(url: &str) -> String {
     format!("{scheme}://{authority}")
 }
 
-/// `redis-server`, or `valkey-server`, from PATH.
+/// `redis-server`, or `valkey-server`, from PATH, else from Homebrew's folders.
 pub fn find_binary() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let homebrew = HOMEBREW_BINS.iter().map(PathBuf::from);
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path).chain(homebrew).collect();
     ["redis-server", "valkey-server"].iter().find_map(|name| {
-        std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
+        dirs.iter().map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
     })
 }
 

@@ -2,11 +2,15 @@
 //!
 //! Every process starts in a process group of its own with resource limits, writes its output
 //! to files (a pipe that nobody drains would block it), and is killed with its whole group when
-//! its [`Sandboxed`] handle is dropped, whatever the exit path.
+//! its [`Sandboxed`] handle is dropped, whatever the exit path. The group is led by a
+//! [`Watchdog`], which kills it if the grader dies without dropping the handle.
 //!
 //! The number of processes is capped by a pids cgroup of its own where the machine offers one
 //! (cgroup v1, as root), else by `RLIMIT_NPROC` (which does not bind root). A cgroup also
 //! catches processes that leave the process group: on drop, everything in it is killed.
+//!
+//! Pids cgroups, run users and the parent-death signal are Linux's; on macOS, process groups,
+//! rlimits and the watchdog do the job, and [`isolation`] says what was in force.
 
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -17,6 +21,7 @@ use anyhow::{Context, Result};
 use tokio::process::{Child, Command};
 
 use crate::run::users::RunUser;
+use crate::run::watchdog::Watchdog;
 
 /// Resource limits applied to a child process with `setrlimit` before it runs.
 #[derive(Debug, Clone, Copy)]
@@ -59,6 +64,8 @@ pub struct Sandboxed {
     cgroup: Option<PidsCgroup>,
     stdout: PathBuf,
     stderr: PathBuf,
+    /// Leads the group; dropped after the group is killed.
+    _watchdog: Watchdog,
 }
 
 /// How a sandboxed process ended.
@@ -83,20 +90,23 @@ impl Sandboxed {
     ) -> Result<Self> {
         let stdout = log_stem.with_extension("stdout");
         let stderr = log_stem.with_extension("stderr");
+        let watchdog = Watchdog::start().context(
+            "cannot start /bin/sh as the watchdog that stops student processes when the grader \
+             dies; check that /bin/sh exists and that the grader may start processes",
+        )?;
+        let pgid = watchdog.group();
         command
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout)?)
             .stderr(std::fs::File::create(&stderr)?)
-            .process_group(0)
+            .process_group(pgid)
             .kill_on_drop(true);
         let cgroup = PidsCgroup::create(limits.processes);
         let cgroup_procs = cgroup.as_ref().map(|cgroup| cgroup.procs.as_raw_fd());
         let nproc = if cgroup.is_none() { nproc_limit(limits.processes) } else { None };
         let grader = std::process::id() as libc::pid_t;
-        // SAFETY: only async-signal-safe calls (setrlimit, getpid, write, setuid, prctl) run
-        // between fork and exec, on memory prepared before the fork. The parent-death signal
-        // fires when the spawning *thread* ends: processes are spawned by runtime threads that
-        // outlive them.
+        // SAFETY: only async-signal-safe calls (getrlimit, setrlimit, getpid, write, setuid,
+        // prctl, getppid) run between fork and exec, on memory prepared before the fork.
         unsafe {
             command.pre_exec(move || {
                 apply_limits(&limits)?;
@@ -110,21 +120,12 @@ impl Sandboxed {
                 if let Some(user) = user {
                     user.become_in_child()?;
                 }
-                // Dies with the grader, even one killed with SIGKILL: no orphan keeps a port.
-                // Last, because a change of user clears it.
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                // A grader killed since the fork sent no signal: this child is an orphan already.
-                if libc::getppid() != grader {
-                    return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
-                }
-                Ok(())
+                // Last, because a change of user clears the parent-death signal.
+                die_with_grader(grader)
             });
         }
         let child = command.spawn().context("cannot start process")?;
-        let pgid = child.id().context("process exited before it could be tracked")? as i32;
-        Ok(Self { child, pgid, cgroup, stdout, stderr })
+        Ok(Self { child, pgid, cgroup, stdout, stderr, _watchdog: watchdog })
     }
 
     /// Waits at most `limit` for the process to exit; on time-out its group is killed.
@@ -204,16 +205,30 @@ fn probe_isolation() -> String {
     } else {
         "nothing (running as root without a pids cgroup)"
     };
-    let user = if crate::run::users::is_root() {
-        "; services and Redis run as a user of their own per run"
+    let user = if crate::run::users::available() {
+        "services and Redis run as a user of their own per run"
+    } else if cfg!(target_os = "linux") {
+        "services and Redis run as the grader's user (a user of their own per run needs root)"
     } else {
-        ""
+        "services and Redis run as the grader's user (a user of their own per run is Linux-only)"
+    };
+    let with_the_grader = if cfg!(target_os = "linux") {
+        "killed with the grader (watchdog and parent-death signal)"
+    } else {
+        "killed with the grader (watchdog)"
     };
     format!(
-        "process groups; limits on CPU time, memory, file size and open files; process count \
-         capped by {processes}{user}"
+        "process groups; limits on {LIMITED}; process count capped by {processes}; {user}; \
+         {with_the_grader}"
     )
 }
+
+/// The resource limits the kernel enforces. macOS accepts `RLIMIT_AS` but ignores it.
+const LIMITED: &str = if cfg!(target_os = "macos") {
+    "CPU time, file size and open files (macOS does not limit memory)"
+} else {
+    "CPU time, memory, file size and open files"
+};
 
 /// A pids cgroup (v1) of its own, capping the processes of one child and its descendants.
 struct PidsCgroup {
@@ -228,7 +243,7 @@ impl PidsCgroup {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let root = Path::new(PIDS_ROOT);
-        if !root.join("cgroup.procs").is_file() {
+        if cfg!(not(target_os = "linux")) || !root.join("cgroup.procs").is_file() {
             return None;
         }
         static SWEPT: std::sync::Once = std::sync::Once::new();
@@ -325,13 +340,19 @@ fn join_cgroup(fd: i32) -> std::io::Result<()> {
 /// `RLIMIT_NPROC` counts every process of the user, so the limit is what the user runs now
 /// plus `extra`. `None` for root, which the limit does not bind.
 fn nproc_limit(extra: u64) -> Option<u64> {
-    use std::os::unix::fs::MetadataExt;
     // SAFETY: getuid has no preconditions.
     let uid = unsafe { libc::getuid() };
     if uid == 0 {
         return None;
     }
-    let running = std::fs::read_dir("/proc")
+    Some(processes_of(uid) as u64 + extra)
+}
+
+/// How many processes `uid` runs now.
+#[cfg(target_os = "linux")]
+fn processes_of(uid: libc::uid_t) -> usize {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::read_dir("/proc")
         .map(|entries| {
             entries
                 .flatten()
@@ -339,8 +360,51 @@ fn nproc_limit(extra: u64) -> Option<u64> {
                 .filter(|entry| entry.metadata().is_ok_and(|meta| meta.uid() == uid))
                 .count()
         })
-        .unwrap_or(0);
-    Some(running as u64 + extra)
+        .unwrap_or(0)
+}
+
+/// How many processes `uid` runs now (macOS has no `/proc`: libproc lists them).
+#[cfg(target_os = "macos")]
+fn processes_of(uid: libc::uid_t) -> usize {
+    /// `PROC_RUID_ONLY` from `<libproc.h>`: the real user id, which `RLIMIT_NPROC` counts.
+    const PROC_RUID_ONLY: u32 = 5;
+    let mut pids = vec![0 as libc::pid_t; 1 << 16];
+    let bytes = std::mem::size_of_val(pids.as_slice()) as libc::c_int;
+    // SAFETY: proc_listpids writes at most `bytes` bytes into `pids`, which is alive.
+    let written =
+        unsafe { libc::proc_listpids(PROC_RUID_ONLY, uid, pids.as_mut_ptr().cast(), bytes) };
+    usize::try_from(written).unwrap_or(0) / std::mem::size_of::<libc::pid_t>()
+}
+
+/// Elsewhere the count is unknown: the limit then allows only the extra processes.
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+fn processes_of(_uid: libc::uid_t) -> usize {
+    0
+}
+
+/// Dies with the grader, even one killed with `SIGKILL`: on Linux the kernel sends the signal
+/// itself (the watchdog kills the rest of the group). Run between fork and exec.
+#[cfg(target_os = "linux")]
+fn die_with_grader(grader: libc::pid_t) -> std::io::Result<()> {
+    // SAFETY: prctl and getppid take integers and touch no memory of ours. The signal fires
+    // when the spawning *thread* ends: processes are spawned by runtime threads that outlive
+    // them.
+    unsafe {
+        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // A grader killed since the fork sent no signal: this child is an orphan already.
+        if libc::getppid() != grader {
+            return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+        }
+    }
+    Ok(())
+}
+
+/// Elsewhere there is no parent-death signal: the group's [`Watchdog`] alone kills it.
+#[cfg(not(target_os = "linux"))]
+fn die_with_grader(_grader: libc::pid_t) -> std::io::Result<()> {
+    Ok(())
 }
 
 fn signal_group(pgid: i32, signal: i32) {
@@ -361,7 +425,21 @@ fn apply_limits(limits: &Limits) -> std::io::Result<()> {
     Ok(())
 }
 
-fn set_limit(resource: libc::__rlimit_resource_t, value: u64) -> std::io::Result<()> {
+/// The type of `setrlimit`'s first argument, which glibc declares an enum of its own.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+type Resource = libc::__rlimit_resource_t;
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+type Resource = libc::c_int;
+
+/// Sets both limits to `value`, or to the hard limit when that is lower: only root may raise
+/// it (macOS caps `RLIMIT_NPROC` well below the limit a build asks for).
+fn set_limit(resource: Resource, value: u64) -> std::io::Result<()> {
+    let mut current = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes into the struct we pass, which is alive.
+    if unsafe { libc::getrlimit(resource, &mut current) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let value = value.min(current.rlim_max);
     let limit = libc::rlimit { rlim_cur: value, rlim_max: value };
     // SAFETY: setrlimit reads the struct we pass and nothing else.
     if unsafe { libc::setrlimit(resource, &limit) } == 0 {

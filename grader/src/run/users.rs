@@ -8,7 +8,8 @@
 //! student's code does not run while it compiles (see `compile::reads_outside`).
 //!
 //! A grader that is not root cannot change user; students' processes then run as the grader's
-//! own user, which is what a student grading their own work on a laptop wants anyway.
+//! own user, which is what a student grading their own work on a laptop wants anyway. Run users
+//! are Linux-only (see [`available`]): elsewhere processes always run as the grader's user.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
@@ -31,7 +32,7 @@ impl RunUser {
     /// The run user owning `folder`, if it is a run's folder and the grader may act as it.
     pub fn owning(folder: &Path) -> Option<RunUser> {
         let owner = std::fs::metadata(folder).ok()?.uid();
-        (is_root() && owner >= FIRST_RUN_UID).then_some(RunUser(owner))
+        (available() && owner >= FIRST_RUN_UID).then_some(RunUser(owner))
     }
 
     /// A user id that no other grader process can be using now: derived from our pid, which is
@@ -44,6 +45,7 @@ impl RunUser {
 
     /// In the child, between fork and exec: becomes this user, with no supplementary groups.
     /// Raw system calls, because they change this (only) thread, with no allocation or locks.
+    #[cfg(target_os = "linux")]
     pub fn become_in_child(self) -> std::io::Result<()> {
         let id = libc::c_long::from(self.0);
         // SAFETY: plain system calls on integers; setgroups with a count of 0 reads no memory.
@@ -54,12 +56,18 @@ impl RunUser {
         };
         if failed { Err(std::io::Error::last_os_error()) } else { Ok(()) }
     }
+
+    /// Never called: [`available`] hands out run users only on Linux.
+    #[cfg(not(target_os = "linux"))]
+    pub fn become_in_child(self) -> std::io::Result<()> {
+        Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+    }
 }
 
 /// Gives a new run folder to a user of its own, when the grader is root; otherwise leaves it.
 /// Only that user may enter it: another run's processes cannot read its database or logs.
 pub fn claim_run_folder(folder: &Path) -> Result<()> {
-    if is_root() {
+    if available() {
         give(folder, RunUser::fresh())?;
         std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o700))?;
     }
@@ -70,7 +78,7 @@ pub fn claim_run_folder(folder: &Path) -> Result<()> {
 /// run users are nobody in particular, so they get what the folder grants to *other* users.
 pub fn readable_by_services(submissions: &Path) -> Option<String> {
     let mode = std::fs::metadata(submissions).ok()?.mode();
-    (is_root() && mode & 0o005 != 0).then(|| {
+    (available() && mode & 0o005 != 0).then(|| {
         format!(
             "{} can be read by other users, and so by the students' services, which could read \
              each other's code: `chmod 700` it to keep the submissions apart",
@@ -94,7 +102,12 @@ fn give(folder: &Path, user: RunUser) -> Result<()> {
         .with_context(|| format!("cannot give {} to user {}", folder.display(), user.0))
 }
 
-pub fn is_root() -> bool {
+/// Whether runs get users of their own: on Linux, when the grader is root.
+pub fn available() -> bool {
+    cfg!(target_os = "linux") && is_root()
+}
+
+fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
 }
@@ -110,7 +123,7 @@ mod tests {
         let service = run.path().join("01-redis-setup");
         create_run_folder(&service).unwrap();
         let user = RunUser::owning(run.path());
-        if is_root() {
+        if available() {
             assert!(user.is_some_and(|user| user.0 >= FIRST_RUN_UID));
             assert_eq!(RunUser::owning(&service), user);
             let mode = std::fs::metadata(run.path()).unwrap().permissions().mode();
@@ -126,7 +139,7 @@ mod tests {
     fn a_class_folder_open_to_others_is_warned_about_as_root() {
         let class = tempfile::tempdir().unwrap();
         std::fs::set_permissions(class.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        assert_eq!(readable_by_services(class.path()).is_some(), is_root());
+        assert_eq!(readable_by_services(class.path()).is_some(), available());
         std::fs::set_permissions(class.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
         assert_eq!(readable_by_services(class.path()), None);
     }
