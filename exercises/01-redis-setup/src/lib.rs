@@ -8,7 +8,7 @@
 //! ```
 //!
 //! The files to complete, in order: `settings.rs`, `cache.rs`, `sessions.rs`.
-//! `routes.rs` and this file are already wired up.
+//! `routes.rs` and the `app` below are already wired up.
 
 mod cache;
 mod routes;

@@ -4,7 +4,7 @@
 //! - a constant number of queries whatever the number of tasks ([`tasks`]);
 //! - an index for the filter, created at start-up ([`tasks::create_indexes`]);
 //! - a bounded pool of database connections and one shared Redis connection, both opened once
-//!   ([`main`], [`cache`]);
+//!   ([`app`], [`cache`]);
 //! - a `Server-Timing` header on every answer and a page of the slowest recent requests
 //!   ([`profiling`], [`slow_log`]).
 
