@@ -166,7 +166,7 @@ impl<'a> Session<'a> {
         spec: &ExerciseSpec,
     ) -> Result<ExerciseReport> {
         let mut report = self.build_and_grade(exercise, spec).await?;
-        report.warnings.extend(compile::manifest_warning(&self.options.submission, exercise));
+        report.warnings.extend(compile::workbook_file_warnings(&self.options.submission, exercise));
         Ok(report)
     }
 

@@ -113,10 +113,10 @@ fn a_compile_error_is_a_graded_failure_with_the_compilers_message() {
 
 #[test]
 fn a_service_that_panics_at_start_up_is_reported_with_its_output() {
-    let dir = patched_solution("src/main.rs", |main| {
+    let dir = patched_solution("src/lib.rs", |main| {
         main.replace(
-            "let config = Config::from_env()?;",
-            "let config = Config::from_env()?;\n    panic!(\"deliberate start-up crash\");",
+            "let config = context.config;",
+            "let config = context.config;\n    panic!(\"deliberate start-up crash\");",
         )
     });
     let _one_at_a_time = common::serial();

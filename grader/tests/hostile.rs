@@ -36,17 +36,14 @@ fn a_fork_bomb_is_capped_reported_and_cleaned_up() {
     let dir = tempfile::tempdir().unwrap();
     let exercise = dir.path().join("01-redis-setup");
     common::copy_dir(&common::root().join("solutions/01-redis-setup"), &exercise);
-    let main = exercise.join("src/main.rs");
+    let main = exercise.join("src/lib.rs");
     let bomb = format!(
         "let _bomb = std::process::Command::new(\"sh\").args([\"-c\", \"b(){{ b|b& }}; b # {MARKER}\"]).spawn();\n    \
          std::thread::sleep(std::time::Duration::from_secs(2));\n    \
-         std::process::exit(3);\n    #[allow(unreachable_code)]\n    let config = Config::from_env()?;"
+         std::process::exit(3);\n    #[allow(unreachable_code)]\n    let config = context.config;"
     );
-    let code = std::fs::read_to_string(&main).unwrap().replacen(
-        "let config = Config::from_env()?;",
-        &bomb,
-        1,
-    );
+    let code =
+        std::fs::read_to_string(&main).unwrap().replacen("let config = context.config;", &bomb, 1);
     std::fs::write(&main, code).unwrap();
 
     let run = {
@@ -81,11 +78,11 @@ fn a_build_that_reads_another_submission_is_refused_and_the_other_grade_stands()
     common::copy_dir(&solution, &class.path().join("mallory/01-redis-setup"));
     // Mallory's code embeds Alice's at compile time, by absolute path.
     let alice = class.path().join("alice/01-redis-setup/src/cache.rs");
-    let main = class.path().join("mallory/01-redis-setup/src/main.rs");
+    let main = class.path().join("mallory/01-redis-setup/src/lib.rs");
     let code = std::fs::read_to_string(&main).unwrap().replacen(
-        "let config = Config::from_env()?;",
+        "let config = context.config;",
         &format!(
-            "let _alice = include_str!({:?});\n    let config = Config::from_env()?;",
+            "let _alice = include_str!({:?});\n    let config = context.config;",
             alice.display().to_string()
         ),
         1,
@@ -150,7 +147,7 @@ fn a_submission_that_adds_a_crate_is_told_the_manifest_is_ignored() {
     let manifest = exercise.join("Cargo.toml");
     let added = std::fs::read_to_string(&manifest).unwrap() + "rand = \"0.9\"\n";
     std::fs::write(&manifest, added).unwrap();
-    let main = exercise.join("src/main.rs");
+    let main = exercise.join("src/lib.rs");
     let code = std::fs::read_to_string(&main).unwrap().replacen(
         "mod settings;",
         "mod settings;\nuse rand::Rng as _;",
@@ -186,8 +183,8 @@ fn runs_as_their_own_user(what: &str) -> bool {
 /// followed by that line.
 #[cfg(target_os = "linux")]
 fn run_first_in_main(exercise: &std::path::Path, code: &str) {
-    let main = exercise.join("src/main.rs");
-    let line = "let config = Config::from_env()?;";
+    let main = exercise.join("src/lib.rs");
+    let line = "let config = context.config;";
     let patched =
         std::fs::read_to_string(&main).unwrap().replacen(line, &format!("{code}\n    {line}"), 1);
     std::fs::write(&main, patched).unwrap();

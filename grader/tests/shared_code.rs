@@ -84,3 +84,23 @@ fn an_item_is_read_to_its_end_and_no_further() {
     assert_eq!(item(text, "fn limited").as_deref(), Some("fn limited(x: u8) -> u8 {\nx\n}"));
     assert_eq!(item(text, "fn missing"), None);
 }
+
+#[test]
+fn every_main_is_the_workbooks_one_line() {
+    for folder in ["exercises", "solutions"] {
+        for exercise in grader::course::EXERCISES {
+            let crate_dir = root().join(folder).join(exercise.dir_name());
+            let package = format!("{}-{}", &folder[..folder.len() - 1], exercise.dir_name());
+            let main = std::fs::read_to_string(crate_dir.join("src/main.rs")).unwrap();
+            let code: Vec<&str> =
+                main.lines().filter(|line| !line.starts_with("//") && !line.is_empty()).collect();
+            let library = package.replace('-', "_");
+            let expected = [
+                "fn main() -> std::process::ExitCode {".to_owned(),
+                format!("    workbook::run({library}::app)"),
+                "}".to_owned(),
+            ];
+            assert_eq!(code, expected, "{folder}/{}/src/main.rs", exercise.dir_name());
+        }
+    }
+}

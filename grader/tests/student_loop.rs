@@ -118,7 +118,8 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 
-const MAIN: &str = "exercises/01-redis-setup/src/main.rs";
+/// The student's own code (`main.rs` is the workbook's).
+const MAIN: &str = "exercises/01-redis-setup/src/lib.rs";
 
 /// A course repository whose starter of exercise 1 was fixed after it was first published.
 fn course_repository(dir: &Path) {
@@ -171,7 +172,7 @@ fn reset_restores_the_starter_the_students_branch_started_from() {
     assert_eq!(backups.len(), 1);
     let backup = backups.into_iter().next().unwrap().unwrap().path();
     assert!(said.contains(&backup.display().to_string()), "{said}");
-    assert_eq!(read(&backup.join("src/main.rs")), "// my solution\n");
+    assert_eq!(read(&backup.join("src/lib.rs")), "// my solution\n");
     assert_eq!(read(&backup.join("src/extra.rs")), "// my module\n");
 }
 

@@ -6,7 +6,9 @@
 //! - [`config`]: the settings the grader (or you) pass in environment variables;
 //! - [`model`] and [`seed`]: users, categories and tasks, generated the same way for a seed;
 //! - [`db`]: the database (SQLite, or PostgreSQL), with every query counted;
-//! - [`server`]: start-up, `/health`, and graceful shutdown;
+//! - [`app`]: what an exercise's library gives the workbook ([`App`]) and gets ([`Context`]);
+//! - [`server`]: start-up around an exercise's `app` ([`run`]), `/health`, and graceful
+//!   shutdown;
 //! - [`stats`]: the counters the grader reads from `GET /__workbook/stats`;
 //! - `hold` (private): a brake the grader puts on one query to replay a race in a fixed order.
 //!
@@ -14,6 +16,7 @@
 //! own pristine copy of this crate, which is why the numbers it reports (queries run, work
 //! done) can be trusted.
 
+pub mod app;
 pub mod config;
 pub mod db;
 mod hold;
@@ -26,6 +29,7 @@ pub mod server;
 pub mod sidebar;
 pub mod stats;
 
+pub use app::{App, Context};
 pub use config::Config;
 pub use db::Db;
-pub use server::Service;
+pub use server::run;

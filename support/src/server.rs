@@ -1,84 +1,94 @@
 //! Server start-up: the routes every exercise has, and graceful shutdown.
 //!
-//! An exercise builds its own [`Router`] and hands it to [`Service::serve`]. The framework
-//! answers two paths itself, before the exercise's routes see the request:
+//! An exercise's library builds its own [`App`] (see [`crate::app`]) and the workbook's `main`
+//! hands it to [`run`]. The framework answers these paths itself, before the exercise's routes
+//! see the request:
 //!
 //! - `GET /health`: `200` with the result of each health check the exercise registered,
 //!   e.g. `{"status":"ok","checks":{"redis":"up"}}`;
 //! - `GET /__workbook/stats`: the counters of [`crate::stats`], read by the grader;
-//! - `POST /__workbook/hold-next-query` and `POST /__workbook/release`: see [`crate::hold`].
+//! - `POST /__workbook/hold-next-query` and `POST /__workbook/release`: the grader's brake
+//!   on one query (the private `hold` module);
+//! - any other `/__workbook/...`: 404.
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::routing::{get, post};
+use std::process::ExitCode;
+
+use axum::http::StatusCode;
+use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
+use crate::app::{App, BoxedCheck, Context};
 use crate::config::Config;
 use crate::db::connections;
 use crate::hold;
 use crate::stats::Stats;
 
-/// The answer of one health check: `Ok` when the dependency is up, `Err(reason)` otherwise.
-pub type HealthResult = Result<(), String>;
-
-type BoxedCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = HealthResult> + Send>> + Send + Sync>;
-
 /// How long a health check may take before it counts as down: `/health` must answer quickly
 /// even when a dependency hangs.
 const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A service about to start: its configuration and health checks.
-pub struct Service {
-    config: Config,
-    checks: Vec<(String, BoxedCheck)>,
-}
-
-impl Service {
-    /// Prepares a service and sets up logging (`RUST_LOG` picks the level, `info` by default).
-    pub fn new(config: &Config) -> Self {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| "info".into()),
-            )
-            .try_init();
-        Self { config: config.clone(), checks: Vec::new() }
-    }
-
-    /// Adds a check reported by `/health` under `name`.
-    pub fn health_check<F, Fut>(mut self, name: &str, check: F) -> Self
-    where
-        F: Fn() -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = HealthResult> + Send + 'static,
-    {
-        let boxed: BoxedCheck = Arc::new(move || Box::pin(check()));
-        self.checks.push((name.to_owned(), boxed));
-        self
-    }
-
-    /// Serves `app` until the process gets Ctrl-C or SIGTERM.
-    pub async fn serve(self, app: Router) -> anyhow::Result<()> {
-        let checks = Arc::new(self.checks);
-        let router = Router::new()
-            .route("/health", get(move || health(checks.clone())))
-            .route("/__workbook/stats", get(|| async { Json(current_stats()) }))
-            .route("/__workbook/hold-next-query", post(|| async { hold::hold_next_query() }))
-            .route("/__workbook/release", post(|| async { hold::release() }))
-            .fallback_service(app);
-        let listener = TcpListener::bind(self.config.bind).await.map_err(|err| {
-            anyhow::anyhow!("cannot listen on {}: {err} (is the port in use?)", self.config.bind)
-        })?;
-        tracing::info!("listening on http://{}", listener.local_addr()?);
-        axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
-        Ok(())
+/// Starts the service around an exercise's `app` and serves it until Ctrl-C or SIGTERM: the
+/// whole of an exercise's `main`. Reads the [`Config`] from the environment, sets up logging
+/// (`RUST_LOG`, `info` by default), and says what went wrong when the service cannot start.
+pub fn run<F, Fut>(app: F) -> ExitCode
+where
+    F: FnOnce(Context) -> Fut,
+    Fut: Future<Output = anyhow::Result<App>>,
+{
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .try_init();
+    let served = tokio::runtime::Runtime::new().map_err(anyhow::Error::from).and_then(|runtime| {
+        runtime.block_on(async {
+            let config = Config::from_env()?;
+            let app = app(Context::new(config.clone())).await?;
+            serve(&config, app).await
+        })
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: the service stopped: {err:#}");
+            ExitCode::FAILURE
+        }
     }
 }
+
+/// Serves `app` behind the workbook's own routes until the process gets Ctrl-C or SIGTERM.
+async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.bind).await.map_err(|err| {
+        anyhow::anyhow!("cannot listen on {}: {err} (is the port in use?)", config.bind)
+    })?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, workbook_routes(app)).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+/// The workbook's paths, answered before the exercise's router sees a request: the exercise
+/// is a fallback, so no route or middleware of its own can shadow or rewrite them, and every
+/// other path under `/__workbook/` is the workbook's too (404).
+fn workbook_routes(app: App) -> Router {
+    let checks = Arc::new(app.checks);
+    Router::new()
+        .route("/health", get(move || health(checks.clone())))
+        .route("/__workbook/stats", get(|| async { Json(current_stats()) }))
+        .route("/__workbook/hold-next-query", post(|| async { hold::hold_next_query() }))
+        .route("/__workbook/release", post(|| async { hold::release() }))
+        .route("/__workbook/{*rest}", any(|| async { (StatusCode::NOT_FOUND, RESERVED) }))
+        .fallback_service(app.router)
+}
+
+/// Why a path under `/__workbook/` that the workbook does not serve is a 404.
+const RESERVED: &str = "paths under /__workbook/ belong to the workbook, not to exercises";
 
 async fn health(checks: Arc<Vec<(String, BoxedCheck)>>) -> Json<Value> {
     let mut results = BTreeMap::new();
@@ -124,5 +134,56 @@ fn current_stats() -> Stats {
         connections_open_peak: connections::peak(),
         queries_held: hold::held(),
         ..Stats::counters()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::{Body, to_bytes};
+    use axum::http::Request;
+    use axum::middleware::{self, Next};
+    use axum::response::IntoResponse;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// An exercise that tries to take the workbook's paths: its own stats, a nested router
+    /// and a middleware that answers every `/__workbook` path itself.
+    fn greedy_exercise() -> App {
+        let router = Router::new()
+            .route("/tasks", get(|| async { "the exercise's page" }))
+            .route("/__workbook/stats", get(|| async { "forged" }))
+            .nest("/__workbook/extra", Router::new().route("/", get(|| async { "forged" })))
+            .layer(middleware::from_fn(|request: Request<Body>, next: Next| async move {
+                if request.uri().path().starts_with("/__workbook") {
+                    return "forged".into_response();
+                }
+                next.run(request).await
+            }));
+        App::new(router)
+    }
+
+    async fn get_text(router: Router, path: &str) -> (StatusCode, String) {
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn the_workbooks_paths_are_answered_before_the_exercise_sees_them() {
+        let (status, stats) =
+            get_text(workbook_routes(greedy_exercise()), "/__workbook/stats").await;
+        assert_eq!(status, StatusCode::OK);
+        let stats: Stats = serde_json::from_str(&stats).expect("the workbook's own counters");
+        assert_eq!(stats.queries_held, 0);
+
+        let (status, body) =
+            get_text(workbook_routes(greedy_exercise()), "/__workbook/extra/").await;
+        assert_eq!((status, body.as_str()), (StatusCode::NOT_FOUND, RESERVED));
+
+        let (status, body) = get_text(workbook_routes(greedy_exercise()), "/tasks").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "the exercise's page"));
     }
 }

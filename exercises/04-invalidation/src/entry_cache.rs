@@ -52,11 +52,11 @@ impl EntryCache {
     }
 
     /// The cached value of `entry`, or `load`'s answer, stored for next time.
-    pub async fn read_through<T, F, Fut>(&self, entry: Entry, load: F) -> sqlx::Result<T>
+    pub async fn read_through<T, F, Fut>(&self, entry: Entry, load: F) -> workbook::db::Result<T>
     where
         T: Serialize + DeserializeOwned,
         F: FnOnce() -> Fut,
-        Fut: Future<Output = sqlx::Result<T>>,
+        Fut: Future<Output = workbook::db::Result<T>>,
     {
         // TODO: skip the cache while an entry is unsynced (retry retiring them first). Read
         // the entry's stamp (`stamp_key`, "0" when missing), then the value under

@@ -30,7 +30,7 @@ pub async fn rename(
         Ok(result) if result.rows_affected() == 0 => return StatusCode::NOT_FOUND,
         Ok(_) => {}
         // Category names are unique.
-        Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
+        Err(workbook::db::Error::Database(err)) if err.is_unique_violation() => {
             return StatusCode::CONFLICT;
         }
         Err(err) => {

@@ -1,24 +1,15 @@
 //! The task list of a category.
 
-use serde::Serialize;
 use workbook::Db;
 use workbook::model::Task;
 
-/// One line of the page: a task with the names the page shows instead of ids.
-#[derive(Debug, Serialize, sqlx::FromRow)]
-pub struct TaskLine {
-    pub id: i64,
-    pub title: String,
-    pub done: bool,
-    pub category: String,
-    pub owner: String,
-}
+pub use workbook::model::TaskLine;
 
 /// The tasks of `category_id` with their category and owner names.
 ///
 /// TODO: this runs 1 + 2 × (number of tasks) queries, the N+1 problem. Load the page in a
 /// constant number of queries (a JOIN, or a batched `IN (...)` query per related table).
-pub async fn in_category(db: &Db, category_id: i64) -> sqlx::Result<Vec<TaskLine>> {
+pub async fn in_category(db: &Db, category_id: i64) -> workbook::db::Result<Vec<TaskLine>> {
     let tasks: Vec<Task> = db
         .fetch_all(
             workbook::db::query_as(

@@ -29,6 +29,10 @@ use crate::run::sandbox::{Ended, Limits, Sandboxed};
 
 /// The folders of an exercise that are the student's to write.
 pub const STUDENT_DIRS: &[&str] = &["src", "templates"];
+
+/// The binary's source, the workbook's own like `Cargo.toml`: it starts the service around the
+/// student's library and serves the routes the grader measures with. Always the pristine copy.
+pub const WORKBOOK_MAIN: &str = "src/main.rs";
 /// Limits on what one exercise may contain.
 const MAX_FILES: usize = 200;
 const MAX_FILE_BYTES: u64 = 1 << 20;
@@ -299,12 +303,12 @@ fn prepare(stage: &Path, graded: Option<(&Path, &Exercise)>) -> Result<Staged> {
                 }
                 Some(folder)
             }
-            _ if !staged.join("src").exists() => Some(pristine),
+            _ if !staged.join("src").exists() => Some(pristine.clone()),
             _ => None,
         };
         if let Some(source) = source {
             for dir in STUDENT_DIRS {
-                match sync_dir(&source.join(dir), &staged.join(dir))? {
+                match sync_dir(&source.join(dir), &staged.join(dir), Path::new(WORKBOOK_MAIN))? {
                     Synced::Done(left_out) => skipped
                         .extend(left_out.into_iter().map(|why| format!("{name}/{dir}/{why}"))),
                     Synced::TooMany => {
@@ -316,6 +320,10 @@ fn prepare(stage: &Path, graded: Option<(&Path, &Exercise)>) -> Result<Staged> {
                 }
             }
         }
+        write_if_changed(
+            &staged.join(WORKBOOK_MAIN),
+            &std::fs::read(pristine.join(WORKBOOK_MAIN))?,
+        )?;
     }
     Ok(Staged::Ready(skipped))
 }
@@ -325,9 +333,36 @@ fn is_real_dir(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|meta| meta.is_dir())
 }
 
+/// Warnings for a submission whose workbook-owned files (`Cargo.toml`, `src/main.rs`) differ
+/// from the workbook's: the grader ignores them.
+pub fn workbook_file_warnings(submission: &Path, exercise: &Exercise) -> Vec<String> {
+    [manifest_warning(submission, exercise), main_warning(submission, exercise)]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// A warning for a submission whose `src/main.rs` is not the workbook's (but for the name of
+/// the library it serves: a solution's is `solution_NN_slug`).
+fn main_warning(submission: &Path, exercise: &Exercise) -> Option<String> {
+    let read = |dir: &Path| std::fs::read_to_string(dir.join(WORKBOOK_MAIN)).ok();
+    let theirs = read(&submission.join(exercise.dir_name()))?;
+    let ours = read(&course::root().join("exercises").join(exercise.dir_name()))?;
+    let library = exercise.package().replace('-', "_");
+    let theirs = theirs.replace(&library.replacen("exercise_", "solution_", 1), &library);
+    (theirs != ours).then(|| {
+        format!(
+            "your {}/{WORKBOOK_MAIN} differs from the workbook's. The grader ignores it and \
+             builds the workbook's, which serves the `app` of your lib.rs: put your code in \
+             lib.rs and its modules.",
+            exercise.dir_name()
+        )
+    })
+}
+
 /// A warning for a submission whose `Cargo.toml` differs from the workbook's in anything but
 /// the package name: the grader ignores it, so what it adds is not there.
-pub fn manifest_warning(submission: &Path, exercise: &Exercise) -> Option<String> {
+fn manifest_warning(submission: &Path, exercise: &Exercise) -> Option<String> {
     let theirs = std::fs::read_to_string(submission.join(exercise.dir_name()).join("Cargo.toml"));
     let pristine = course::root().join("exercises").join(exercise.dir_name()).join("Cargo.toml");
     let ours = std::fs::read_to_string(pristine).ok()?;
@@ -397,6 +432,20 @@ fn explain_failure(errors: &str, pristine: &Path) -> String {
              The grader builds your exercise with the workbook's own Cargo.toml and Cargo.lock, \
              offline, so you can use only {}.",
             dependency_list(&manifest)
+        );
+    }
+    if errors.contains("usage of an `unsafe` block") || errors.contains("`unsafe` ") {
+        return format!(
+            "{errors}\n\nnote from the grader: exercise code may not use `unsafe`. The workbook \
+             forbids it (`unsafe_code = \"forbid\"` in its Cargo.toml) for every exercise, so that \
+             no code can reach around the counters the grader reads."
+        );
+    }
+    if errors.contains("is private") && errors.contains("workbook::") {
+        return format!(
+            "{errors}\n\nnote from the grader: the workbook's counters and its query brake are \
+             its own, private to it: exercise code reaches the database through \
+             `workbook::Db` and `workbook::db`, and the grader reads the counters from outside."
         );
     }
     if errors.contains("--offline") || errors.contains("offline mode") {
@@ -550,12 +599,14 @@ enum Synced {
 
 /// Makes `to` hold exactly the regular files of `from` that the grader may take (none when
 /// `from` is missing or is a link): links, names with control characters and files over
-/// [`MAX_FILE_BYTES`] are left out, and said so.
-fn sync_dir(from: &Path, to: &Path) -> Result<Synced> {
+/// [`MAX_FILE_BYTES`] are left out, and said so. `owned` is a file of the workbook's
+/// (`src/main.rs`): neither side's copy touches it.
+fn sync_dir(from: &Path, to: &Path, owned: &Path) -> Result<Synced> {
+    let is_owned = |relative: &Path| to.join(relative).ends_with(owned);
     let mut left_out = Vec::new();
-    let wanted = if is_real_dir(from) {
+    let wanted: Vec<PathBuf> = if is_real_dir(from) {
         match collect_files(from, &mut left_out)? {
-            Some(files) => files,
+            Some(files) => files.into_iter().filter(|relative| !is_owned(relative)).collect(),
             None => return Ok(Synced::TooMany),
         }
     } else {
@@ -567,7 +618,7 @@ fn sync_dir(from: &Path, to: &Path) -> Result<Synced> {
     if to.exists() {
         let mut ignored = Vec::new();
         for existing in collect_files(to, &mut ignored)?.unwrap_or_default() {
-            if !wanted.contains(&existing) {
+            if !wanted.contains(&existing) && !is_owned(&existing) {
                 std::fs::remove_file(to.join(&existing))?;
             }
         }
@@ -727,6 +778,10 @@ mod tests {
         assert!(explained.starts_with(errors), "{explained}");
         assert!(explained.contains("anyhow, axum"), "{explained}");
         assert_eq!(explain_failure("error: expected `;`", &pristine), "error: expected `;`");
+        let forbidden = explain_failure("error: usage of an `unsafe` block", &pristine);
+        assert!(forbidden.contains("`unsafe_code = \"forbid\"`"), "{forbidden}");
+        let private = "error[E0603]: module `hold` is private\n --> src/x.rs\n  | workbook::hold";
+        assert!(explain_failure(private, &pristine).contains("private to it"));
     }
 
     #[test]
@@ -742,12 +797,18 @@ mod tests {
         std::fs::write(from.path().join("huge.rs"), vec![b' '; MAX_FILE_BYTES as usize + 1])
             .unwrap();
         std::fs::write(to.path().join("old.rs"), "stale").unwrap();
+        std::fs::write(from.path().join("lib.rs"), "// theirs").unwrap();
+        std::fs::write(to.path().join("lib.rs"), "// the workbook's").unwrap();
 
-        let Synced::Done(left_out) = sync_dir(from.path(), to.path()).unwrap() else {
+        let Synced::Done(left_out) =
+            sync_dir(from.path(), to.path(), &to.path().join("lib.rs")).unwrap()
+        else {
             panic!("too many files")
         };
 
         assert!(to.path().join("main.rs").is_file());
+        let owned = std::fs::read_to_string(to.path().join("lib.rs")).unwrap();
+        assert_eq!(owned, "// the workbook's", "an owned file is neither copied nor removed");
         assert!(to.path().join("nested/mod.rs").is_file());
         for gone in ["stolen.rs", "stolen", "old.rs", "line\nbreak.rs", "huge.rs"] {
             assert!(!to.path().join(gone).exists(), "{gone} was staged");
@@ -766,7 +827,9 @@ mod tests {
         std::fs::write(elsewhere.path().join("main.rs"), "// another student's").unwrap();
         std::os::unix::fs::symlink(elsewhere.path(), from.path().join("src")).unwrap();
 
-        let Synced::Done(left_out) = sync_dir(&from.path().join("src"), to.path()).unwrap() else {
+        let Synced::Done(left_out) =
+            sync_dir(&from.path().join("src"), to.path(), Path::new(WORKBOOK_MAIN)).unwrap()
+        else {
             panic!("too many files")
         };
         assert!(!to.path().join("main.rs").exists());

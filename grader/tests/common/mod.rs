@@ -97,6 +97,8 @@ pub struct Fixture {
     pub exercise: String,
     pub description: String,
     pub fails: Vec<String>,
+    /// Text the report must show (in the build's or a criterion's message), if any.
+    pub shows: Option<String>,
     patches: Vec<(String, String, String)>,
 }
 
@@ -130,20 +132,30 @@ impl Fixture {
             .map(|id| id.as_str().unwrap().to_owned())
             .collect();
         fails.sort();
-        let patches = doc["patch"]
-            .as_array_of_tables()
-            .unwrap_or_else(|| panic!("{}: no [[patch]]", path.display()))
-            .iter()
-            .map(|patch| {
-                let item = toml_edit::Item::Table(patch.clone());
-                (string(&item, "file"), string(&item, "find"), string(&item, "replace"))
-            })
-            .collect();
+        // A fixture may build on another one's bug: its patches come first.
+        let mut patches = match doc.get("base").and_then(|base| base.as_str()) {
+            Some(base) => {
+                Fixture::load(exercise, &path.with_file_name(format!("{base}.toml"))).patches
+            }
+            None => Vec::new(),
+        };
+        patches.extend(
+            doc["patch"]
+                .as_array_of_tables()
+                .unwrap_or_else(|| panic!("{}: no [[patch]]", path.display()))
+                .iter()
+                .map(|patch| {
+                    let item = toml_edit::Item::Table(patch.clone());
+                    (string(&item, "file"), string(&item, "find"), string(&item, "replace"))
+                }),
+        );
+        let shows = doc.get("shows").and_then(|shows| shows.as_str()).map(str::to_owned);
         Fixture {
             name: path.file_stem().unwrap().to_string_lossy().into_owned(),
             exercise: exercise.to_owned(),
             description: string(doc.as_item(), "description"),
             fails,
+            shows,
             patches,
         }
     }
@@ -194,6 +206,15 @@ pub fn check_fixtures(exercise: &str) {
             grade(7, &["--path", dir.path().to_str().unwrap(), exercise])
         };
         let failed = run.failed(exercise);
+        let explained = run.explain(exercise);
+        if let Some(shows) = &fixture.shows
+            && !explained.contains(shows.as_str())
+        {
+            mismatches.push(format!(
+                "{}: the report does not show {shows:?}:\n{explained}",
+                fixture.name
+            ));
+        }
         if failed != fixture.fails {
             mismatches.push(format!(
                 "{} ({}):\n  expected to fail {:?}\n  failed {:?}\n{}",

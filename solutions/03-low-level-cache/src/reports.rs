@@ -54,7 +54,7 @@ pub async fn user_stats(
     stats.map(Json).ok_or(StatusCode::NOT_FOUND)
 }
 
-fn database_error(err: sqlx::Error) -> StatusCode {
+fn database_error(err: workbook::db::Error) -> StatusCode {
     tracing::error!("report query failed: {err}");
     StatusCode::INTERNAL_SERVER_ERROR
 }

@@ -61,11 +61,11 @@ impl EntryCache {
 
     // ANCHOR: read_through
     /// The cached value of `entry`, or `load`'s answer, stored for next time.
-    pub async fn read_through<T, F, Fut>(&self, entry: Entry, load: F) -> sqlx::Result<T>
+    pub async fn read_through<T, F, Fut>(&self, entry: Entry, load: F) -> workbook::db::Result<T>
     where
         T: Serialize + DeserializeOwned,
         F: FnOnce() -> Fut,
-        Fut: Future<Output = sqlx::Result<T>>,
+        Fut: Future<Output = workbook::db::Result<T>>,
     {
         if !self.sync().await {
             // A value written before a failed invalidation may still be in Redis.

@@ -79,31 +79,35 @@ impl Repository {
     // ANCHOR_END: on_change
 
     /// Every category, by id.
-    pub async fn categories(&self) -> sqlx::Result<Vec<Category>> {
+    pub async fn categories(&self) -> workbook::db::Result<Vec<Category>> {
         self.db.fetch_all(query_as("SELECT id, name FROM categories ORDER BY id")).await
     }
 
     /// The tasks of one category, by id; none for a category that does not exist.
-    pub async fn tasks_in(&self, category_id: i64) -> sqlx::Result<Vec<Task>> {
+    pub async fn tasks_in(&self, category_id: i64) -> workbook::db::Result<Vec<Task>> {
         let sql = "SELECT id, title, done, category_id, owner_id FROM tasks \
                    WHERE category_id = $1 ORDER BY id";
         self.db.fetch_all(query_as(sql).bind(category_id)).await
     }
 
-    pub async fn create_category(&self, name: &str) -> sqlx::Result<Category> {
+    pub async fn create_category(&self, name: &str) -> workbook::db::Result<Category> {
         let category: Category = self
             .db
             .fetch_optional(
                 query_as("INSERT INTO categories (name) VALUES ($1) RETURNING id, name").bind(name),
             )
             .await?
-            .ok_or(sqlx::Error::RowNotFound)?;
+            .ok_or(workbook::db::Error::RowNotFound)?;
         self.announce(Change::CategoryCreated(category.clone())).await;
         Ok(category)
     }
 
     /// `None` when there is no such category.
-    pub async fn rename_category(&self, id: i64, name: &str) -> sqlx::Result<Option<Category>> {
+    pub async fn rename_category(
+        &self,
+        id: i64,
+        name: &str,
+    ) -> workbook::db::Result<Option<Category>> {
         let renamed: Option<Category> = self
             .db
             .fetch_optional(
@@ -119,7 +123,7 @@ impl Repository {
     }
 
     /// `None` when there is no such category.
-    pub async fn delete_category(&self, id: i64) -> sqlx::Result<Option<Category>> {
+    pub async fn delete_category(&self, id: i64) -> workbook::db::Result<Option<Category>> {
         let deleted: Option<Category> = self
             .db
             .fetch_optional(
@@ -132,20 +136,24 @@ impl Repository {
         Ok(deleted)
     }
 
-    pub async fn create_task(&self, new: &NewTask) -> sqlx::Result<Task> {
+    pub async fn create_task(&self, new: &NewTask) -> workbook::db::Result<Task> {
         let sql = "INSERT INTO tasks (title, done, category_id, owner_id) \
                    VALUES ($1, FALSE, $2, $3) RETURNING id, title, done, category_id, owner_id";
         let task: Task = self
             .db
             .fetch_optional(query_as(sql).bind(&new.title).bind(new.category_id).bind(new.owner_id))
             .await?
-            .ok_or(sqlx::Error::RowNotFound)?;
+            .ok_or(workbook::db::Error::RowNotFound)?;
         self.announce(Change::TaskCreated(task.clone())).await;
         Ok(task)
     }
 
     /// `None` when there is no such task.
-    pub async fn update_task(&self, id: i64, edit: &TaskEdit) -> sqlx::Result<Option<Task>> {
+    pub async fn update_task(
+        &self,
+        id: i64,
+        edit: &TaskEdit,
+    ) -> workbook::db::Result<Option<Task>> {
         let sql = "UPDATE tasks SET title = $1, done = $2 WHERE id = $3 \
                    RETURNING id, title, done, category_id, owner_id";
         let updated: Option<Task> = self
@@ -159,7 +167,7 @@ impl Repository {
     }
 
     /// `None` when there is no such task.
-    pub async fn delete_task(&self, id: i64) -> sqlx::Result<Option<Task>> {
+    pub async fn delete_task(&self, id: i64) -> workbook::db::Result<Option<Task>> {
         let sql =
             "DELETE FROM tasks WHERE id = $1 RETURNING id, title, done, category_id, owner_id";
         let deleted: Option<Task> = self.db.fetch_optional(query_as(sql).bind(id)).await?;

@@ -41,14 +41,14 @@ pub async fn login(
 }
 
 /// The user named by the request's cookie; `None` for a visitor who has not logged in.
-pub async fn current_user(db: &Db, jar: &CookieJar) -> sqlx::Result<Option<User>> {
+pub async fn current_user(db: &Db, jar: &CookieJar) -> workbook::db::Result<Option<User>> {
     match jar.get(USER_COOKIE) {
         Some(cookie) => find_user(db, cookie.value()).await,
         None => Ok(None),
     }
 }
 
-async fn find_user(db: &Db, username: &str) -> sqlx::Result<Option<User>> {
+async fn find_user(db: &Db, username: &str) -> workbook::db::Result<Option<User>> {
     db.fetch_optional(
         workbook::db::query_as("SELECT id, username FROM users WHERE username = $1").bind(username),
     )

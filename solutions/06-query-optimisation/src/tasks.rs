@@ -1,22 +1,13 @@
 //! The task list of a category: one query, whatever the number of tasks.
 
-use serde::Serialize;
 use workbook::Db;
 
-/// One line of the page: a task with the names the page shows instead of ids.
-#[derive(Debug, Serialize, sqlx::FromRow)]
-pub struct TaskLine {
-    pub id: i64,
-    pub title: String,
-    pub done: bool,
-    pub category: String,
-    pub owner: String,
-}
+pub use workbook::model::TaskLine;
 
 // ANCHOR: join
 /// The tasks of `category_id` with their category and owner names, in one query: the JOINs
 /// do what `select_related("category", "owner")` does in Django.
-pub async fn in_category(db: &Db, category_id: i64) -> sqlx::Result<Vec<TaskLine>> {
+pub async fn in_category(db: &Db, category_id: i64) -> workbook::db::Result<Vec<TaskLine>> {
     db.fetch_all(
         workbook::db::query_as(
             "SELECT tasks.id, tasks.title, tasks.done,
@@ -37,7 +28,7 @@ pub async fn in_category(db: &Db, category_id: i64) -> sqlx::Result<Vec<TaskLine
 /// The index the filter needs. Without it `WHERE tasks.category_id = $1` reads every task
 /// (`SCAN tasks` in `EXPLAIN QUERY PLAN`); with it SQLite jumps to the category's tasks
 /// (`SEARCH tasks USING INDEX tasks_category_id`). `IF NOT EXISTS` makes start-up repeatable.
-pub async fn create_indexes(db: &Db) -> sqlx::Result<()> {
+pub async fn create_indexes(db: &Db) -> workbook::db::Result<()> {
     db.execute(workbook::db::query(
         "CREATE INDEX IF NOT EXISTS tasks_category_id ON tasks (category_id)",
     ))

@@ -7,7 +7,7 @@
 //! `postgres://...`; the queries of [`query`], [`query_as`] and [`query_scalar`] run on both.
 //!
 //! ```no_run
-//! # async fn demo(db: workbook::Db) -> sqlx::Result<()> {
+//! # async fn demo(db: workbook::Db) -> workbook::db::Result<()> {
 //! use workbook::model::Category;
 //! let categories: Vec<Category> = db
 //!     .fetch_all(workbook::db::query_as("SELECT id, name FROM categories ORDER BY name"))
@@ -29,7 +29,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteRo
 use sqlx::{Database, FromRow, Postgres, Row, Sqlite};
 
 pub use query::{Executed, Query, QueryAs, QueryScalar, Value, query, query_as, query_scalar};
-pub use sqlx::AssertSqlSafe;
+/// What a query can fail with, and its result: exercise code names them through this module,
+/// never through `sqlx`, which exercises do not depend on.
+pub use sqlx::{AssertSqlSafe, Error, Result};
 
 use crate::config::Config;
 use crate::seed::Dataset;
