@@ -58,11 +58,13 @@ impl Probe {
         self.reference.as_deref().map_err(|reason| Failure::Error(reason.clone()))
     }
 
-    /// A folder of its own for each instance, below the run's folder for the exercise.
+    /// A folder of its own for each instance, right in the run's folder for the exercise, so
+    /// that it goes to the run's user like the service's own (a folder between them would be
+    /// the grader's, and the instance would run as the grader).
     fn instance_dir(&mut self, who: &str) -> PathBuf {
         let name: String =
             who.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
-        let name = self.unique(&name);
-        self.dir.join("instances").join(name)
+        let name = self.unique(&format!("instance-{name}"));
+        self.dir.join(name)
     }
 }
