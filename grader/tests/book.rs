@@ -513,3 +513,24 @@ fn the_preprocessor_command_speaks_mdbooks_protocol() {
     assert!(!checklist.contains("{{#checklist}}"), "the directive was left unexpanded");
     assert!(checklist.contains("cargo run -p grader -- 6"), "{checklist}");
 }
+
+#[test]
+fn every_rust_block_is_marked_as_not_runnable() {
+    // The book's Rust blocks are excerpts of the workbook's crates: mdBook's Run button would
+    // send them to the playground, where they can only fail.
+    for (page, text) in pages() {
+        for (number, line) in text.lines().enumerate() {
+            let fence = line.trim_start();
+            if fence.starts_with("```rust") {
+                let attributes: Vec<&str> = fence["```rust".len()..].split(',').collect();
+                assert!(
+                    attributes.iter().any(|attribute| ["ignore", "no_run", "noplayground"]
+                        .contains(&attribute.trim())),
+                    "{}:{}: `{fence}` has a Run button; write ```rust,ignore",
+                    page.display(),
+                    number + 1
+                );
+            }
+        }
+    }
+}

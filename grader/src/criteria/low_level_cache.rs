@@ -55,10 +55,10 @@ pub fn spec() -> ExerciseSpec {
             },
             Criterion {
                 id: "many-keys-one-round-trip",
-                title: "get_many and set_many cost one round trip, not one command per key",
+                title: "get_many and set_many reach Redis in one round trip, however many keys",
                 category: Category::Performance,
                 points: 3,
-                hint: "get_many is one MGET; set_many is one pipeline of SET ... EX \
+                hint: "get_many is one MGET; set_many is one pipeline of SETEX (set_ex) \
                        (redis::pipe()), never a loop of awaited commands.",
                 check: check!(many_keys_one_round_trip),
             },

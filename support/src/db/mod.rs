@@ -14,6 +14,20 @@
 //!     .await?;
 //! # Ok(()) }
 //! ```
+//!
+//! A list of single values, such as ids, is a list of one-column rows: `query_scalar` reads
+//! one value (`fetch_scalar`), so ask `query_as` for tuples and take their first field.
+//!
+//! ```no_run
+//! # async fn demo(db: workbook::Db) -> workbook::db::Result<()> {
+//! let ids: Vec<i64> = db
+//!     .fetch_all(workbook::db::query_as::<(i64,)>("SELECT id FROM categories"))
+//!     .await?
+//!     .into_iter()
+//!     .map(|(id,)| id)
+//!     .collect();
+//! # Ok(()) }
+//! ```
 
 pub(crate) mod connections;
 mod query;
