@@ -521,8 +521,8 @@ fn every_rust_block_is_marked_as_not_runnable() {
     for (page, text) in pages() {
         for (number, line) in text.lines().enumerate() {
             let fence = line.trim_start();
-            if fence.starts_with("```rust") {
-                let attributes: Vec<&str> = fence["```rust".len()..].split(',').collect();
+            if let Some(rest) = fence.strip_prefix("```rust") {
+                let attributes: Vec<&str> = rest.split(',').collect();
                 assert!(
                     attributes.iter().any(|attribute| ["ignore", "no_run", "noplayground"]
                         .contains(&attribute.trim())),
