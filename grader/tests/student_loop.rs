@@ -53,8 +53,14 @@ fn list_shows_every_checklist_item_with_its_book_pages() {
         let standing =
             if graded.iter().any(|g| g == id) { "not graded yet" } else { "not available yet" };
         assert!(heading.ends_with(standing), "{heading}");
-        for page in [format!("chapters/{id}.md"), format!("exercises/{id}.md")] {
-            assert!(listed.contains(&format!("book/src/{page}")), "{page} missing:\n{listed}");
+        // The page a student opens: the built file, or where `mdbook serve` serves it.
+        for page in [format!("chapters/{id}.html"), format!("exercises/{id}.html")] {
+            let built = format!("book/book/{page}");
+            let served = format!("http://localhost:3000/{page} (mdbook serve book)");
+            assert!(
+                listed.contains(&built) || listed.contains(&served),
+                "{page} missing:\n{listed}"
+            );
         }
     }
     assert!(listed.ends_with("next: exercise 1, not graded yet: cargo run -p grader -- 1\n"));

@@ -13,6 +13,7 @@ pub mod compile;
 pub mod containment;
 pub mod contract;
 pub mod database;
+pub mod diagnostics;
 // `unsafe` only where the OS is called: this module enters network namespaces and raises loopback through libc.
 #[allow(unsafe_code)]
 pub mod network;

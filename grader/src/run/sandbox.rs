@@ -182,6 +182,10 @@ impl Sandboxed {
     pub fn stderr_path(&self) -> &Path {
         &self.stderr
     }
+
+    pub fn stdout_path(&self) -> &Path {
+        &self.stdout
+    }
 }
 
 impl Drop for Sandboxed {
