@@ -72,7 +72,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "The key must vary on the user: hash the vary-on values into \
                        make_template_fragment_key instead of ignoring them.",
-                hints: &[],
+                hints: &[(Symptom::NothingCached, NOTHING_CACHED)],
                 check: check!(no_leak_between_users),
             },
             Criterion {
@@ -82,7 +82,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 2,
                 hint: "Cache the rendered, already-escaped HTML and insert it with \
                        Value::from_safe_string; keep autoescaping on for .html templates.",
-                hints: &[],
+                hints: &[(Symptom::NothingCached, NOTHING_CACHED)],
                 check: check!(escaping_preserved),
             },
             Criterion {
@@ -92,7 +92,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "After the UPDATE, rebuild every sidebar key with \
                        make_template_fragment_key and DEL them; do not flush the database.",
-                hints: &[],
+                hints: &[(Symptom::NothingCached, NOTHING_CACHED)],
                 check: check!(invalidated_on_change),
             },
             Criterion {
@@ -101,7 +101,7 @@ pub fn spec() -> ExerciseSpec {
                 category: Category::Resilience,
                 points: 2,
                 hint: "In cached_fragment treat a failed GET as a miss and ignore a failed SET.",
-                hints: &[],
+                hints: &[(Symptom::NothingCached, NOTHING_CACHED)],
                 check: check!(renders_without_redis),
             },
         ],
@@ -356,7 +356,12 @@ fn expect_cached(computed: u64, which: &str) -> Verdict {
         format!("{which} to be served from the fragment cache"),
         format!("the sidebar was computed {}: it is not cached", counted(computed, "time")),
     )
+    .because(Symptom::NothingCached)
 }
+
+/// The hint of a criterion that needs a cached fragment to judge anything else.
+const NOTHING_CACHED: &str = "Nothing was served from the fragment cache, so this criterion \
+                              could not be judged: make sidebar-computed-once pass first.";
 
 /// The heading `sidebar.html` gives the sidebar of `owner`.
 fn sidebar_heading(owner: &str) -> String {

@@ -147,11 +147,12 @@ impl ExerciseReport {
             .iter()
             .filter(|warning| warning.explains_silent_failures())
             .map(|warning| {
-                format!(
-                    "the compiler warned: {}. Code whose result is dropped does nothing: a \
-                     future runs only when it is `.await`ed",
-                    warning.summary()
-                )
+                let why = if warning.message.contains("Future") {
+                    "a future does nothing until it is `.await`ed"
+                } else {
+                    "an error dropped unread goes unnoticed"
+                };
+                format!("the compiler warned: {}; {why}", warning.summary())
             })
             .collect();
         for criterion in &mut self.criteria {

@@ -153,8 +153,8 @@ fn compiler_text(
     }
     if lines.len() > max_lines {
         let more = format!(
-            "[... {} more: all of it with --format json, or `cargo build` in the exercise's folder]",
-            counted((lines.len() - max_lines) as u64, "line")
+            "[... {}: all of it with --format json, or `cargo build` in the exercise's folder]",
+            counted((lines.len() - max_lines) as u64, "more line")
         );
         let _ = writeln!(out, "    {}", paint(&more, Style::new().dimmed()));
     }
@@ -181,5 +181,42 @@ fn paint_diagnostic_line(line: &str, paint: &dyn Fn(&str, Style) -> String) -> S
 fn indent(out: &mut String, text: &str, prefix: &str) {
     for line in for_terminal(text).lines() {
         let _ = writeln!(out, "{prefix}{line}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::diagnostics::Warning;
+
+    fn exercise(stage: Stage, details: Option<String>) -> ExerciseReport {
+        ExerciseReport::new("03-low-level-cache".into(), "Low-level".into(), stage, details, vec![])
+    }
+
+    #[test]
+    fn a_long_compiler_error_is_cut_on_the_terminal_and_says_where_the_rest_is() {
+        let details: Vec<String> = (1..=100).map(|n| format!("line {n}")).collect();
+        let report = Report::new(
+            1,
+            String::new(),
+            vec![exercise(Stage::BuildFailed, Some(details.join("\n")))],
+        );
+        let card = render_plain(&report);
+        assert!(card.contains("    line 40\n") && !card.contains("line 41\n"), "{card}");
+        assert!(card.contains("[... 60 more lines: all of it with --format json"), "{card}");
+    }
+
+    #[test]
+    fn compiler_warnings_are_shown_as_rustc_rendered_them() {
+        let mut graded = exercise(Stage::Graded, None);
+        graded.add_compiler_warnings(vec![Warning {
+            lint: Some("unused_must_use".into()),
+            message: "unused implementer of `Future` that must be used".into(),
+            location: Some("src/lib.rs:4:5".into()),
+            rendered: "warning: unused implementer\n  = note: futures do nothing".into(),
+        }]);
+        let card = render_plain(&Report::new(1, String::new(), vec![graded]));
+        assert!(card.contains("The compiler warned (1 warning):"), "{card}");
+        assert!(card.contains("    warning: unused implementer\n      = note: futures"), "{card}");
     }
 }

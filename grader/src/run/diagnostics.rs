@@ -103,11 +103,11 @@ pub fn parse(json_lines: &str, package: &str) -> Diagnostics {
         }
         let rendered = message.rendered.clone().unwrap_or_else(|| message.message.clone());
         match message.level.as_str() {
-            "error" | "error: internal compiler error" => {
-                // rustc's closing "aborting due to 2 previous errors" says nothing new.
-                if !message.message.starts_with("aborting due to") {
-                    diagnostics.errors.push(rendered.trim_end().to_owned());
-                }
+            // rustc's closing "aborting due to 2 previous errors" says nothing new.
+            "error" | "error: internal compiler error"
+                if !message.message.starts_with("aborting due to") =>
+            {
+                diagnostics.errors.push(rendered.trim_end().to_owned());
             }
             "warning" if own_package(&package_id) => {
                 // The count at the end ("`x` generated 3 warnings") is not a warning itself.

@@ -195,7 +195,11 @@ fn words_that_explain(text: &str) -> Option<String> {
     let chosen: Vec<&str> = match panic {
         Some(start) => lines[start..]
             .iter()
-            .take_while(|line| !line.starts_with("note: run with `RUST_BACKTRACE"))
+            // Where and why, not how: the advice and the backtrace (RUST_BACKTRACE is set for
+            // the service's own log) are noise in a scorecard.
+            .take_while(|line| {
+                !line.starts_with("note: run with `RUST_BACKTRACE") && **line != "stack backtrace:"
+            })
             .take(MAX_LINES)
             .copied()
             .collect(),
