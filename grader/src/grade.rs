@@ -195,6 +195,9 @@ impl<'a> Session<'a> {
             Build::Failed(errors) => {
                 return Ok(not_graded(exercise, spec, Stage::BuildFailed, errors));
             }
+            Build::Refused(reason) => {
+                return Ok(not_graded(exercise, spec, Stage::Invalid, reason));
+            }
             Build::Built(built) => built,
         };
         say(options, format!("grading {} ...", exercise.dir_name()));

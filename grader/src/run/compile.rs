@@ -51,6 +51,9 @@ pub enum Build {
     Built(Built),
     /// The compiler's complaint, or why the build was refused, ready to show the student.
     Failed(String),
+    /// The submission's exercise breaks a staging rule (a linked folder, too many files):
+    /// never built, and why, ready to show the student.
+    Refused(String),
 }
 
 /// A successful build.
@@ -80,7 +83,7 @@ pub async fn build(
     let stage = grader.join("stage");
     let skipped = match prepare(&stage, Some((submission, exercise)))? {
         Staged::Ready(skipped) => skipped,
-        Staged::Refused(reason) => return Ok(Build::Failed(reason)),
+        Staged::Refused(reason) => return Ok(Build::Refused(reason)),
     };
 
     let target = grader.join("build");

@@ -9,6 +9,9 @@
 //! machine allows it.
 
 pub mod bwrap;
+// `unsafe` only where the OS is called: this module joins and empties cgroups through libc.
+#[allow(unsafe_code)]
+pub mod cgroup;
 pub mod compile;
 pub mod containment;
 pub mod contract;

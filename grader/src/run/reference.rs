@@ -35,7 +35,9 @@ pub async fn binary(exercise: &Exercise, waits: &LockWaits) -> Result<PathBuf> {
             std::fs::rename(&binary, &kept).context("cannot keep the reference binary")?;
             Ok(kept)
         }
-        Build::Failed(errors) => bail!("the reference solution does not build:\n{errors}"),
+        Build::Failed(errors) | Build::Refused(errors) => {
+            bail!("the reference solution does not build:\n{errors}")
+        }
     }
 }
 
