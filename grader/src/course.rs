@@ -85,6 +85,27 @@ impl Exercise {
     pub fn page_source(&self) -> String {
         format!("book/src/exercises/{}.md", self.dir_name())
     }
+
+    /// The lesson as a page of the built book, from the book's root (`book/book/`).
+    pub fn lesson_page(&self) -> String {
+        format!("chapters/{}.html", self.dir_name())
+    }
+
+    /// The exercise as a page of the built book, from the book's root (`book/book/`).
+    pub fn exercise_page(&self) -> String {
+        format!("exercises/{}.html", self.dir_name())
+    }
+}
+
+/// Where a student opens a page of the book: the built file when `mdbook build book` has made
+/// it, else the address `mdbook serve book` serves it at.
+pub fn book_page(page: &str) -> String {
+    let built = Path::new("book/book").join(page);
+    if root().join(&built).is_file() {
+        built.display().to_string()
+    } else {
+        format!("http://localhost:3000/{page} (mdbook serve book)")
+    }
 }
 
 /// The workbook's root folder, as the grader was compiled from it: the pristine copy of

@@ -9,14 +9,14 @@ use anyhow::{Context, Result, bail};
 use crate::course::Exercise;
 use crate::criteria::inspect::Inspector;
 use crate::criteria::probe::{self, Probe};
-use crate::criteria::{self, ExerciseSpec, Failure, Verdict};
+use crate::criteria::{self, Because, ExerciseSpec, Failure, Symptom, Verdict, fail};
 use crate::fs::LockWaits;
-use crate::report::{CriterionReport, ExerciseReport, Report, Stage};
-use crate::run::compile::{self, Build};
+use crate::report::{CriterionReport, ExerciseReport, Report, Stage, Status};
+use crate::run::compile::{self, Build, Built};
 use crate::run::contract::Contract;
 use crate::run::database::DatabaseServer;
 use crate::run::redis_server::{Acl, PrivateRedis, RedisServer};
-use crate::run::service::{self, RunningService};
+use crate::run::service::{self, OutputMark, RunningService};
 use crate::run::{network, reference, sandbox, users};
 
 /// What to grade and how.
@@ -177,16 +177,13 @@ impl<'a> Session<'a> {
     ) -> Result<ExerciseReport> {
         let options = self.options;
         if !options.submission.join(exercise.dir_name()).is_dir() {
-            let reason = format!(
-                "there is no folder {} in {}",
-                exercise.dir_name(),
-                options.submission.display()
-            );
+            // Named from the submission's top, not by where the grader unpacked it.
+            let reason = format!("your submission has no folder {}", exercise.dir_name());
             return Ok(not_graded(exercise, spec, Stage::BuildFailed, reason));
         }
         say(options, format!("building {} ...", exercise.dir_name()));
         let run_dir = self.run_dir.path();
-        let (binary, left_out) = match compile::build(
+        let Built { binary, left_out, warnings } = match compile::build(
             &options.submission,
             exercise,
             options.build_timeout,
@@ -198,7 +195,10 @@ impl<'a> Session<'a> {
             Build::Failed(errors) => {
                 return Ok(not_graded(exercise, spec, Stage::BuildFailed, errors));
             }
-            Build::Built(binary, left_out) => (binary, left_out),
+            Build::Refused(reason) => {
+                return Ok(not_graded(exercise, spec, Stage::Invalid, reason));
+            }
+            Build::Built(built) => built,
         };
         say(options, format!("grading {} ...", exercise.dir_name()));
         // A fresh folder each time: a re-grade must not find the last run's database.
@@ -214,6 +214,7 @@ impl<'a> Session<'a> {
         let (mut report, redis_server) =
             self.grade_exercise(exercise, spec, &binary, redis_server, &exercise_dir).await?;
         self.redis_server = Some(redis_server);
+        report.add_compiler_warnings(warnings);
         report.warnings.extend(
             left_out
                 .into_iter()
@@ -287,6 +288,7 @@ impl Session<'_> {
                     continue;
                 }
             }
+            let mark = probe.service.output_mark();
             let mut outcome = run_check(criterion, &mut probe, options).await;
             // A Redis that died under a check says nothing about the student's code: bring it back
             // and check again. Only a Redis that keeps dying makes the criterion an error.
@@ -311,7 +313,13 @@ impl Session<'_> {
                     "the grader's Redis kept dying during this check".to_owned(),
                 ));
             }
-            results.push(CriterionReport::new(criterion, outcome));
+            let symptom = match &outcome {
+                Err(Failure::Failed { symptom, .. }) => Some(*symptom),
+                _ => None,
+            };
+            let mut report = CriterionReport::new(criterion, outcome);
+            report.service_output = service_output(&report, symptom, &probe.service, &mark);
+            results.push(report);
         }
         let (redis_server, mut service) = probe.into_redis_server();
         service.stop().await;
@@ -372,17 +380,34 @@ async fn run_check(
     let outcome = match tokio::time::timeout(options.check_timeout, (criterion.check)(probe)).await
     {
         Ok(outcome) => outcome,
-        Err(_) => Err(Failure::Failed {
-            expected: format!("the check to finish within {} s", options.check_timeout.as_secs()),
-            observed: "the service stopped answering".to_owned(),
-        }),
+        Err(_) => Err(fail(
+            format!("the check to finish within {} s", options.check_timeout.as_secs()),
+            "the service stopped answering",
+        )
+        .because(Symptom::Timeout)),
     };
     match (outcome, probe.service.crashed()) {
-        (Err(Failure::Failed { expected, observed }), Some(crash)) => {
-            Err(Failure::Failed { expected, observed: format!("{observed}; {crash}") })
+        (Err(Failure::Failed { expected, observed, .. }), Some(crash)) => {
+            Err(fail(expected, format!("{observed}; {crash}")).because(Symptom::ServiceError))
         }
         (outcome, _) => outcome,
     }
+}
+
+/// The service's own words for a failed criterion: a panic whatever the evidence, or the last
+/// lines it wrote when the check saw it fail to answer.
+fn service_output(
+    report: &CriterionReport,
+    symptom: Option<Symptom>,
+    service: &RunningService,
+    mark: &OutputMark,
+) -> Option<String> {
+    if report.status != Status::Failed {
+        return None;
+    }
+    let said = service.said_since(mark)?;
+    let service_failed = matches!(symptom, Some(Symptom::ServiceError | Symptom::Timeout));
+    (said.contains("panicked at") || service_failed).then_some(said)
 }
 
 /// Every criterion failed, for a reason that stopped grading before the checks.
@@ -401,15 +426,7 @@ pub fn not_graded(
     let criteria = spec
         .criteria
         .iter()
-        .map(|criterion| {
-            CriterionReport::new(
-                criterion,
-                Err(Failure::Failed {
-                    expected: "a running service".to_owned(),
-                    observed: reason.to_owned(),
-                }),
-            )
-        })
+        .map(|criterion| CriterionReport::new(criterion, Err(fail("a running service", reason))))
         .collect();
     ExerciseReport::new(
         exercise.dir_name(),
@@ -421,10 +438,8 @@ pub fn not_graded(
 }
 
 fn crashed(crash: &str, restart_error: &str) -> Failure {
-    Failure::Failed {
-        expected: "a running service".to_owned(),
-        observed: format!("{crash}\nRestarting it failed: {restart_error}"),
-    }
+    fail("a running service", format!("{crash}\nRestarting it failed: {restart_error}"))
+        .because(Symptom::ServiceError)
 }
 
 fn say(options: &Options, line: String) {

@@ -5,7 +5,8 @@
 //!
 //! The folders follow the data flow of a grading run, from the bottom up:
 //!
-//! - [`course`]: the course catalogue, every exercise once; [`fs`]: atomic writes and locks.
+//! - [`course`]: the course catalogue, every exercise once; [`fs`]: atomic writes and locks;
+//!   [`words`]: counting in words for messages.
 //! - [`run`]: stage and build a submission, then start its Redis, database and service, each
 //!   contained (sandbox, network, run users).
 //! - [`criteria`]: the checks. [`criteria::probe`] is all a check talks to; one module per
@@ -31,3 +32,4 @@ pub mod grade;
 pub mod report;
 pub mod run;
 pub mod student;
+pub mod words;

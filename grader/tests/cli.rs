@@ -85,7 +85,12 @@ fn a_missing_exercise_folder_is_graded_as_not_submitted() {
     let exercise = run.exercise("01-redis-setup");
     assert_eq!(exercise["stage"], "build_failed");
     assert_eq!(exercise["score"], 0);
-    assert!(exercise["details"].as_str().unwrap().contains("there is no folder 01-redis-setup"));
+    assert!(
+        exercise["details"]
+            .as_str()
+            .unwrap()
+            .contains("your submission has no folder 01-redis-setup")
+    );
     assert_eq!(run.code, 1);
 }
 

@@ -325,3 +325,51 @@ fn find_file(dir: &std::path::Path, name: &str) -> Option<std::path::PathBuf> {
     }
     None
 }
+
+/// A folder submission whose exercise is a link to another folder (another student's) is that
+/// student's `invalid`, with the reason, and none of the linked code is built.
+#[test]
+fn a_linked_exercise_folder_is_invalid_with_the_reason() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let others = elsewhere.path().join("01-redis-setup");
+    common::copy_dir(&common::root().join("solutions/01-redis-setup"), &others);
+    let submission = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(&others, submission.path().join("01-redis-setup")).unwrap();
+
+    let run = {
+        let _one_at_a_time = common::serial();
+        common::grade(3, &["--path", submission.path().to_str().unwrap(), "1"])
+    };
+    let report = run.exercise("01-redis-setup");
+    assert_eq!(report["stage"], "invalid", "{}", run.explain("01-redis-setup"));
+    assert_eq!(report["score"], 0);
+    let details = report["details"].as_str().unwrap();
+    assert!(details.contains("is a symbolic link"), "{details}");
+    assert!(details.contains("submit the exercise's own folder"), "{details}");
+}
+
+/// A file name with a backslash makes cargo's dep-info ambiguous (rustc does not escape it), so
+/// the check of what the build read fails closed: a refusal that says why, never a pass.
+#[test]
+fn a_build_whose_reads_cannot_be_told_is_refused_saying_why() {
+    let submission = tempfile::tempdir().unwrap();
+    let exercise = submission.path().join("01-redis-setup");
+    common::copy_dir(&common::root().join("solutions/01-redis-setup"), &exercise);
+    let odd = exercise.join("src").join("back\\slash");
+    std::fs::create_dir_all(&odd).unwrap();
+    std::fs::write(odd.join("note.txt"), "a note").unwrap();
+    let lib = exercise.join("src/lib.rs");
+    let code = std::fs::read_to_string(&lib).unwrap()
+        + "\nconst _NOTE: &str = include_str!(\"back\\\\slash/note.txt\");\n";
+    std::fs::write(&lib, code).unwrap();
+
+    let run = {
+        let _one_at_a_time = common::serial();
+        common::grade(3, &["--path", submission.path().to_str().unwrap(), "1"])
+    };
+    let report = run.exercise("01-redis-setup");
+    assert_eq!(report["stage"], "build_failed", "{}", run.explain("01-redis-setup"));
+    let details = report["details"].as_str().unwrap();
+    assert!(details.contains("the grader cannot tell which files the build read"), "{details}");
+    assert!(details.contains("no backslashes"), "{details}");
+}

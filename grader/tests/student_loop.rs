@@ -53,8 +53,14 @@ fn list_shows_every_checklist_item_with_its_book_pages() {
         let standing =
             if graded.iter().any(|g| g == id) { "not graded yet" } else { "not available yet" };
         assert!(heading.ends_with(standing), "{heading}");
-        for page in [format!("chapters/{id}.md"), format!("exercises/{id}.md")] {
-            assert!(listed.contains(&format!("book/src/{page}")), "{page} missing:\n{listed}");
+        // The page a student opens: the built file, or where `mdbook serve` serves it.
+        for page in [format!("chapters/{id}.html"), format!("exercises/{id}.html")] {
+            let built = format!("book/book/{page}");
+            let served = format!("http://localhost:3000/{page} (mdbook serve book)");
+            assert!(
+                listed.contains(&built) || listed.contains(&served),
+                "{page} missing:\n{listed}"
+            );
         }
     }
     assert!(listed.ends_with("next: exercise 1, not graded yet: cargo run -p grader -- 1\n"));
@@ -162,8 +168,10 @@ fn reset_restores_the_starter_the_students_branch_started_from() {
     let accepted = reset("y\n");
     let said = stdout(&accepted);
     assert_eq!(accepted.status.code(), Some(0), "{said}");
-    assert!(said.contains("Fix the starter of exercise 1"), "{said}");
-    assert!(said.contains("where your branch left origin/HEAD"), "{said}");
+    // The starter in plain words, not a developer's commit message.
+    assert!(said.contains("back to its starter: the exercise as you got it"), "{said}");
+    assert!(!said.contains("Fix the starter of exercise 1"), "{said}");
+    assert!(said.contains("where your branch left origin/HEAD: commit "), "{said}");
     assert_eq!(read(&student.join(MAIN)), "// starter, fixed\n");
     assert!(!student.join("exercises/01-redis-setup/src/extra.rs").exists());
 
@@ -172,6 +180,11 @@ fn reset_restores_the_starter_the_students_branch_started_from() {
     assert_eq!(backups.len(), 1);
     let backup = backups.into_iter().next().unwrap().unwrap().path();
     assert!(said.contains(&backup.display().to_string()), "{said}");
+    // Named by a readable date: 01-redis-setup-2026-12-06-13h45m12s.
+    let name = backup.file_name().unwrap().to_string_lossy().into_owned();
+    let when = name.strip_prefix("01-redis-setup-").unwrap_or_else(|| panic!("{name}"));
+    let shape: String = when.chars().map(|c| if c.is_ascii_digit() { '9' } else { c }).collect();
+    assert_eq!(shape, "9999-99-99-99h99m99s", "{name}");
     assert_eq!(read(&backup.join("src/lib.rs")), "// my solution\n");
     assert_eq!(read(&backup.join("src/extra.rs")), "// my module\n");
 }

@@ -125,6 +125,12 @@ pub fn feedback(meta: &Meta, report: &Report) -> String {
         if let Some(details) = &exercise.details {
             let _ = writeln!(md, "{}\n", sanitise::code_block(details));
         }
+        if !exercise.compiler_warnings.is_empty() {
+            let rendered: Vec<&str> =
+                exercise.compiler_warnings.iter().map(|w| w.rendered.as_str()).collect();
+            let _ = writeln!(md, "The compiler warned:\n");
+            let _ = writeln!(md, "{}\n", sanitise::code_block(&rendered.join("\n\n")));
+        }
         let _ = writeln!(md, "| | criterion | points |\n| --- | --- | --- |");
         for criterion in &exercise.criteria {
             let mark = if criterion.status == Status::Passed { "✓" } else { "✗" };
@@ -140,6 +146,12 @@ pub fn feedback(meta: &Meta, report: &Report) -> String {
             let _ = writeln!(md, "### ✗ {} — {}\n", criterion.id, criterion.title);
             // The evidence quotes the service: shown verbatim, never as Markdown.
             let _ = writeln!(md, "{}\n", sanitise::code_block(&criterion.message));
+            if let Some(said) = &criterion.service_output {
+                let _ = writeln!(md, "The service said:\n\n{}\n", sanitise::code_block(said));
+            }
+            for note in &criterion.notes {
+                let _ = writeln!(md, "*Note:* {}\n", sanitise::for_terminal(note));
+            }
             let _ = writeln!(md, "*Hint:* {}\n", criterion.hint);
         }
     }

@@ -13,8 +13,11 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::inspect::{describe_commands, describe_ttl};
-use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
+use super::{
+    Because, Category, Criterion, ExerciseSpec, Failure, Symptom, Verdict, check, expect, fail,
+};
 use crate::criteria::probe::{Body, Probe, Reply};
+use crate::words::counted;
 
 /// The fragment's timeout, as in the seed's `{% cache 500 sidebar user.id %}`.
 const FRAGMENT_TIMEOUT: i64 = 500;
@@ -41,6 +44,11 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "Wrap only the sidebar in cached_fragment: a hit must skip \
                        category_counts, while the page around it is rendered on every request.",
+                hints: &[(
+                    Symptom::NothingCached,
+                    "Nothing was served from the cache: on a miss cached_fragment must SET the \
+                     rendered sidebar (awaited), and on the next view GET it before computing.",
+                )],
                 check: check!(sidebar_computed_once),
             },
             Criterion {
@@ -50,6 +58,11 @@ pub fn spec() -> ExerciseSpec {
                 points: 2,
                 hint: "Store with SET key value EX 500, under make_template_fragment_key with \
                        the user's id among the vary-on values.",
+                hints: &[(
+                    Symptom::NothingCached,
+                    "The view stored nothing in Redis: on a miss, SET the rendered fragment \
+                     under make_template_fragment_key(...) with EX 500, and .await the command.",
+                )],
                 check: check!(fragment_key_and_ttl),
             },
             Criterion {
@@ -59,6 +72,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "The key must vary on the user: hash the vary-on values into \
                        make_template_fragment_key instead of ignoring them.",
+                hints: &[(Symptom::NothingCached, NOTHING_CACHED)],
                 check: check!(no_leak_between_users),
             },
             Criterion {
@@ -68,6 +82,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 2,
                 hint: "Cache the rendered, already-escaped HTML and insert it with \
                        Value::from_safe_string; keep autoescaping on for .html templates.",
+                hints: &[(Symptom::NothingCached, NOTHING_CACHED)],
                 check: check!(escaping_preserved),
             },
             Criterion {
@@ -77,6 +92,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "After the UPDATE, rebuild every sidebar key with \
                        make_template_fragment_key and DEL them; do not flush the database.",
+                hints: &[(Symptom::NothingCached, NOTHING_CACHED)],
                 check: check!(invalidated_on_change),
             },
             Criterion {
@@ -85,6 +101,7 @@ pub fn spec() -> ExerciseSpec {
                 category: Category::Resilience,
                 points: 2,
                 hint: "In cached_fragment treat a failed GET as a miss and ignore a failed SET.",
+                hints: &[(Symptom::NothingCached, NOTHING_CACHED)],
                 check: check!(renders_without_redis),
             },
         ],
@@ -95,11 +112,16 @@ async fn sidebar_computed_once(probe: &mut Probe) -> Verdict {
     probe.empty_the_cache().await?;
     let alice = log_in(probe, "alice").await?;
     let (pages, computed) = view(probe, Some(&alice), 4).await?;
-    expect(
+    let verdict = expect(
         computed == 1,
         "the sidebar computed once for 4 views of alice's dashboard",
-        format!("computed {computed} times"),
-    )?;
+        format!("computed {}", counted(computed, "time")),
+    );
+    if computed as usize == pages.len() {
+        verdict.because(Symptom::NothingCached)?;
+    } else {
+        verdict?;
+    }
     let distinct: BTreeSet<&String> = pages.iter().collect();
     expect(
         distinct.len() == pages.len(),
@@ -122,7 +144,8 @@ async fn fragment_key_and_ttl(probe: &mut Probe) -> Verdict {
         !alices.is_empty(),
         "alice's first view to store her sidebar in Redis",
         "no new key in the service's database",
-    )?;
+    )
+    .because(Symptom::NothingCached)?;
     expect(
         !bobs.is_empty(),
         "bob's first view to store a sidebar of his own under another key",
@@ -257,7 +280,7 @@ async fn views_while_redis_is_down(probe: &mut Probe) -> Verdict {
         expect(
             computed == 1,
             format!("view {attempt} while Redis is down to compute the sidebar afresh"),
-            format!("computed {computed} times"),
+            format!("computed {}", counted(computed, "time")),
         )?;
     }
     Ok(())
@@ -331,9 +354,14 @@ fn expect_cached(computed: u64, which: &str) -> Verdict {
     expect(
         computed == 0,
         format!("{which} to be served from the fragment cache"),
-        format!("the sidebar was computed {computed} times: it is not cached"),
+        format!("the sidebar was computed {}: it is not cached", counted(computed, "time")),
     )
+    .because(Symptom::NothingCached)
 }
+
+/// The hint of a criterion that needs a cached fragment to judge anything else.
+const NOTHING_CACHED: &str = "Nothing was served from the fragment cache, so this criterion \
+                              could not be judged: make sidebar-computed-once pass first.";
 
 /// The heading `sidebar.html` gives the sidebar of `owner`.
 fn sidebar_heading(owner: &str) -> String {

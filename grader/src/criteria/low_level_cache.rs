@@ -9,8 +9,11 @@ use serde_json::{Value, json};
 use workbook::seed::Dataset;
 
 use super::inspect::{describe_commands, describe_ttl};
-use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
+use super::{
+    Because, Category, Criterion, ExerciseSpec, Failure, Symptom, Verdict, check, expect, fail,
+};
 use crate::criteria::probe::{Body, Probe, REQUEST_TIMEOUT};
+use crate::words::counted;
 
 /// How far below the asked TTL a fresh key may be (seconds pass between SET and TTL).
 const TTL_TOLERANCE: i64 = 5;
@@ -51,6 +54,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "Serve each report through Cache::get_or_set with the default timeout, \
                        and store with SET ... EX so the entry expires.",
+                hints: &[],
                 check: check!(queries_once_per_ttl),
             },
             Criterion {
@@ -60,6 +64,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "get_many is one MGET; set_many is one pipeline of SETEX (set_ex) \
                        (redis::pipe()), never a loop of awaited commands.",
+                hints: &[],
                 check: check!(many_keys_one_round_trip),
             },
             Criterion {
@@ -69,6 +74,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "Use INCRBY/DECRBY: reading, adding and writing back loses updates when \
                        requests overlap.",
+                hints: &[],
                 check: check!(atomic_counters),
             },
             Criterion {
@@ -78,6 +84,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "In get_or_set, join the key's flight (one async lock per key) before \
                        computing, and look in the cache again once you hold it.",
+                hints: &[],
                 check: check!(stampede_protection),
             },
             Criterion {
@@ -87,6 +94,12 @@ pub fn spec() -> ExerciseSpec {
                 points: 2,
                 hint: "KEYS blocks Redis while it reads every key: walk the keyspace with \
                        SCAN cursor MATCH pattern COUNT n and DEL each batch.",
+                hints: &[(
+                    Symptom::OutsidePrefix,
+                    "SCAN found nothing to delete: the pattern is relative to the cache's \
+                     namespace, so match make_key(pattern), i.e. prefix:version:pattern, as \
+                     delete_pattern's doc says.",
+                )],
                 check: check!(pattern_delete_scan),
             },
             Criterion {
@@ -96,6 +109,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 2,
                 hint: "Serialise with serde_json and store the whole string; deserialise into \
                        the same type on the way out.",
+                hints: &[],
                 check: check!(values_round_trip),
             },
             Criterion {
@@ -105,6 +119,12 @@ pub fn spec() -> ExerciseSpec {
                 points: 2,
                 hint: "In get_or_set a failed read is a miss and a failed write is only logged: \
                        the answer is computed either way.",
+                hints: &[(
+                    Symptom::Timeout,
+                    "A request waited on a Redis that is gone: put a time limit on every Redis \
+                     command (tokio::time::timeout, ConnectionManagerConfig's response timeout) \
+                     so a dead Redis is a quick miss.",
+                )],
                 check: check!(redis_down_fallback),
             },
         ],
@@ -141,7 +161,10 @@ async fn report_cached_once(probe: &mut Probe, path: &str, wanted: &Value) -> Ve
     expect(
         first >= 1 && repeated == 0,
         format!("GET {path} to query the database once, then {REPEATS} times from the cache"),
-        format!("{first} queries for the first request, {repeated} for the next {REPEATS}"),
+        format!(
+            "{} for the first request, {repeated} for the next {REPEATS}",
+            counted(first, "query")
+        ),
     )?;
 
     let created: Vec<String> = probe
@@ -294,9 +317,11 @@ async fn stampede_protection(probe: &mut Probe) -> Verdict {
             "{CONCURRENT} concurrent requests for a cold report to compute it once \
              ({one_computation} queries, as one request alone costs)"
         ),
-        format!("{queries} queries: the report was computed about {} times", {
-            queries.checked_div(one_computation).unwrap_or(queries)
-        }),
+        format!(
+            "{}: the report was computed about {}",
+            counted(queries, "query"),
+            counted(queries.checked_div(one_computation).unwrap_or(queries), "time")
+        ),
     )
 }
 
@@ -324,7 +349,9 @@ async fn pattern_delete_scan(probe: &mut Probe) -> Verdict {
         describe_commands(&commands),
     )?;
     let left = probe.redis.keys(&format!("*{tag}-*")).await?;
-    expect(left.is_empty(), format!("no key matching `{tag}-*` left"), left.join(", "))?;
+    expect(left.is_empty(), format!("no key matching `{tag}-*` left"), left.join(", "))
+        // SCAN ran and matched nothing of ours: its pattern missed the namespace.
+        .because(Symptom::OutsidePrefix)?;
     let kept = probe.redis.keys(&format!("*{survivor}")).await?;
     expect(
         !kept.is_empty(),

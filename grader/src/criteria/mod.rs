@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::course::{self, Exercise};
 
 pub use self::probe::Probe;
-pub use self::verdict::{Failure, Verdict, expect, fail};
+pub use self::verdict::{Because, Failure, Symptom, Verdict, expect, fail};
 
 /// What kind of quality a criterion measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,7 +53,17 @@ pub struct Criterion {
     pub points: u32,
     /// What to look at when the criterion fails.
     pub hint: &'static str,
+    /// Hints for particular kinds of failure, preferred to `hint` when the check observed
+    /// that [`Symptom`].
+    pub hints: &'static [(Symptom, &'static str)],
     pub check: Check,
+}
+
+impl Criterion {
+    /// The hint that fits a failure of kind `symptom`: its own, else the general one.
+    pub fn hint_for(&self, symptom: Symptom) -> &'static str {
+        self.hints.iter().find(|(fits, _)| *fits == symptom).map_or(self.hint, |(_, hint)| hint)
+    }
 }
 
 /// An exercise's criteria.

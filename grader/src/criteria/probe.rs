@@ -9,7 +9,7 @@ use serde_json::Value;
 use workbook::seed::SplitMix64;
 
 use super::inspect::Inspector;
-use super::verdict::{Failure, Verdict, fail};
+use super::verdict::{Because, Failure, Symptom, Verdict, fail};
 use crate::run::contract::Contract;
 use crate::run::database::DatabaseServer;
 use crate::run::redis_server::RedisServer;
@@ -153,12 +153,12 @@ impl Probe {
         };
         let expected = format!("an answer to {method} {path}");
         let response = request.send().await.map_err(|err| {
-            let observed = if err.is_timeout() {
-                format!("no answer within {} s", timeout.as_secs_f32())
+            if err.is_timeout() {
+                fail(&expected, format!("no answer within {} s", timeout.as_secs_f32()))
+                    .because(Symptom::Timeout)
             } else {
-                format!("the request failed: {err}")
-            };
-            fail(&expected, observed)
+                fail(&expected, format!("the request failed: {err}")).because(Symptom::ServiceError)
+            }
         })?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();

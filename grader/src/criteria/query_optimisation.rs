@@ -51,6 +51,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "Load the tasks with their category and owner in one query (JOIN), or in one \
                        batched IN (...) query per related table, never one query per task.",
+                hints: &[],
                 check: check!(constant_queries),
             },
             Criterion {
@@ -61,6 +62,7 @@ pub fn spec() -> ExerciseSpec {
                 hint: "CREATE INDEX IF NOT EXISTS ... ON tasks (category_id) at start-up; \
                        EXPLAIN QUERY PLAN must say SEARCH tasks USING INDEX, not SCAN tasks \
                        (on PostgreSQL, EXPLAIN must show an Index Cond, not a Seq Scan).",
+                hints: &[],
                 check: check!(filter_uses_index),
             },
             Criterion {
@@ -70,6 +72,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "Open the database with Db::open_pool once in main and share it; create one \
                        Redis ConnectionManager at start-up and clone it into handlers.",
+                hints: &[],
                 check: check!(connection_pooling),
             },
             Criterion {
@@ -79,6 +82,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 2,
                 hint: "In a middleware, wrap next.run(request) in workbook::profile::profiled and \
                        write db;dur=<ms>;desc=\"<n> queries\", cache;dur=<ms> from its numbers.",
+                hints: &[],
                 check: check!(server_timing),
             },
             Criterion {
@@ -88,6 +92,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 1,
                 hint: "Record each request's path, total time and query count in the profiling \
                        middleware; the page returns the slowest ones, slowest first, as JSON.",
+                hints: &[],
                 check: check!(slow_requests_page),
             },
             Criterion {
@@ -97,6 +102,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 2,
                 hint: "With a slow database every query counts: fix the N+1 first, and make sure \
                        requests do not wait on each other (a lock, a pool of one).",
+                hints: &[],
                 check: check!(latency_vs_reference),
             },
         ],

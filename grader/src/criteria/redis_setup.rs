@@ -8,6 +8,7 @@ use serde_json::json;
 use super::inspect::{describe_commands, describe_ttl};
 use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
 use crate::criteria::probe::Probe;
+use crate::words::counted;
 
 /// How quickly the service must answer while Redis is down: long enough for any reasonable
 /// command time-out, far shorter than a client that retries for ten seconds.
@@ -30,6 +31,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "Read REDIS_URL in CacheSettings::from_env and PING through the shared \
                        connection in the health check.",
+                hints: &[],
                 check: check!(health_pings_redis),
             },
             Criterion {
@@ -39,6 +41,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "Build every key with Cache::make_key from CACHE_KEY_PREFIX and \
                        CACHE_KEY_VERSION; the database index is the last part of REDIS_URL.",
+                hints: &[],
                 check: check!(key_naming),
             },
             Criterion {
@@ -48,6 +51,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "Store with SET key value EX seconds (set_ex), using the default timeout \
                        from the settings.",
+                hints: &[],
                 check: check!(default_timeout),
             },
             Criterion {
@@ -57,6 +61,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "On login store the session under a prefixed key and send its id in a \
                        cookie; on logout DEL the key so the cookie stops working at once.",
+                hints: &[],
                 check: check!(sessions_in_redis),
             },
             Criterion {
@@ -66,6 +71,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 2,
                 hint: "A session without a TTL lives forever: store it with SET ... EX \
                        session_ttl.",
+                hints: &[],
                 check: check!(session_expiry),
             },
             Criterion {
@@ -75,6 +81,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "Create one ConnectionManager (or a pool) at start-up and clone it into \
                        handlers; never call Client::get_*connection per request.",
+                hints: &[],
                 check: check!(connection_reuse),
             },
             Criterion {
@@ -84,6 +91,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 2,
                 hint: "Put a short time limit on every Redis command (tokio::time::timeout, \
                        ConnectionManagerConfig) and treat a failed read as a cache miss.",
+                hints: &[],
                 check: check!(survives_outage),
             },
             Criterion {
@@ -93,6 +101,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 1,
                 hint: "A plain MultiplexedConnection stays broken after a restart; a \
                        ConnectionManager reconnects on its own.",
+                hints: &[],
                 check: check!(reconnects),
             },
         ],
@@ -278,7 +287,7 @@ async fn connection_reuse(probe: &mut Probe) -> Verdict {
     expect(
         connections <= 2,
         "at most 2 new Redis connections for 40 requests once the service is warm",
-        format!("{connections} new connections ({commands} commands)"),
+        format!("{} ({})", counted(connections, "new connection"), counted(commands, "command")),
     )
 }
 

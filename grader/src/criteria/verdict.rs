@@ -5,10 +5,51 @@
 /// Why a check did not pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
-    /// The service did not do what the criterion asks: what we expected and what we saw.
-    Failed { expected: String, observed: String },
+    /// The service did not do what the criterion asks: what we expected, what we saw, and
+    /// what kind of failure that is (it picks the hint).
+    Failed { expected: String, observed: String, symptom: Symptom },
     /// The grader itself could not check (its Redis failed, a feature is unavailable).
     Error(String),
+}
+
+/// The kind of failure a check observed, so that the scorecard can give the hint that fits the
+/// evidence (see `Criterion::hints`) instead of one hint for every way a criterion can fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Symptom {
+    /// Nothing more specific is known: the criterion's general hint.
+    #[default]
+    Unclassified,
+    /// The service gave no answer in time.
+    Timeout,
+    /// A request failed outright: the connection was reset or refused (often a panic).
+    ServiceError,
+    /// The service cached nothing at all.
+    NothingCached,
+    /// The service used keys, or a pattern, outside its `prefix:version:` namespace.
+    OutsidePrefix,
+}
+
+/// Naming the [`Symptom`] of a failure, on a [`Failure`] or on a [`Verdict`]-like result.
+pub trait Because {
+    /// The same failure, classified as `symptom`; a pass or an error is left as it is.
+    fn because(self, symptom: Symptom) -> Self;
+}
+
+impl Because for Failure {
+    fn because(self, symptom: Symptom) -> Self {
+        match self {
+            Failure::Failed { expected, observed, .. } => {
+                Failure::Failed { expected, observed, symptom }
+            }
+            error => error,
+        }
+    }
+}
+
+impl<T> Because for Result<T, Failure> {
+    fn because(self, symptom: Symptom) -> Self {
+        self.map_err(|failure| failure.because(symptom))
+    }
 }
 
 /// The outcome of one check.
@@ -25,11 +66,29 @@ pub fn expect(
 
 /// Fails unconditionally.
 pub fn fail(expected: impl Into<String>, observed: impl Into<String>) -> Failure {
-    Failure::Failed { expected: expected.into(), observed: observed.into() }
+    Failure::Failed {
+        expected: expected.into(),
+        observed: observed.into(),
+        symptom: Symptom::Unclassified,
+    }
 }
 
 impl From<redis::RedisError> for Failure {
     fn from(err: redis::RedisError) -> Self {
         Failure::Error(format!("the grader's own Redis connection failed: {err}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn because_classifies_failures_and_leaves_passes_and_errors_alone() {
+        let failed = expect(false, "a", "b").because(Symptom::Timeout);
+        assert!(matches!(failed, Err(Failure::Failed { symptom: Symptom::Timeout, .. })));
+        assert_eq!(expect(true, "a", "b").because(Symptom::Timeout), Ok(()));
+        let error = Failure::Error("the grader's Redis".to_owned());
+        assert_eq!(error.clone().because(Symptom::Timeout), error);
     }
 }

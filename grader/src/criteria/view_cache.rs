@@ -48,6 +48,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "Put the cache_page middleware on GET /tasks: on a hit answer from one \
                        Redis GET of the stored page, without calling the handler.",
+                hints: &[],
                 check: check!(served_from_redis),
             },
             Criterion {
@@ -57,6 +58,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 2,
                 hint: "Store pages with SET key value EX 900 through Cache::make_key, so the key \
                        starts with CACHE_KEY_PREFIX:CACHE_KEY_VERSION.",
+                hints: &[],
                 check: check!(page_ttl),
             },
             Criterion {
@@ -66,6 +68,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 2,
                 hint: "Build the key from request.uri().path_and_query(), not from the path \
                        alone: /tasks?category=1 and /tasks?category=2 are different pages.",
+                hints: &[],
                 check: check!(key_separation),
             },
             Criterion {
@@ -75,6 +78,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 2,
                 hint: "Store a response only when response.status().is_success(): a 404 or a \
                        500 must not be served for fifteen minutes.",
+                hints: &[],
                 check: check!(caches_only_successes),
             },
             Criterion {
@@ -84,6 +88,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 2,
                 hint: "Skip the store when the response has a Set-Cookie header: replaying it \
                        would sign the next visitor in as someone else.",
+                hints: &[],
                 check: check!(never_caches_cookies),
             },
             Criterion {
@@ -93,6 +98,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 6,
                 hint: "For GET /my/tasks put the signed-in user into the cache key, and do not \
                        use the cache at all for requests without a user.",
+                hints: &[],
                 check: check!(per_user_isolation),
             },
             Criterion {
@@ -104,6 +110,7 @@ pub fn spec() -> ExerciseSpec {
                 hint: "The dashboard is for one user's browser only (private, max-age=300); \
                        the cached task list tells browsers and proxies what the server does \
                        (max-age=900).",
+                hints: &[],
                 check: check!(cache_control_check),
             },
             Criterion {
@@ -113,6 +120,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 2,
                 hint: "A hit must not touch the database or call the handler: answer straight \
                        from the stored page.",
+                hints: &[],
                 check: check!(hit_cheaper),
             },
             Criterion {
@@ -122,6 +130,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 2,
                 hint: "Treat a failed or timed-out Redis read as a miss, render the page, and \
                        ignore a failed store.",
+                hints: &[],
                 check: check!(works_without_redis),
             },
         ],

@@ -5,7 +5,8 @@ pub mod scorecard;
 
 use serde::{Deserialize, Serialize};
 
-use crate::criteria::{Category, Criterion, Failure};
+use crate::criteria::{Category, Criterion, Failure, Symptom};
+use crate::run::diagnostics::Warning;
 
 /// A whole run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,6 +57,9 @@ pub struct ExerciseReport {
     /// ignored.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The compiler's warnings about the student's crate, as rustc rendered them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compiler_warnings: Vec<Warning>,
     pub criteria: Vec<CriterionReport>,
 }
 
@@ -79,16 +83,23 @@ pub struct CriterionReport {
     /// Empty when passed; otherwise what was expected and what was observed.
     pub message: String,
     pub hint: String,
+    /// What else may explain a failure, e.g. a compiler warning about a future never awaited.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// The service's own words while the check ran (a panic message and its location), when
+    /// the check saw it fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_output: Option<String>,
 }
 
 impl CriterionReport {
     pub fn new(criterion: &Criterion, outcome: Result<(), Failure>) -> Self {
-        let (status, message) = match outcome {
-            Ok(()) => (Status::Passed, String::new()),
-            Err(Failure::Failed { expected, observed }) => {
-                (Status::Failed, format!("expected {expected}; observed {observed}"))
+        let (status, message, symptom) = match outcome {
+            Ok(()) => (Status::Passed, String::new(), Symptom::Unclassified),
+            Err(Failure::Failed { expected, observed, symptom }) => {
+                (Status::Failed, format!("expected {expected}; observed {observed}"), symptom)
             }
-            Err(Failure::Error(message)) => (Status::Error, message),
+            Err(Failure::Error(message)) => (Status::Error, message, Symptom::Unclassified),
         };
         Self {
             id: criterion.id.to_owned(),
@@ -98,7 +109,9 @@ impl CriterionReport {
             max_score: criterion.points,
             status,
             message,
-            hint: criterion.hint.to_owned(),
+            hint: criterion.hint_for(symptom).to_owned(),
+            notes: Vec::new(),
+            service_output: None,
         }
     }
 }
@@ -119,8 +132,35 @@ impl ExerciseReport {
             stage,
             details,
             warnings: Vec::new(),
+            compiler_warnings: Vec::new(),
             criteria,
         }
+    }
+}
+
+impl ExerciseReport {
+    /// Shows the compiler's warnings, and puts those that make code silently do nothing (a
+    /// future never awaited, a result dropped) next to every failed criterion: they are the
+    /// likeliest explanation of a failure whose evidence looks impossible.
+    pub fn add_compiler_warnings(&mut self, warnings: Vec<Warning>) {
+        let silent: Vec<String> = warnings
+            .iter()
+            .filter(|warning| warning.explains_silent_failures())
+            .map(|warning| {
+                let why = if warning.message.contains("Future") {
+                    "a future does nothing until it is `.await`ed"
+                } else {
+                    "an error dropped unread goes unnoticed"
+                };
+                format!("the compiler warned: {}; {why}", warning.summary())
+            })
+            .collect();
+        for criterion in &mut self.criteria {
+            if criterion.status == Status::Failed {
+                criterion.notes.extend(silent.iter().cloned());
+            }
+        }
+        self.compiler_warnings.extend(warnings);
     }
 }
 

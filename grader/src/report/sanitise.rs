@@ -5,10 +5,14 @@
 //! total, a cleared screen, a clipboard write), break out of a Markdown code block (and bring
 //! raw HTML or headings with it) or run as a formula in a spreadsheet.
 
-/// `text` without control characters, except newlines and tabs: no escape sequence reaches
-/// the terminal.
+/// `text` without escape sequences (a coloured log line keeps its words, not its `[2m`) and
+/// without any other control character but newlines (tabs become spaces): nothing reaches the
+/// terminal but text.
 pub fn for_terminal(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control() || *c == '\n' || *c == '\t').collect()
+    strip_ansi_escapes::strip_str(text.replace('\t', "    "))
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
 }
 
 /// A Markdown code fence longer than any run of backticks in `text`, so `text` cannot close it.
@@ -40,7 +44,7 @@ mod tests {
     #[test]
     fn escape_sequences_do_not_reach_the_terminal() {
         let forged = "\x1b[2J\x1b[32mTotal 20/20\x1b[0m\x1b]52;c;ZXZpbA==\x07\r\nnext\tline";
-        assert_eq!(for_terminal(forged), "[2J[32mTotal 20/20[0m]52;c;ZXZpbA==\nnext\tline");
+        assert_eq!(for_terminal(forged), "Total 20/20\nnext    line");
         assert_eq!(for_terminal("\u{9b}31m"), "31m", "the one-character CSI too");
     }
 

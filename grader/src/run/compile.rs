@@ -25,6 +25,7 @@ use tokio::process::Command;
 use crate::course::{self, Exercise};
 use crate::fs::LockWaits;
 use crate::run::bwrap::{self, Jail};
+use crate::run::diagnostics::{self, Warning};
 use crate::run::sandbox::{Ended, Limits, Sandboxed};
 
 /// The folders of an exercise that are the student's to write.
@@ -47,10 +48,22 @@ pub fn grader_dir() -> PathBuf {
 
 /// The result of building one exercise.
 pub enum Build {
-    /// The binary, copied into the run's own folder, and what staging left out, in words.
-    Built(PathBuf, Vec<String>),
+    Built(Built),
     /// The compiler's complaint, or why the build was refused, ready to show the student.
     Failed(String),
+    /// The submission's exercise breaks a staging rule (a linked folder, too many files):
+    /// never built, and why, ready to show the student.
+    Refused(String),
+}
+
+/// A successful build.
+pub struct Built {
+    /// The binary, copied into the run's own folder.
+    pub binary: PathBuf,
+    /// What staging left out, in words for the student.
+    pub left_out: Vec<String>,
+    /// The compiler's warnings about the student's crate.
+    pub warnings: Vec<Warning>,
 }
 
 /// Builds `exercise` from `submission` and returns a copy of its binary in `run_dir`, or the
@@ -70,7 +83,7 @@ pub async fn build(
     let stage = grader.join("stage");
     let skipped = match prepare(&stage, Some((submission, exercise)))? {
         Staged::Ready(skipped) => skipped,
-        Staged::Refused(reason) => return Ok(Build::Failed(reason)),
+        Staged::Refused(reason) => return Ok(Build::Refused(reason)),
     };
 
     let target = grader.join("build");
@@ -93,7 +106,8 @@ pub async fn build(
             let private = run_dir.join(exercise.package());
             std::fs::copy(target.join("debug").join(exercise.package()), &private)
                 .context("cannot copy the built binary")?;
-            Ok(Build::Built(private, skipped))
+            let warnings = compiler_messages(&process, exercise).warnings;
+            Ok(Build::Built(Built { binary: private, left_out: skipped, warnings }))
         }
         Ended::Exited(_) => {
             let output = crate::run::sandbox::tail(process.stderr_path(), 64 * 1024);
@@ -106,7 +120,12 @@ pub async fn build(
                 );
             }
             let pristine = course::root().join("exercises").join(exercise.dir_name());
-            let mut errors = explain_failure(&compiler_errors(&output), &pristine);
+            // rustc's own rendering (snippet, notes, help) where there is one; cargo's words
+            // (a manifest or lock file problem) otherwise.
+            let rendered = compiler_messages(&process, exercise).errors;
+            let errors =
+                if rendered.is_empty() { compiler_errors(&output) } else { rendered.join("\n\n") };
+            let mut errors = explain_failure(&errors, &pristine);
             for note in &skipped {
                 errors.push_str(&format!("\n\nnote from the grader: {note}"));
             }
@@ -162,7 +181,9 @@ fn cargo_build(
         .arg(stage.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(target)
-        .args(["--package", &exercise.package(), "--message-format", "short", "--color", "never"])
+        .args(["--package", &exercise.package(), "--color", "never"])
+        // One JSON line per diagnostic, on stdout, with rustc's rendering inside.
+        .args(["--message-format", "json"])
         // Offline, and with the stage's lock file as the grader left it.
         .arg("--frozen");
     Ok(command)
@@ -681,6 +702,13 @@ fn write_if_changed(path: &Path, content: &[u8]) -> Result<()> {
         return Ok(());
     }
     std::fs::write(path, content).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// What the compiler said, read from the build's JSON output (see [`diagnostics`]).
+fn compiler_messages(process: &Sandboxed, exercise: &Exercise) -> diagnostics::Diagnostics {
+    // A generous cap: the messages of one crate, not a flood a submission could make.
+    let json = crate::run::sandbox::tail(process.stdout_path(), 16 << 20);
+    diagnostics::parse(&json, &exercise.package())
 }
 
 /// The useful part of cargo's output: errors and what follows them, without progress lines.

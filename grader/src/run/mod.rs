@@ -9,10 +9,14 @@
 //! machine allows it.
 
 pub mod bwrap;
+// `unsafe` only where the OS is called: this module joins and empties cgroups through libc.
+#[allow(unsafe_code)]
+pub mod cgroup;
 pub mod compile;
 pub mod containment;
 pub mod contract;
 pub mod database;
+pub mod diagnostics;
 // `unsafe` only where the OS is called: this module enters network namespaces and raises loopback through libc.
 #[allow(unsafe_code)]
 pub mod network;

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::course::{self, Exercise};
 use crate::fs::LockWaits;
-use crate::run::compile::{self, Build};
+use crate::run::compile::{self, Build, Built};
 
 /// The longest building the reference may take (it rebuilds one crate: dependencies are built).
 const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
@@ -31,11 +31,13 @@ pub async fn binary(exercise: &Exercise, waits: &LockWaits) -> Result<PathBuf> {
     let build_dir = tempfile::tempdir_in(&dir)?;
     let solutions = course::root().join("solutions");
     match compile::build(&solutions, exercise, BUILD_TIMEOUT, build_dir.path(), waits).await? {
-        Build::Built(binary, _) => {
+        Build::Built(Built { binary, .. }) => {
             std::fs::rename(&binary, &kept).context("cannot keep the reference binary")?;
             Ok(kept)
         }
-        Build::Failed(errors) => bail!("the reference solution does not build:\n{errors}"),
+        Build::Failed(errors) | Build::Refused(errors) => {
+            bail!("the reference solution does not build:\n{errors}")
+        }
     }
 }
 

@@ -12,7 +12,6 @@
 //! Pids cgroups, run users and the parent-death signal are Linux's; on macOS, process groups,
 //! rlimits and the watchdog do the job, and [`isolation`] says what was in force.
 
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -20,6 +19,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use tokio::process::{Child, Command};
 
+use crate::run::cgroup::{self, Cgroups};
 use crate::run::users::RunUser;
 use crate::run::watchdog::Watchdog;
 
@@ -36,6 +36,9 @@ pub struct Limits {
     pub open_files: u64,
     /// Processes and threads.
     pub processes: u64,
+    /// Memory in use by the process and everything it starts, together (a memory cgroup
+    /// where the machine has one): unlike the address space, it binds a compiler too.
+    pub memory_cgroup_bytes: u64,
 }
 
 impl Limits {
@@ -46,6 +49,7 @@ impl Limits {
         file_bytes: 256 << 20,
         open_files: 1024,
         processes: 256,
+        memory_cgroup_bytes: 2 << 30,
     };
     /// For `cargo build`.
     pub const BUILD: Limits = Limits {
@@ -54,6 +58,8 @@ impl Limits {
         file_bytes: 2 << 30,
         open_files: 4096,
         processes: 2048,
+        // rustc and the linker on one crate, with room: a few hundred MiB to 2 GiB.
+        memory_cgroup_bytes: 6 << 30,
     };
 }
 
@@ -61,7 +67,7 @@ impl Limits {
 pub struct Sandboxed {
     child: Child,
     pgid: i32,
-    cgroup: Option<PidsCgroup>,
+    cgroups: Cgroups,
     stdout: PathBuf,
     stderr: PathBuf,
     /// Leads the group; dropped after the group is killed.
@@ -101,9 +107,9 @@ impl Sandboxed {
             .stderr(std::fs::File::create(&stderr)?)
             .process_group(pgid)
             .kill_on_drop(true);
-        let cgroup = PidsCgroup::create(limits.processes);
-        let cgroup_procs = cgroup.as_ref().map(|cgroup| cgroup.procs.as_raw_fd());
-        let nproc = if cgroup.is_none() { nproc_limit(limits.processes) } else { None };
+        let cgroups = Cgroups::create(limits.processes, limits.memory_cgroup_bytes);
+        let cgroup_procs = cgroups.procs_fds();
+        let nproc = if cgroups.caps_processes() { None } else { nproc_limit(limits.processes) };
         let grader = std::process::id() as libc::pid_t;
         // SAFETY: only async-signal-safe calls (getrlimit, setrlimit, getpid, write, setuid,
         // prctl, getppid) run between fork and exec, on memory prepared before the fork.
@@ -113,9 +119,9 @@ impl Sandboxed {
                 if let Some(max) = nproc {
                     set_limit(libc::RLIMIT_NPROC, max)?;
                 }
-                // Joining the cgroup takes root: before giving it up.
-                if let Some(fd) = cgroup_procs {
-                    join_cgroup(fd)?;
+                // Joining a cgroup takes root: before giving it up.
+                for fd in cgroup_procs.into_iter().flatten() {
+                    cgroup::join(fd)?;
                 }
                 if let Some(user) = user {
                     user.become_in_child()?;
@@ -125,7 +131,7 @@ impl Sandboxed {
             });
         }
         let child = command.spawn().context("cannot start process")?;
-        Ok(Self { child, pgid, cgroup, stdout, stderr, _watchdog: watchdog })
+        Ok(Self { child, pgid, cgroups, stdout, stderr, _watchdog: watchdog })
     }
 
     /// Waits at most `limit` for the process to exit; on time-out its group is killed.
@@ -162,9 +168,7 @@ impl Sandboxed {
     /// Kills every process of the group (and of its cgroup) at once.
     pub fn kill_group(&mut self) {
         signal_group(self.pgid, libc::SIGKILL);
-        if let Some(cgroup) = &self.cgroup {
-            cgroup.kill_all();
-        }
+        self.cgroups.kill_all();
     }
 
     /// The last `max_bytes` of what the process wrote to stderr and stdout.
@@ -182,6 +186,10 @@ impl Sandboxed {
     pub fn stderr_path(&self) -> &Path {
         &self.stderr
     }
+
+    pub fn stdout_path(&self) -> &Path {
+        &self.stdout
+    }
 }
 
 impl Drop for Sandboxed {
@@ -198,7 +206,8 @@ pub fn isolation() -> String {
 }
 
 fn probe_isolation() -> String {
-    let processes = if PidsCgroup::create(1).is_some() {
+    let probe = Cgroups::create(1, 1 << 30);
+    let processes = if probe.caps_processes() {
         "a pids cgroup of their own"
     } else if nproc_limit(1).is_some() {
         "RLIMIT_NPROC"
@@ -217,8 +226,13 @@ fn probe_isolation() -> String {
     } else {
         "killed with the grader (watchdog)"
     };
+    let memory = if probe.caps_memory() {
+        "; memory of each process tree capped by a memory cgroup of its own (builds included)"
+    } else {
+        ""
+    };
     format!(
-        "{}; process groups; limits on {LIMITED}; process count capped by {processes}; \
+        "{}; process groups; limits on {LIMITED}; process count capped by {processes}{memory}; \
          {user}; {with_the_grader}",
         crate::run::bwrap::describe()
     )
@@ -230,113 +244,6 @@ const LIMITED: &str = if cfg!(target_os = "macos") {
 } else {
     "CPU time, memory, file size and open files"
 };
-
-/// A pids cgroup (v1) of its own, capping the processes of one child and its descendants.
-struct PidsCgroup {
-    dir: PathBuf,
-    procs: std::fs::File,
-}
-
-const PIDS_ROOT: &str = "/sys/fs/cgroup/pids";
-
-impl PidsCgroup {
-    fn create(max: u64) -> Option<Self> {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let root = Path::new(PIDS_ROOT);
-        if cfg!(not(target_os = "linux")) || !root.join("cgroup.procs").is_file() {
-            return None;
-        }
-        static SWEPT: std::sync::Once = std::sync::Once::new();
-        SWEPT.call_once(|| Self::remove_stale(root));
-        let name = format!(
-            "workbook-grader-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let dir = root.join(name);
-        std::fs::create_dir(&dir).ok()?;
-        let opened = std::fs::write(dir.join("pids.max"), max.to_string())
-            .and_then(|()| std::fs::OpenOptions::new().write(true).open(dir.join("cgroup.procs")));
-        match opened {
-            Ok(procs) => Some(Self { dir, procs }),
-            Err(_) => {
-                let _ = std::fs::remove_dir(&dir);
-                None
-            }
-        }
-    }
-
-    /// Removes the empty cgroups of graders that were killed before they could clean up.
-    fn remove_stale(root: &Path) {
-        let Ok(entries) = std::fs::read_dir(root) else { return };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let owner =
-                name.strip_prefix("workbook-grader-").and_then(|rest| rest.split('-').next());
-            if owner.is_some_and(|pid| !Path::new("/proc").join(pid).exists()) {
-                // Fails, harmlessly, while processes are left in it.
-                let _ = std::fs::remove_dir(entry.path());
-            }
-        }
-    }
-
-    /// Kills everything in the cgroup until it is empty (a fork bomb keeps forking meanwhile).
-    fn kill_all(&self) {
-        for _ in 0..100 {
-            let members =
-                std::fs::read_to_string(self.dir.join("cgroup.procs")).unwrap_or_default();
-            let pids: Vec<i32> =
-                members.lines().filter_map(|line| line.trim().parse().ok()).collect();
-            if pids.is_empty() {
-                return;
-            }
-            for pid in pids {
-                // SAFETY: kill(2) touches no memory of ours.
-                unsafe {
-                    libc::kill(pid, libc::SIGKILL);
-                }
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
-
-impl Drop for PidsCgroup {
-    fn drop(&mut self) {
-        self.kill_all();
-        for _ in 0..50 {
-            if std::fs::remove_dir(&self.dir).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-/// In the child, between fork and exec: moves this process into the cgroup whose
-/// `cgroup.procs` is open as `fd`. Formats the pid by hand: no allocation after fork.
-fn join_cgroup(fd: i32) -> std::io::Result<()> {
-    // SAFETY: getpid has no preconditions.
-    let mut pid = unsafe { libc::getpid() } as u32;
-    let mut digits = [0u8; 10];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (pid % 10) as u8;
-        pid /= 10;
-        if pid == 0 {
-            break;
-        }
-    }
-    let text = &digits[start..];
-    // SAFETY: writes `text.len()` bytes from a live stack buffer.
-    if unsafe { libc::write(fd, text.as_ptr().cast(), text.len()) } == text.len() as isize {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
 
 /// `RLIMIT_NPROC` counts every process of the user, so the limit is what the user runs now
 /// plus `extra`. `None` for root, which the limit does not bind.

@@ -90,6 +90,32 @@ impl RunningService {
         self.process.output_tail(4000)
     }
 
+    /// Where the service's output stands now: what it writes after this, a check caused.
+    pub fn output_mark(&self) -> OutputMark {
+        let place = |log: &Path| (log.to_owned(), std::fs::metadata(log).map_or(0, |m| m.len()));
+        OutputMark {
+            stderr: place(self.process.stderr_path()),
+            stdout: place(self.process.stdout_path()),
+        }
+    }
+
+    /// What the service wrote since `mark` (stderr, then its logs on stdout), cut to what
+    /// explains a failure: a panic's message and location, else the last lines. `None` when it
+    /// wrote nothing.
+    pub fn said_since(&self, mark: &OutputMark) -> Option<String> {
+        let mut text = String::new();
+        for ((log, offset), now) in
+            [(&mark.stderr, self.process.stderr_path()), (&mark.stdout, self.process.stdout_path())]
+        {
+            text.push_str(&read_from(log, *offset));
+            // The service was restarted since: the new process's words follow the old one's.
+            if log != now {
+                text.push_str(&read_from(now, 0));
+            }
+        }
+        words_that_explain(&text)
+    }
+
     pub async fn stop(&mut self) {
         self.process.stop(Duration::from_secs(2)).await;
     }
@@ -139,6 +165,57 @@ fn spawn(
     Sandboxed::spawn_as(command, Limits::SERVICE, &log, RunUser::owning(dir))
 }
 
+/// A place in a service's output (see [`RunningService::output_mark`]): each log file and
+/// its length then.
+pub struct OutputMark {
+    stderr: (PathBuf, u64),
+    stdout: (PathBuf, u64),
+}
+
+/// At most the last 64 KiB of `path` after `offset`.
+fn read_from(path: &Path, offset: u64) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    const MAX_BYTES: u64 = 64 * 1024;
+    let Ok(mut file) = std::fs::File::open(path) else { return String::new() };
+    let len = file.metadata().map(|meta| meta.len()).unwrap_or(0);
+    let mut bytes = Vec::new();
+    let start = offset.max(len.saturating_sub(MAX_BYTES));
+    if file.seek(SeekFrom::Start(start)).is_ok() {
+        let _ = file.take(MAX_BYTES).read_to_end(&mut bytes);
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// The lines of a service's stderr a student needs: the first panic (where and why, without
+/// the backtrace advice), else the last few lines.
+fn words_that_explain(text: &str) -> Option<String> {
+    const MAX_LINES: usize = 6;
+    let lines: Vec<&str> = text.lines().filter(|line| !line.trim().is_empty()).collect();
+    let panic = lines.iter().position(|line| line.contains("panicked at"));
+    let chosen: Vec<&str> = match panic {
+        Some(start) => lines[start..]
+            .iter()
+            // Where and why, not how: the advice and the backtrace (RUST_BACKTRACE is set for
+            // the service's own log) are noise in a scorecard.
+            .take_while(|line| {
+                !line.starts_with("note: run with `RUST_BACKTRACE") && **line != "stack backtrace:"
+            })
+            .take(MAX_LINES)
+            .copied()
+            .collect(),
+        None => lines[lines.len().saturating_sub(MAX_LINES)..].to_vec(),
+    };
+    let others = lines.iter().filter(|line| line.contains("panicked at")).count();
+    let mut said = chosen.join("\n");
+    if others > 1 {
+        said.push_str(&format!(
+            "\n[... and {}]",
+            crate::words::counted(others as u64 - 1, "more panic")
+        ));
+    }
+    (!said.is_empty()).then_some(said)
+}
+
 fn base_url(environment: &[(String, String)]) -> String {
     let bind = environment
         .iter()
@@ -151,4 +228,43 @@ fn base_url(environment: &[(String, String)]) -> String {
 /// A port for a service; see [`sandbox::free_port`].
 pub fn pick_port() -> Result<u16> {
     sandbox::free_port()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_is_shown_by_its_message_and_place_without_the_backtrace_advice() {
+        let stderr = "\nthread 'tokio-runtime-worker' panicked at src/lib.rs:41:10:\n\
+                      the report's row: RowNotFound\n\
+                      note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n\
+                      \nthread 'tokio-runtime-worker' panicked at src/lib.rs:41:10:\nagain\n";
+        let said = words_that_explain(stderr).unwrap();
+        assert_eq!(
+            said,
+            "thread 'tokio-runtime-worker' panicked at src/lib.rs:41:10:\n\
+             the report's row: RowNotFound\n[... and 1 more panic]"
+        );
+    }
+
+    #[test]
+    fn without_a_panic_the_last_lines_are_shown_and_silence_is_none() {
+        let many: String = (1..=10).map(|n| format!("line {n}\n")).collect();
+        assert_eq!(
+            words_that_explain(&many).unwrap(),
+            "line 5\nline 6\nline 7\nline 8\nline 9\nline 10"
+        );
+        assert_eq!(words_that_explain("\n  \n"), None);
+    }
+
+    #[test]
+    fn only_what_was_written_after_the_mark_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("service-1.stderr");
+        std::fs::write(&log, "before\n").unwrap();
+        let offset = std::fs::metadata(&log).unwrap().len();
+        std::fs::write(&log, "before\nafter\n").unwrap();
+        assert_eq!(read_from(&log, offset), "after\n");
+    }
 }

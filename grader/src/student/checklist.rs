@@ -68,7 +68,7 @@ pub fn rows(progress: &Progress) -> Vec<Row> {
 /// The checklist with a box per item, then the next thing to do.
 pub fn render(rows: &[Row]) -> String {
     let width = rows.iter().map(|row| row.item.title.len()).max().unwrap_or(0);
-    let mut out = String::from("Submission checklist (book/src/checklist.md)\n");
+    let mut out = format!("Submission checklist ({})\n", course::book_page("checklist.html"));
     for row in rows {
         let mark = if row.done() { "[x]" } else { "[ ]" };
         let _ = writeln!(
@@ -108,8 +108,8 @@ pub fn render_list(rows: &[Row], detail: Option<&Exercise>) -> String {
             row.item.title,
             row.standing()
         );
-        let _ = writeln!(out, "   lesson    {}", row.item.lesson_source());
-        let _ = writeln!(out, "   exercise  {}", row.item.page_source());
+        let _ = writeln!(out, "   lesson    {}", course::book_page(&row.item.lesson_page()));
+        let _ = writeln!(out, "   exercise  {}", course::book_page(&row.item.exercise_page()));
         if detail.is_some() {
             render_criteria(&mut out, row);
         }

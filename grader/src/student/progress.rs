@@ -126,6 +126,8 @@ mod tests {
                 status: *status,
                 message: String::new(),
                 hint: String::new(),
+                notes: Vec::new(),
+                service_output: None,
             })
             .collect();
         ExerciseReport::new(id.to_owned(), String::new(), Stage::Graded, None, criteria)

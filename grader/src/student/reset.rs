@@ -10,7 +10,6 @@
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 
@@ -62,9 +61,11 @@ pub fn run(options: &Options, answers: &mut dyn BufRead, out: &mut dyn Write) ->
         );
     }
 
-    writeln!(out, "This puts {path} back to its starter, as in commit")?;
-    writeln!(out, "  {}", git.describe(&source.commit)?)?;
-    writeln!(out, "({}).", source.why)?;
+    writeln!(
+        out,
+        "This puts {path} back to its starter: the exercise as you got it, TODOs and all."
+    )?;
+    writeln!(out, "(It comes from {}: commit {}.)", source.why, git.describe(&source.commit)?)?;
     if folder.exists() {
         writeln!(out, "Your files there are copied to {} first.", options.backups.display())?;
     }
@@ -107,10 +108,14 @@ fn confirm(question: &str, answers: &mut dyn BufRead, out: &mut dyn Write) -> Re
     Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }
 
-/// `backups/01-redis-setup-<seconds>`, never one that exists.
+/// `backups/01-redis-setup-2026-12-06-13h45m12s` (local time where the machine tells it, else
+/// UTC), never one that exists.
 fn backup_path(backups: &Path, exercise: &Exercise) -> Result<PathBuf> {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let stem = format!("{}-{now}", exercise.dir_name());
+    let now = time::OffsetDateTime::now_local().unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    let when = now.format(time::macros::format_description!(
+        "[year]-[month]-[day]-[hour]h[minute]m[second]s"
+    ))?;
+    let stem = format!("{}-{when}", exercise.dir_name());
     (0..100)
         .map(|n| backups.join(if n == 0 { stem.clone() } else { format!("{stem}-{n}") }))
         .find(|candidate| !candidate.exists())
@@ -228,7 +233,8 @@ impl Git {
 
     /// `abc1234 Subject (date)`.
     fn describe(&self, commit: &str) -> Result<String> {
-        self.text(&["log", "-1", "--format=%h %s (%as)", commit])
+        // "3f2a9c1 of 2026-11-30": the commit message is the developers', not the student's.
+        self.text(&["log", "-1", "--format=%h of %as", commit])
             .with_context(|| format!("cannot read commit {commit}"))
     }
 

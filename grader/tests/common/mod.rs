@@ -51,20 +51,15 @@ impl Run {
         failed
     }
 
-    /// A readable account of the failures, for assertion messages.
+    /// The exercise's scorecard, as the student sees it (without colours): for assertion
+    /// messages, and for what a fixture must show.
     pub fn explain(&self, id: &str) -> String {
-        let exercise = self.exercise(id);
-        let mut text = format!("{} scored {}/{}\n", id, exercise["score"], exercise["max_score"]);
-        if let Some(details) = exercise["details"].as_str() {
-            text.push_str(details);
-            text.push('\n');
-        }
-        for criterion in exercise["criteria"].as_array().unwrap() {
-            if criterion["status"] != "passed" {
-                text.push_str(&format!("  {}: {}\n", criterion["id"], criterion["message"]));
-            }
-        }
-        text
+        let mut report: grader::report::Report = serde_json::from_value(self.json.clone())
+            .unwrap_or_else(|err| {
+                panic!("the JSON report does not read back ({err}): {}", self.json)
+            });
+        report.exercises.retain(|exercise| exercise.id == id);
+        grader::report::scorecard::render_plain(&report)
     }
 }
 
@@ -97,8 +92,9 @@ pub struct Fixture {
     pub exercise: String,
     pub description: String,
     pub fails: Vec<String>,
-    /// Text the report must show (in the build's or a criterion's message), if any.
-    pub shows: Option<String>,
+    /// Texts the scorecard must show (the compiler's words, a criterion's evidence, the
+    /// service's output or a hint).
+    pub shows: Vec<String>,
     /// Whether only bubblewrap contains this fixture's attack (`needs = "bubblewrap"`).
     pub needs_bubblewrap: bool,
     patches: Vec<(String, String, String)>,
@@ -151,7 +147,17 @@ impl Fixture {
                     (string(&item, "file"), string(&item, "find"), string(&item, "replace"))
                 }),
         );
-        let shows = doc.get("shows").and_then(|shows| shows.as_str()).map(str::to_owned);
+        // One text or a list of them.
+        let shows: Vec<String> = match doc.get("shows") {
+            None => Vec::new(),
+            Some(item) => match (item.as_str(), item.as_array()) {
+                (Some(one), _) => vec![one.to_owned()],
+                (_, Some(many)) => {
+                    many.iter().filter_map(|s| s.as_str()).map(str::to_owned).collect()
+                }
+                _ => panic!("{}: `shows` is a string or a list of strings", path.display()),
+            },
+        };
         let needs_bubblewrap = match doc.get("needs").and_then(|needs| needs.as_str()) {
             None => false,
             Some("bubblewrap") => true,
@@ -220,13 +226,13 @@ pub fn check_fixtures(exercise: &str) {
         };
         let failed = run.failed(exercise);
         let explained = run.explain(exercise);
-        if let Some(shows) = &fixture.shows
-            && !explained.contains(shows.as_str())
-        {
-            mismatches.push(format!(
-                "{}: the report does not show {shows:?}:\n{explained}",
-                fixture.name
-            ));
+        for shows in &fixture.shows {
+            if !explained.contains(shows.as_str()) {
+                mismatches.push(format!(
+                    "{}: the scorecard does not show {shows:?}:\n{explained}",
+                    fixture.name
+                ));
+            }
         }
         if failed != fixture.fails {
             mismatches.push(format!(

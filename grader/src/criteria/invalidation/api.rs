@@ -127,5 +127,5 @@ pub async fn query_is_held(probe: &Probe) -> Result<bool, Failure> {
 
 /// `1 query`, `3 queries`: for messages.
 pub fn queries(count: u64) -> String {
-    if count == 1 { "1 query".to_owned() } else { format!("{count} queries") }
+    crate::words::counted(count, "query")
 }

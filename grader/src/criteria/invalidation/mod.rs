@@ -48,6 +48,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 4,
                 hint: "Announce a Change from every write of the repository and map each \
                        change to the entries it makes stale in invalidator::stale_entries.",
+                hints: &[],
                 check: check!(read_your_writes),
             },
             Criterion {
@@ -57,6 +58,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "Invalidate entry by entry (a new stamp, or DEL of one key); never \
                        FLUSHDB, KEYS or SCAN-and-delete.",
+                hints: &[],
                 check: check!(targeted),
             },
             Criterion {
@@ -66,6 +68,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 2,
                 hint: "Invalidate after the database write has finished, and keep invalidations \
                        of different entries independent of each other.",
+                hints: &[],
                 check: check!(concurrent_burst),
             },
             Criterion {
@@ -75,6 +78,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "Use versioned keys: read the entry's stamp before the database and \
                        store under that stamp; a write gives the entry a new stamp.",
+                hints: &[],
                 check: check!(slow_reader_race),
             },
             Criterion {
@@ -84,6 +88,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 2,
                 hint: "Store values and stamps with SET ... EX: the TTL is the safety net for \
                        an invalidation that never happened.",
+                hints: &[],
                 check: check!(entries_expire),
             },
             Criterion {
@@ -93,6 +98,7 @@ pub fn spec() -> ExerciseSpec {
                 points: 3,
                 hint: "Remember the entries whose invalidation failed, retire them before \
                        trusting the cache again, and read from the database until then.",
+                hints: &[],
                 check: check!(write_while_redis_down),
             },
         ],
