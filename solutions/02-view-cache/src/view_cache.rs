@@ -52,6 +52,7 @@ impl PageCache {
 }
 // ANCHOR_END: policy
 
+// ANCHOR: todo_cache_page
 // ANCHOR: middleware
 /// The middleware: answer from Redis when we can, otherwise render and maybe store.
 pub async fn cache_page(State(pages): State<PageCache>, request: Request, next: Next) -> Response {
@@ -187,6 +188,7 @@ impl IntoResponse for StoredPage {
         response
     }
 }
+// ANCHOR_END: todo_cache_page
 
 #[cfg(test)]
 mod tests {
