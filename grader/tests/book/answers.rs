@@ -26,7 +26,8 @@ pub struct Region {
 fn anchor_name<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
     let (_, rest) = line.split_once(marker)?;
     let rest = rest.trim_start();
-    let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).unwrap_or(rest.len());
+    let end =
+        rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-')).unwrap_or(rest.len());
     (end > 0).then(|| &rest[..end])
 }
 
@@ -67,12 +68,12 @@ pub fn includes(page: &Path, text: &str) -> Vec<(PathBuf, String)> {
 fn selected(text: &str, selector: &str) -> Vec<Range<usize>> {
     let count = text.lines().count();
     if selector.is_empty() {
-        return vec![0..count];
+        return std::iter::once(0..count).collect();
     }
     let mut bounds = selector.split(':').map(str::parse::<usize>);
     if let Some(Ok(first)) = bounds.next() {
         let last = bounds.next().and_then(Result::ok).unwrap_or(count);
-        return vec![first.saturating_sub(1)..last];
+        return std::iter::once(first.saturating_sub(1)..last).collect();
     }
     regions(text)
         .into_iter()
@@ -168,7 +169,9 @@ fn answer() {
         assert_eq!(found[0], Region { name: "todo_answer".into(), lines: 2..7 });
         assert_eq!(found[1], Region { name: "inner".into(), lines: 4..5 });
         assert_eq!(todo_regions(CODE).len(), 1);
-        assert_eq!(selected(CODE, "inner"), vec![4..5]);
-        assert_eq!(selected(CODE, "2:3"), vec![1..3]);
+        let lines = |selector| selected(CODE, selector).into_iter().flatten().collect::<Vec<_>>();
+        assert_eq!(lines("inner"), [4]);
+        assert_eq!(lines("2:3"), [1, 2]);
+        assert_eq!(lines(""), Vec::from_iter(0..8));
     }
 }
