@@ -636,6 +636,18 @@ fn every_todo_of_a_starter_is_anchored_and_answered_under_the_same_name() {
                 "{}: the starter's TODO anchors and the solution's answers must pair up by name",
                 file.display()
             );
+            if file != Path::new("src/main.rs") {
+                // main.rs names its own crate (`exercise_...` or `solution_...`).
+                let given = answers::given_code(&starter);
+                let missing = answers::not_kept(&given, &answers::given_code(&solution));
+                assert!(
+                    missing.is_empty(),
+                    "{name}/{}: outside its TODO anchors the solution must keep the starter's \
+                     code, but lacks:\n{}",
+                    file.display(),
+                    missing.join("\n")
+                );
+            }
             todos += starter.matches("TODO:").count();
         }
         assert!(todos > 0, "exercises/{name} asks for nothing");

@@ -79,12 +79,12 @@ impl EntryCache {
 
 /// Where the stamp of `entry` lives.
 #[allow(dead_code)] // until read_through and invalidate use it
-pub fn stamp_key(entry: Entry) -> String {
+fn stamp_key(entry: Entry) -> String {
     format!("stamp:{entry}")
 }
 
 /// Where the value of `entry` lives while its stamp is `stamp`.
 #[allow(dead_code)] // until read_through uses it
-pub fn value_key(entry: Entry, stamp: &str) -> String {
+fn value_key(entry: Entry, stamp: &str) -> String {
     format!("{entry}@{stamp}")
 }

@@ -82,6 +82,41 @@ fn selected(text: &str, selector: &str) -> Vec<Range<usize>> {
         .collect()
 }
 
+/// The code of `text` that lies outside its `todo_` regions, one trimmed line each: what a
+/// starter gives the student, and its solution must keep. Comments, blank lines, `use` lines
+/// and `allow` attributes are left out (a solution may document more, import more and need
+/// fewer allowances).
+pub fn given_code(text: &str) -> Vec<&str> {
+    let todo = todo_regions(text);
+    text.lines()
+        .enumerate()
+        .filter(|(number, _)| {
+            !todo.iter().any(|region| (region.lines.start - 1..=region.lines.end).contains(number))
+        })
+        .map(|(_, line)| line.trim())
+        .filter(|line| {
+            !(line.is_empty()
+                || line.starts_with("//")
+                || line.starts_with("use ")
+                || line.starts_with("#[allow")
+                || line.starts_with("#![allow"))
+        })
+        .collect()
+}
+
+/// The lines of `given` that `kept` lacks, in order: `kept` must hold `given` as a subsequence.
+pub fn not_kept<'a>(given: &[&'a str], kept: &[&str]) -> Vec<&'a str> {
+    let mut next = 0;
+    let mut missing = Vec::new();
+    for &line in given {
+        match kept[next..].iter().position(|candidate| *candidate == line) {
+            Some(offset) => next += offset + 1,
+            None => missing.push(line),
+        }
+    }
+    missing
+}
+
 /// An include of solution code that answers a starter's TODO.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
@@ -173,5 +208,12 @@ fn answer() {
         assert_eq!(lines("inner"), [4]);
         assert_eq!(lines("2:3"), [1, 2]);
         assert_eq!(lines(""), Vec::from_iter(0..8));
+    }
+
+    #[test]
+    fn given_code_leaves_out_the_todo_regions_and_comments() {
+        assert_eq!(given_code(CODE), ["fn given() {}"]);
+        assert_eq!(not_kept(&["a", "b", "c"], &["a", "x", "c"]), ["b"]);
+        assert_eq!(not_kept(&["a", "c"], &["a", "x", "c"]), Vec::<&str>::new());
     }
 }
