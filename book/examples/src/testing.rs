@@ -68,6 +68,12 @@ impl Drop for Redis {
 
 /// A freshly seeded SQLite database with `tasks` tasks, in a folder that lives as long as it.
 pub async fn database(tasks: usize) -> (Db, tempfile::TempDir) {
+    let (db, _, dir) = database_and_config(tasks).await;
+    (db, dir)
+}
+
+/// [`database`], with the configuration that opens more connections to it.
+pub async fn database_and_config(tasks: usize) -> (Db, Config, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
         bind: "127.0.0.1:0".parse().unwrap(),
@@ -76,5 +82,5 @@ pub async fn database(tasks: usize) -> (Db, tempfile::TempDir) {
         tasks,
         query_delay: Duration::ZERO,
     };
-    (Db::open(&config).await.unwrap(), dir)
+    (Db::open(&config).await.unwrap(), config, dir)
 }
