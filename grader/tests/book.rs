@@ -4,6 +4,8 @@
 //! The book is built once per run of these tests, by mdBook's library (no `mdbook` binary is
 //! needed), with the grader binary cargo has just built as its preprocessor.
 
+#[path = "book/answers.rs"]
+mod answers;
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -532,5 +534,174 @@ fn every_rust_block_is_marked_as_not_runnable() {
                 );
             }
         }
+    }
+}
+
+/// The source files of an exercise's starter (`exercises/NN-slug/src`), relative to its folder.
+fn starter_sources(name: &str) -> Vec<PathBuf> {
+    let folder = root().join("exercises").join(name);
+    let mut files = Vec::new();
+    let mut stack = vec![folder.join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                files.push(path.strip_prefix(&folder).unwrap().to_owned());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn no_lesson_or_exercise_page_includes_an_answer() {
+    // Lessons teach on worked examples (`book/examples`); the answers to the starters' TODOs
+    // are shown only on the walkthrough pages, after the exercises.
+    let src = book().join("src");
+    let mut shown = Vec::new();
+    for (page, text) in pages() {
+        let relative = page.strip_prefix(&src).unwrap();
+        if answers::is_walkthrough(relative) {
+            continue;
+        }
+        for answer in answers::answers_shown(&root(), &page, &text) {
+            shown.push(format!("{}: {answer}", relative.display()));
+        }
+    }
+    assert!(
+        shown.is_empty(),
+        "these pages give away answers; include them from a walkthrough (book/src/{}/) \
+         instead:\n{}",
+        answers::WALKTHROUGHS,
+        shown.join("\n")
+    );
+}
+
+#[test]
+fn the_answer_guard_catches_a_page_that_includes_an_answer() {
+    let page = book().join("src/chapters/made-up.md");
+    let solution = "../../../solutions";
+    let text = format!(
+        "{{{{#include {solution}/02-view-cache/src/view_cache.rs:policy}}}}\n\
+         {{{{#include {solution}/02-view-cache/src/view_cache.rs:key}}}}\n\
+         {{{{#include {solution}/06-query-optimisation/src/slow_log.rs:slow_log}}}}\n\
+         {{{{#include ../../examples/src/ch02_view_cache.rs:category_page}}}}\n"
+    );
+    let shown: Vec<String> =
+        answers::answers_shown(&root(), &page, &text).iter().map(ToString::to_string).collect();
+    // `policy` is given in the starter, the example is not a solution: neither is an answer.
+    assert_eq!(
+        shown,
+        [
+            "02-view-cache/src/view_cache.rs:key shows the answer to `todo_cache_page`",
+            "06-query-optimisation/src/slow_log.rs:slow_log is a file no starter has: all of it \
+             is answer",
+        ]
+    );
+}
+
+#[test]
+fn every_todo_of_a_starter_is_anchored_and_answered_under_the_same_name() {
+    for name in exercises() {
+        let mut todos = 0;
+        for file in starter_sources(&name) {
+            let starter_path = root().join("exercises").join(&name).join(&file);
+            let starter = std::fs::read_to_string(&starter_path).unwrap();
+            let regions = answers::todo_regions(&starter);
+            for (number, line) in starter.lines().enumerate() {
+                if line.contains("TODO:") {
+                    assert!(
+                        regions.iter().any(|region| region.lines.contains(&number)),
+                        "exercises/{name}/{}:{}: a TODO outside every `// ANCHOR: {}...` region",
+                        file.display(),
+                        number + 1,
+                        answers::TODO_PREFIX
+                    );
+                }
+            }
+            let solution_path = root().join("solutions").join(&name).join(&file);
+            let solution = std::fs::read_to_string(&solution_path).unwrap_or_default();
+            let names = |regions: Vec<answers::Region>| {
+                let mut names: Vec<String> = regions.into_iter().map(|r| r.name).collect();
+                names.sort();
+                names.dedup();
+                names
+            };
+            assert_eq!(
+                names(regions),
+                names(answers::todo_regions(&solution)),
+                "{}: the starter's TODO anchors and the solution's answers must pair up by name",
+                file.display()
+            );
+            if file != Path::new("src/main.rs") {
+                // main.rs names its own crate (`exercise_...` or `solution_...`).
+                let given = answers::given_code(&starter);
+                let missing = answers::not_kept(&given, &answers::given_code(&solution));
+                assert!(
+                    missing.is_empty(),
+                    "{name}/{}: outside its TODO anchors the solution must keep the starter's \
+                     code, but lacks:\n{}",
+                    file.display(),
+                    missing.join("\n")
+                );
+            }
+            todos += starter.matches("TODO:").count();
+        }
+        assert!(todos > 0, "exercises/{name} asks for nothing");
+    }
+}
+
+#[test]
+fn each_exercise_page_shows_its_todos_and_each_walkthrough_its_answers() {
+    let summary = std::fs::read_to_string(book().join("src/SUMMARY.md")).unwrap();
+    for name in exercises() {
+        let page = book().join(format!("src/exercises/{name}.md"));
+        let text = std::fs::read_to_string(&page).unwrap();
+        let shown_on_page = answers::includes(&page, &text);
+        let walkthrough = book().join(format!("src/{}/{name}.md", answers::WALKTHROUGHS));
+        let explained = std::fs::read_to_string(&walkthrough)
+            .unwrap_or_else(|_| panic!("{name} has no walkthrough at {}", walkthrough.display()));
+        let answered: Vec<String> = answers::answers_shown(&root(), &walkthrough, &explained)
+            .into_iter()
+            .filter_map(|answer| answer.todo)
+            .collect();
+        for file in starter_sources(&name) {
+            let starter_path = root().join("exercises").join(&name).join(&file);
+            let starter = std::fs::read_to_string(&starter_path).unwrap();
+            for region in answers::todo_regions(&starter) {
+                assert!(
+                    shown_on_page.contains(&(starter_path.clone(), region.name.clone())),
+                    "exercises/{name}.md does not show the skeleton of `{}` in {}: \
+                     {{{{#include ../../../exercises/{name}/{}:{}}}}}",
+                    region.name,
+                    file.display(),
+                    file.display(),
+                    region.name
+                );
+                assert!(
+                    answered.contains(&region.name),
+                    "{}/{name}.md does not show the answer to `{}` ({})",
+                    answers::WALKTHROUGHS,
+                    region.name,
+                    file.display()
+                );
+            }
+        }
+        assert!(text.contains("https://docs.rs/"), "exercises/{name}.md links no API docs");
+        assert!(
+            explained.contains("Try the exercise first"),
+            "{}/{name}.md must say at the top that it is the answer",
+            answers::WALKTHROUGHS
+        );
+        let exercise_entry = summary.find(&format!("(exercises/{name}.md)"));
+        let walkthrough_entry = summary.find(&format!("({}/{name}.md)", answers::WALKTHROUGHS));
+        assert!(
+            walkthrough_entry.is_some() && walkthrough_entry > exercise_entry,
+            "SUMMARY.md must list {}/{name}.md after exercises/{name}.md",
+            answers::WALKTHROUGHS
+        );
     }
 }

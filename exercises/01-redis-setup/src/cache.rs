@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::settings::CacheSettings;
 
+// ANCHOR: todo_cache_error
 /// Why a cache operation did not happen.
 #[derive(Debug)]
 pub enum CacheError {
@@ -21,7 +22,9 @@ impl std::fmt::Display for CacheError {
         }
     }
 }
+// ANCHOR_END: todo_cache_error
 
+// ANCHOR: todo_cache
 /// A handle on the cache; clones share the same connection.
 #[derive(Clone)]
 pub struct Cache {
@@ -79,3 +82,4 @@ impl Cache {
         Err(CacheError::NotImplemented)
     }
 }
+// ANCHOR_END: todo_cache

@@ -22,6 +22,7 @@ pub struct SessionData {
     pub username: String,
 }
 
+// ANCHOR: todo_sessions
 /// `POST /login`.
 pub async fn login(
     State(_state): State<AppState>,
@@ -48,3 +49,4 @@ pub async fn logout(State(_state): State<AppState>, _jar: CookieJar) -> StatusCo
     // TODO: delete the session from Redis and clear the cookie.
     StatusCode::NOT_IMPLEMENTED
 }
+// ANCHOR_END: todo_sessions

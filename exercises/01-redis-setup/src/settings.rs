@@ -17,6 +17,7 @@ pub struct CacheSettings {
     pub session_ttl: Duration,
 }
 
+// ANCHOR: todo_from_env
 impl CacheSettings {
     pub fn from_env() -> anyhow::Result<Self> {
         // TODO: read each setting from its environment variable, keeping these values as the
@@ -30,3 +31,4 @@ impl CacheSettings {
         })
     }
 }
+// ANCHOR_END: todo_from_env

@@ -78,6 +78,7 @@ async fn my_tasks(
     Ok(page(pages::user_tasks(&state.db, &user).await)?.into_response())
 }
 
+// ANCHOR: todo_dashboard
 /// `GET /dashboard`: the Rust side of `@cache_control(private=True, max_age=300)`.
 async fn dashboard(
     State(state): State<AppState>,
@@ -88,6 +89,7 @@ async fn dashboard(
     // TODO: let the user's browser keep this page for five minutes, and nobody else.
     Ok(html.into_response())
 }
+// ANCHOR_END: todo_dashboard
 
 /// A rendered page, `404` when it is about nothing, `500` when the database failed.
 fn page(

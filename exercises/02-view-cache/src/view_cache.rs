@@ -48,6 +48,7 @@ impl PageCache {
     }
 }
 
+// ANCHOR: todo_cache_page
 /// The middleware: answer from Redis when we can, otherwise render and maybe store.
 pub async fn cache_page(State(pages): State<PageCache>, request: Request, next: Next) -> Response {
     // TODO: build the key from what selects a different page (method, path, query string and,
@@ -57,3 +58,4 @@ pub async fn cache_page(State(pages): State<PageCache>, request: Request, next: 
     let _ = (&pages.cache, pages.ttl, pages.audience);
     next.run(request).await
 }
+// ANCHOR_END: todo_cache_page

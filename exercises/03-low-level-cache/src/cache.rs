@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use crate::settings::CacheSettings;
 use crate::single_flight::Flights;
 
+// ANCHOR: todo_cache_error
 /// Why a cache operation did not happen.
 #[derive(Debug)]
 pub enum CacheError {
@@ -32,7 +33,9 @@ impl std::fmt::Display for CacheError {
         }
     }
 }
+// ANCHOR_END: todo_cache_error
 
+// ANCHOR: todo_cache
 /// A handle on the cache; clones share the same connection.
 #[derive(Clone)]
 pub struct Cache {
@@ -190,3 +193,4 @@ impl Cache {
         Err(CacheError::NotImplemented)
     }
 }
+// ANCHOR_END: todo_cache

@@ -12,6 +12,7 @@ use workbook::reports::{CategorySummary, UserStats};
 
 use crate::AppState;
 
+// ANCHOR: todo_reports
 /// `GET /reports/task-count`: `{"count": n}`.
 pub async fn task_count(State(state): State<AppState>) -> Result<Json<Value>, StatusCode> {
     // TODO: `get_or_set("reports:task-count", ttl, || workbook::reports::task_count(&state.db))`.
@@ -37,3 +38,4 @@ pub async fn user_stats(
     let _ = (state, user_id);
     Err(StatusCode::NOT_IMPLEMENTED)
 }
+// ANCHOR_END: todo_reports

@@ -51,6 +51,7 @@ impl EntryCache {
         Self { cache, ttl, unsynced: Arc::default() }
     }
 
+    // ANCHOR: todo_read_and_invalidate
     /// The cached value of `entry`, or `load`'s answer, stored for next time.
     pub async fn read_through<T, F, Fut>(&self, entry: Entry, load: F) -> workbook::db::Result<T>
     where
@@ -73,16 +74,17 @@ impl EntryCache {
         // TTL longer than the values'. If that fails, add the entry to `self.unsynced`.
         let _ = entry;
     }
+    // ANCHOR_END: todo_read_and_invalidate
 }
 
 /// Where the stamp of `entry` lives.
 #[allow(dead_code)] // until read_through and invalidate use it
-pub fn stamp_key(entry: Entry) -> String {
+fn stamp_key(entry: Entry) -> String {
     format!("stamp:{entry}")
 }
 
 /// Where the value of `entry` lives while its stamp is `stamp`.
 #[allow(dead_code)] // until read_through uses it
-pub fn value_key(entry: Entry, stamp: &str) -> String {
+fn value_key(entry: Entry, stamp: &str) -> String {
     format!("{entry}@{stamp}")
 }

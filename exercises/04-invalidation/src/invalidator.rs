@@ -3,6 +3,8 @@
 
 use crate::entry_cache::{Entry, EntryCache};
 use crate::repository::Change;
+
+// ANCHOR: todo_stale_entries
 /// The cached entries that no longer agree with the database after `change`.
 pub fn stale_entries(change: &Change) -> Vec<Entry> {
     // TODO: a new or renamed category changes `Entry::Categories`; a deleted one also takes
@@ -10,6 +12,7 @@ pub fn stale_entries(change: &Change) -> Vec<Entry> {
     let _ = change;
     Vec::new()
 }
+// ANCHOR_END: todo_stale_entries
 
 /// What the repository calls after each write.
 pub async fn invalidate(cache: EntryCache, change: Change) {

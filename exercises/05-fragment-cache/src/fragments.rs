@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::cache::Cache;
 
+// ANCHOR: todo_fragment_key
 /// The cache key of a fragment, built like Django's `make_template_fragment_key`:
 /// `template.cache.<name>.<md5 of the vary-on values>`.
 pub fn make_template_fragment_key(fragment_name: &str, vary_on: &[String]) -> String {
@@ -17,7 +18,9 @@ pub fn make_template_fragment_key(fragment_name: &str, vary_on: &[String]) -> St
     let _ = vary_on;
     format!("template.cache.{fragment_name}")
 }
+// ANCHOR_END: todo_fragment_key
 
+// ANCHOR: todo_cached_fragment
 /// The fragment's HTML: from the cache when present, otherwise rendered by `render` and stored
 /// for `timeout`. A Redis failure counts as a miss, so the page still renders without Redis.
 pub async fn cached_fragment<F, Fut>(
@@ -37,3 +40,4 @@ where
     let _ = (cache, timeout);
     render().await
 }
+// ANCHOR_END: todo_cached_fragment

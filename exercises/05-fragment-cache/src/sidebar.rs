@@ -32,6 +32,7 @@ pub async fn render(state: &AppState, user: Option<&User>) -> anyhow::Result<Str
     .await
 }
 
+// ANCHOR: todo_invalidate_all
 /// Forgets every sidebar: each one lists every category, so a category change makes them all
 /// stale.
 pub async fn invalidate_all(state: &AppState) -> anyhow::Result<()> {
@@ -40,3 +41,4 @@ pub async fn invalidate_all(state: &AppState) -> anyhow::Result<()> {
     let _ = state;
     Ok(())
 }
+// ANCHOR_END: todo_invalidate_all

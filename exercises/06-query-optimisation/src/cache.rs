@@ -9,6 +9,7 @@ use crate::settings::CacheSettings;
 /// How long one Redis command may take: the page must not hang on a slow Redis.
 const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
 
+// ANCHOR: todo_cache
 #[derive(Clone)]
 pub struct Cache {
     settings: CacheSettings,
@@ -50,3 +51,4 @@ impl Cache {
         }
     }
 }
+// ANCHOR_END: todo_cache

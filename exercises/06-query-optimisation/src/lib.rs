@@ -19,6 +19,7 @@ use cache::Cache;
 use settings::CacheSettings;
 use workbook::{App, Config, Context, Db};
 
+// ANCHOR: todo_app
 /// What every request handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -42,3 +43,4 @@ pub async fn app(context: Context) -> anyhow::Result<App> {
         async move { cache.ping().await.map_err(|err| err.to_string()) }
     }))
 }
+// ANCHOR_END: todo_app

@@ -4,6 +4,7 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 
+// ANCHOR: todo_server_timing
 /// Middleware run around every request.
 ///
 /// TODO: profile the request with `workbook::profile::profiled` and answer with a header
@@ -12,3 +13,4 @@ use axum::response::Response;
 pub async fn server_timing(request: Request, next: Next) -> Response {
     next.run(request).await
 }
+// ANCHOR_END: todo_server_timing

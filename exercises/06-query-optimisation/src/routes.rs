@@ -10,6 +10,7 @@ use workbook::Db;
 use crate::tasks::{self, TaskLine};
 use crate::{AppState, profiling};
 
+// ANCHOR: todo_routes
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/categories/{id}/tasks", get(category_tasks))
@@ -51,3 +52,4 @@ async fn category_tasks(
 async fn slowest_requests() -> StatusCode {
     StatusCode::NOT_IMPLEMENTED
 }
+// ANCHOR_END: todo_routes

@@ -5,6 +5,7 @@ use workbook::model::Task;
 
 pub use workbook::model::TaskLine;
 
+// ANCHOR: todo_in_category
 /// The tasks of `category_id` with their category and owner names.
 ///
 /// TODO: this runs 1 + 2 × (number of tasks) queries, the N+1 problem. Load the page in a
@@ -37,7 +38,10 @@ pub async fn in_category(db: &Db, category_id: i64) -> workbook::db::Result<Vec<
     }
     Ok(lines)
 }
+// ANCHOR_END: todo_in_category
 
+// ANCHOR: todo_index
 // TODO: an index for `WHERE category_id = $1`, created at start-up. Check it with
 // `EXPLAIN QUERY PLAN` in the sqlite3 shell: `SCAN tasks` means every task is read (on
 // PostgreSQL, `EXPLAIN` in psql says `Seq Scan`).
+// ANCHOR_END: todo_index

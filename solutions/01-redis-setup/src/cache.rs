@@ -14,6 +14,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::settings::CacheSettings;
 
+// ANCHOR: todo_cache_error
 // ANCHOR: timeout
 /// How long one Redis command may take before we give up on it.
 const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
@@ -34,7 +35,9 @@ impl std::fmt::Display for CacheError {
         }
     }
 }
+// ANCHOR_END: todo_cache_error
 
+// ANCHOR: todo_cache
 /// A handle on the cache; clones share the same connection.
 #[derive(Clone)]
 pub struct Cache {
@@ -114,3 +117,4 @@ async fn limited<T>(command: impl Future<Output = redis::RedisResult<T>>) -> Res
     }
 }
 // ANCHOR_END: limited
+// ANCHOR_END: todo_cache

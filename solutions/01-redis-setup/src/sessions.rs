@@ -27,6 +27,7 @@ pub struct SessionData {
     pub username: String,
 }
 
+// ANCHOR: todo_sessions
 // ANCHOR: login
 /// `POST /login` with `{"username": "..."}`.
 pub async fn login(
@@ -90,3 +91,4 @@ pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> (CookieJar
 fn session_key(session_id: &str) -> String {
     format!("session:{session_id}")
 }
+// ANCHOR_END: todo_sessions

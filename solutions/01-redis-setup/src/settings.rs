@@ -20,6 +20,7 @@ pub struct CacheSettings {
     pub session_ttl: Duration,
 }
 
+// ANCHOR: todo_from_env
 impl CacheSettings {
     pub fn from_env() -> anyhow::Result<Self> {
         Ok(Self {
@@ -31,4 +32,5 @@ impl CacheSettings {
         })
     }
 }
+// ANCHOR_END: todo_from_env
 // ANCHOR_END: settings

@@ -80,6 +80,7 @@ async fn my_tasks(
     Ok(page(pages::user_tasks(&state.db, &user).await)?.into_response())
 }
 
+// ANCHOR: todo_dashboard
 // ANCHOR: dashboard
 /// `GET /dashboard`: `@cache_control(private=True, max_age=300)`. Not cached on the server:
 /// the user's own browser may keep it for five minutes, shared caches must not keep it at all.
@@ -92,6 +93,7 @@ async fn dashboard(
     Ok(([(header::CACHE_CONTROL, "private, max-age=300")], html).into_response())
 }
 // ANCHOR_END: dashboard
+// ANCHOR_END: todo_dashboard
 
 /// A rendered page, `404` when it is about nothing, `500` when the database failed.
 fn page(

@@ -52,6 +52,7 @@ impl PageCache {
 }
 // ANCHOR_END: policy
 
+// ANCHOR: todo_cache_page
 // ANCHOR: middleware
 /// The middleware: answer from Redis when we can, otherwise render and maybe store.
 pub async fn cache_page(State(pages): State<PageCache>, request: Request, next: Next) -> Response {
@@ -118,6 +119,7 @@ impl PageCache {
     }
     // ANCHOR_END: advertise
 
+    // ANCHOR: store
     /// Stores the page for [`Self::ttl`] and hands it on; a Redis failure only costs the store.
     async fn store(&self, key: &str, response: Response) -> Response {
         let (parts, body) = response.into_parts();
@@ -139,6 +141,7 @@ impl PageCache {
         }
         response
     }
+    // ANCHOR_END: store
 }
 
 // ANCHOR: cacheable
@@ -160,6 +163,7 @@ struct StoredPage {
 }
 // ANCHOR_END: stored
 
+// ANCHOR: replay
 impl StoredPage {
     /// `None` for a body that is not text: our pages are HTML.
     fn capture(response: &Response, body: &[u8]) -> Option<Self> {
@@ -187,6 +191,8 @@ impl IntoResponse for StoredPage {
         response
     }
 }
+// ANCHOR_END: replay
+// ANCHOR_END: todo_cache_page
 
 #[cfg(test)]
 mod tests {

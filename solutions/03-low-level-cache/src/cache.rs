@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use crate::settings::CacheSettings;
 use crate::single_flight::Flights;
 
+// ANCHOR: todo_cache_error
 /// How long one Redis command may take before we give up on it.
 const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
 /// How many keys one SCAN step asks for when deleting by pattern.
@@ -47,7 +48,9 @@ impl From<serde_json::Error> for CacheError {
         CacheError::Format(err)
     }
 }
+// ANCHOR_END: todo_cache_error
 
+// ANCHOR: todo_cache
 /// A handle on the cache; clones share the same connection.
 #[derive(Clone)]
 pub struct Cache {
@@ -296,3 +299,4 @@ async fn limited<T>(command: impl Future<Output = redis::RedisResult<T>>) -> Res
         Err(_) => Err(CacheError::TimedOut),
     }
 }
+// ANCHOR_END: todo_cache

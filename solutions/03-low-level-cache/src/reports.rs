@@ -11,6 +11,7 @@ use workbook::reports::{self, CategorySummary, UserStats};
 
 use crate::AppState;
 
+// ANCHOR: todo_reports
 // ANCHOR: task_count
 /// `GET /reports/task-count`: `{"count": n}`.
 pub async fn task_count(State(state): State<AppState>) -> Result<Json<Value>, StatusCode> {
@@ -58,3 +59,4 @@ fn database_error(err: workbook::db::Error) -> StatusCode {
     tracing::error!("report query failed: {err}");
     StatusCode::INTERNAL_SERVER_ERROR
 }
+// ANCHOR_END: todo_reports

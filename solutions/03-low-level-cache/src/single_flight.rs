@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OwnedMutexGuard;
 
+// ANCHOR: todo_flights
 /// One async lock per key that is being computed right now.
 #[derive(Clone, Default)]
 pub struct Flights {
@@ -46,3 +47,4 @@ impl Drop for Flight {
         }
     }
 }
+// ANCHOR_END: todo_flights

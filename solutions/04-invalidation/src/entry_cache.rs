@@ -59,6 +59,7 @@ impl EntryCache {
         Self { cache, ttl, unsynced: Arc::default() }
     }
 
+    // ANCHOR: todo_read_and_invalidate
     // ANCHOR: read_through
     /// The cached value of `entry`, or `load`'s answer, stored for next time.
     pub async fn read_through<T, F, Fut>(&self, entry: Entry, load: F) -> workbook::db::Result<T>
@@ -107,6 +108,7 @@ impl EntryCache {
     }
     // ANCHOR_END: invalidate
 
+    // ANCHOR: unsynced
     /// Retires the entries whose invalidation failed; `true` when none is left.
     async fn sync(&self) -> bool {
         let pending: Vec<Entry> = self.unsynced().iter().copied().collect();
@@ -126,6 +128,8 @@ impl EntryCache {
     fn unsynced(&self) -> std::sync::MutexGuard<'_, BTreeSet<Entry>> {
         self.unsynced.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+    // ANCHOR_END: unsynced
+    // ANCHOR_END: todo_read_and_invalidate
 }
 
 fn stamp_key(entry: Entry) -> String {

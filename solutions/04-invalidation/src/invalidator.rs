@@ -4,6 +4,7 @@
 use crate::entry_cache::{Entry, EntryCache};
 use crate::repository::Change;
 
+// ANCHOR: todo_stale_entries
 // ANCHOR: stale_entries
 /// The cached entries that no longer agree with the database after `change`.
 pub fn stale_entries(change: &Change) -> Vec<Entry> {
@@ -19,6 +20,7 @@ pub fn stale_entries(change: &Change) -> Vec<Entry> {
     }
 }
 // ANCHOR_END: stale_entries
+// ANCHOR_END: todo_stale_entries
 
 /// What the repository calls after each write.
 pub async fn invalidate(cache: EntryCache, change: Change) {

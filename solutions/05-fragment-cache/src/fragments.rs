@@ -11,6 +11,7 @@ use md5::{Digest, Md5};
 
 use crate::cache::Cache;
 
+// ANCHOR: todo_fragment_key
 // ANCHOR: fragment_key
 /// The cache key of a fragment, built exactly like Django's `make_template_fragment_key`:
 /// `template.cache.<name>.<md5 of the vary-on values>`. Hashing keeps the key short and safe
@@ -25,7 +26,9 @@ pub fn make_template_fragment_key(fragment_name: &str, vary_on: &[String]) -> St
     format!("template.cache.{fragment_name}.{digest}")
 }
 // ANCHOR_END: fragment_key
+// ANCHOR_END: todo_fragment_key
 
+// ANCHOR: todo_cached_fragment
 // ANCHOR: cached_fragment
 /// The fragment's HTML: from the cache when present, otherwise rendered by `render` and stored
 /// for `timeout`. A Redis failure counts as a miss, so the page still renders without Redis.
@@ -53,6 +56,7 @@ where
     Ok(html)
 }
 // ANCHOR_END: cached_fragment
+// ANCHOR_END: todo_cached_fragment
 
 #[cfg(test)]
 mod tests {

@@ -36,6 +36,7 @@ pub async fn render(state: &AppState, user: Option<&User>) -> anyhow::Result<Str
 }
 // ANCHOR_END: render
 
+// ANCHOR: todo_invalidate_all
 // ANCHOR: invalidate
 /// Forgets every sidebar: each one lists every category, so a category change makes them all
 /// stale. Each key is rebuilt from its vary-on values and deleted; nothing else is touched.
@@ -52,3 +53,4 @@ pub async fn invalidate_all(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 // ANCHOR_END: invalidate
+// ANCHOR_END: todo_invalidate_all

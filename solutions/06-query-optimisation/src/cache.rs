@@ -15,6 +15,7 @@ use crate::settings::CacheSettings;
 /// How long one Redis command may take: the page must not hang on a slow Redis.
 const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
 
+// ANCHOR: todo_cache
 #[derive(Clone)]
 pub struct Cache {
     connection: ConnectionManager,
@@ -58,3 +59,4 @@ impl Cache {
         }
     }
 }
+// ANCHOR_END: todo_cache

@@ -20,6 +20,7 @@ use settings::CacheSettings;
 use slow_log::SlowLog;
 use workbook::{App, Context, Db};
 
+// ANCHOR: todo_app
 // ANCHOR: pool_size
 /// Database connections the service may hold at once. SQLite runs one writer at a time and
 /// this box has few cores: a handful of connections keeps every core busy, more only queue up
@@ -55,3 +56,4 @@ pub async fn app(context: Context) -> anyhow::Result<App> {
         },
     ))
 }
+// ANCHOR_END: todo_app

@@ -15,6 +15,7 @@ use workbook::profile::{QueryProfile, profiled};
 
 use crate::slow_log::{RequestRecord, SlowLog};
 
+// ANCHOR: todo_server_timing
 tokio::task_local! {
     /// Time the current request has spent waiting for Redis.
     static CACHE_TIME: Cell<Duration>;
@@ -79,3 +80,4 @@ fn timing_header(db: &QueryProfile, cache_time: Duration, total: Duration) -> St
 fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
+// ANCHOR_END: todo_server_timing

@@ -10,6 +10,7 @@ use crate::slow_log::RequestRecord;
 use crate::tasks::{self, TaskLine};
 use crate::{AppState, profiling};
 
+// ANCHOR: todo_routes
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/categories/{id}/tasks", get(category_tasks))
@@ -44,3 +45,4 @@ async fn category_tasks(
 async fn slowest_requests(State(state): State<AppState>) -> Json<Vec<RequestRecord>> {
     Json(state.slow_log.slowest())
 }
+// ANCHOR_END: todo_routes

@@ -4,6 +4,7 @@ use workbook::Db;
 
 pub use workbook::model::TaskLine;
 
+// ANCHOR: todo_in_category
 // ANCHOR: join
 /// The tasks of `category_id` with their category and owner names, in one query: the JOINs
 /// do what `select_related("category", "owner")` does in Django.
@@ -23,7 +24,9 @@ pub async fn in_category(db: &Db, category_id: i64) -> workbook::db::Result<Vec<
     .await
 }
 // ANCHOR_END: join
+// ANCHOR_END: todo_in_category
 
+// ANCHOR: todo_index
 // ANCHOR: index
 /// The index the filter needs. Without it `WHERE tasks.category_id = $1` reads every task
 /// (`SCAN tasks` in `EXPLAIN QUERY PLAN`); with it SQLite jumps to the category's tasks
@@ -36,3 +39,4 @@ pub async fn create_indexes(db: &Db) -> workbook::db::Result<()> {
     Ok(())
 }
 // ANCHOR_END: index
+// ANCHOR_END: todo_index
