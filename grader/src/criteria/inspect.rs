@@ -15,6 +15,19 @@ pub struct Inspector {
     conn: MultiplexedConnection,
 }
 
+/// A key and the database it is in (see [`Inspector::keys_anywhere`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub db: u8,
+    pub key: String,
+}
+
+impl std::fmt::Display for Located {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}` in database {}", self.key, self.db)
+    }
+}
+
 /// Command counts by command name, from `INFO commandstats`.
 #[derive(Debug, Clone, Default)]
 pub struct CommandCounts(pub BTreeMap<String, u64>);
@@ -118,6 +131,52 @@ impl Inspector {
             found.extend(keys.into_iter().map(|key| format!("`{key}` in database {db}")));
         }
         Ok(found)
+    }
+
+    /// Keys matching `pattern` in every database, the service's own first. A criterion that
+    /// checks a key's TTL or value finds it wherever a buggy service put it: the database is
+    /// `key-naming`'s to judge, and one bug must not cost several criteria.
+    pub async fn keys_anywhere(&mut self, pattern: &str) -> RedisResult<Vec<Located>> {
+        let mut found: Vec<Located> =
+            self.keys(pattern).await?.into_iter().map(|key| Located { db: self.db, key }).collect();
+        for db in (0..16u8).filter(|db| *db != self.db) {
+            let mut other = Inspector::connect(&self.base_url, db).await?;
+            found.extend(other.keys(pattern).await?.into_iter().map(|key| Located { db, key }));
+        }
+        Ok(found)
+    }
+
+    /// `TTL` of a key found by [`Self::keys_anywhere`].
+    pub async fn ttl_of(&mut self, located: &Located) -> RedisResult<i64> {
+        self.in_db(located.db).await?.ttl(&located.key).await
+    }
+
+    /// `EXISTS` of a key found by [`Self::keys_anywhere`].
+    pub async fn exists_at(&mut self, located: &Located) -> RedisResult<bool> {
+        self.in_db(located.db).await?.exists(&located.key).await
+    }
+
+    /// Overwrites a key found by [`Self::keys_anywhere`], keeping its TTL: the grader changing
+    /// what the service stored, to see whether the service follows Redis.
+    pub async fn overwrite(&mut self, located: &Located, value: &str) -> RedisResult<()> {
+        let mut inspector = self.in_db(located.db).await?;
+        redis::cmd("SET")
+            .arg(&located.key)
+            .arg(value)
+            .arg("KEEPTTL")
+            .query_async(&mut inspector.conn)
+            .await
+    }
+
+    /// Deletes a key found by [`Self::keys_anywhere`].
+    pub async fn delete_at(&mut self, located: &Located) -> RedisResult<()> {
+        let mut inspector = self.in_db(located.db).await?;
+        redis::cmd("DEL").arg(&located.key).query_async(&mut inspector.conn).await
+    }
+
+    /// A connection to database `db` of the same server.
+    async fn in_db(&self, db: u8) -> RedisResult<Inspector> {
+        Inspector::connect(&self.base_url, db).await
     }
 
     /// Seconds to live: `-1` when the key never expires, `-2` when it does not exist.

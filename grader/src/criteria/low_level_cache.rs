@@ -260,13 +260,55 @@ async fn atomic_counters(probe: &mut Probe) -> Verdict {
 
     let name = probe.unique("visits");
     let path = format!("/counters/{name}/incr");
+    // Two instances of the service on the same Redis share the counter: a lock inside one
+    // process, or a count kept in its memory, cannot make them agree.
+    let binary = probe.service.binary().to_owned();
+    let second = probe.start_instance(&binary, "a second instance of the service", &[]).await?;
+    let outcome = increments_across(probe, &second.service.base_url, &path).await;
+    second.stop().await;
+    outcome?;
+    let total = probe.get(&format!("/counters/{name}")).await?;
+    expect(
+        total.status == 200 && total.json()["value"] == CONCURRENT as i64,
+        format!("GET /counters/{name} to answer {{\"value\": {CONCURRENT}}}"),
+        total.summary(),
+    )?;
+
+    // Redis holds the count: changed there, it is what the service reports.
+    let stored = probe.redis.keys_anywhere(&format!("*{name}*")).await?;
+    let Some(key) = stored.first() else {
+        return Err(fail(
+            format!("a key holding the counter `{name}` in Redis"),
+            "none in any database: the count is kept somewhere else",
+        ));
+    };
+    probe.redis.overwrite(key, "1000").await?;
+    let changed = probe.get(&format!("/counters/{name}")).await?;
+    expect(
+        changed.status == 200 && changed.json()["value"] == 1000,
+        format!(
+            "GET /counters/{name} to answer {{\"value\": 1000}} once the grader set {key} to 1000"
+        ),
+        format!("{}: the count is read from somewhere other than Redis", changed.summary()),
+    )
+}
+
+/// [`CONCURRENT`] increments of `path` at once, split between the service and the instance
+/// at `second`; every value 1..=CONCURRENT must be answered exactly once.
+async fn increments_across(probe: &mut Probe, second: &str, path: &str) -> Verdict {
     // Ordered, not timed: with every client paused, the increments' commands queue up and then
     // run back to back, so a read-modify-write reads the same old value in several requests
     // however busy the machine is. The pause is short of the services' command time limits.
     if probe.redis_server.is_private() {
         probe.redis.pause_clients(INCREMENT_PAUSE).await?;
     }
-    let replies = join_all((0..CONCURRENT).map(|_| post(probe, &path))).await;
+    let first = probe.service.base_url.clone();
+    let probe = &*probe;
+    let replies = join_all((0..CONCURRENT).map(|n| {
+        let base_url = if n % 2 == 0 { first.as_str() } else { second };
+        probe.send_to(base_url, Method::POST, path, Body::Empty, None, REQUEST_TIMEOUT)
+    }))
+    .await;
     let mut values = Vec::new();
     for reply in replies {
         let reply = reply?;
@@ -277,14 +319,14 @@ async fn atomic_counters(probe: &mut Probe) -> Verdict {
     let wanted: Vec<i64> = (1..=CONCURRENT as i64).collect();
     expect(
         values == wanted,
-        format!("{CONCURRENT} concurrent increments to answer 1..={CONCURRENT}, once each"),
-        format!("answers {values:?}: some increments overwrote each other"),
-    )?;
-    let total = probe.get(&format!("/counters/{name}")).await?;
-    expect(
-        total.status == 200 && total.json()["value"] == CONCURRENT as i64,
-        format!("GET /counters/{name} to answer {{\"value\": {CONCURRENT}}}"),
-        total.summary(),
+        format!(
+            "{CONCURRENT} concurrent increments, split between two instances of the service, to \
+             answer 1..={CONCURRENT}, once each"
+        ),
+        format!(
+            "answers {values:?}: some values were answered twice, so increments were lost or \
+             not shared between the instances"
+        ),
     )
 }
 

@@ -141,7 +141,20 @@ impl Probe {
         cookie: Option<&str>,
         timeout: Duration,
     ) -> Result<Reply, Failure> {
-        let url = format!("{}{path}", self.service.base_url);
+        self.send_to(&self.service.base_url, method, path, body, cookie, timeout).await
+    }
+
+    /// Like [`Self::send`], to the service at `base_url` (another instance of it).
+    pub async fn send_to(
+        &self,
+        base_url: &str,
+        method: Method,
+        path: &str,
+        body: Body,
+        cookie: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Reply, Failure> {
+        let url = format!("{base_url}{path}");
         let mut request = self.http.request(method.clone(), &url).timeout(timeout);
         if let Some(cookie) = cookie {
             request = request.header("cookie", cookie);

@@ -5,7 +5,7 @@ use std::time::Duration;
 use futures::future::join_all;
 use serde_json::json;
 
-use super::inspect::{describe_commands, describe_ttl};
+use super::inspect::{Located, describe_commands, describe_ttl};
 use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
 use crate::criteria::probe::Probe;
 use crate::words::counted;
@@ -166,32 +166,33 @@ async fn default_timeout(probe: &mut Probe) -> Verdict {
         format!("PUT /cache/{key} to succeed"),
         stored.summary(),
     )?;
-    // Found by name, whatever the prefix: key naming is a criterion of its own.
+    // Found by name, whatever the prefix and database: key naming is a criterion of its own.
     let stored_key = stored_key(probe, &key).await?;
     let wanted = probe.contract.default_timeout as i64;
-    let ttl = probe.redis.ttl(&stored_key).await?;
+    let ttl = probe.redis.ttl_of(&stored_key).await?;
     expect(
         (wanted - TTL_TOLERANCE..=wanted).contains(&ttl),
-        format!("`{stored_key}` to expire in {wanted} s (CACHE_DEFAULT_TIMEOUT)"),
+        format!("{stored_key} to expire in {wanted} s (CACHE_DEFAULT_TIMEOUT)"),
         describe_ttl(ttl),
     )
 }
 
-/// The Redis key, in the configured database, that holds cache key `key`.
-async fn stored_key(probe: &mut Probe, key: &str) -> Result<String, Failure> {
-    let found = probe.redis.keys(&format!("*{key}")).await?;
+/// The Redis key that holds cache key `key`, in whichever database the service used.
+async fn stored_key(probe: &mut Probe, key: &str) -> Result<Located, Failure> {
+    let found = probe.redis.keys_anywhere(&format!("*{key}")).await?;
     found.into_iter().next().ok_or_else(|| {
         fail(
-            format!("a key ending in `{key}` in database {}", probe.contract.redis_db),
-            "none: the value did not reach the grader's Redis",
+            format!("a key ending in `{key}` in the grader's Redis"),
+            "none in any database: the value did not reach the grader's Redis",
         )
     })
 }
 
-/// Logs `username` in; returns the cookie and the session keys the login created.
-async fn log_in(probe: &mut Probe, username: &str) -> Result<(String, Vec<String>), Failure> {
+/// Logs `username` in; returns the cookie and the session keys the login created, in
+/// whichever database the service used.
+async fn log_in(probe: &mut Probe, username: &str) -> Result<(String, Vec<Located>), Failure> {
     let pattern = format!("{}:*", probe.contract.key_prefix);
-    let before = probe.redis.keys(&pattern).await?;
+    let before = probe.redis.keys_anywhere(&pattern).await?;
     let reply = probe.post_json("/login", json!({ "username": username }), None).await?;
     expect(
         reply.status == 200,
@@ -201,8 +202,13 @@ async fn log_in(probe: &mut Probe, username: &str) -> Result<(String, Vec<String
     let cookie = reply
         .session_cookie()
         .ok_or_else(|| fail("a Set-Cookie header on the login answer", "none"))?;
-    let created: Vec<String> =
-        probe.redis.keys(&pattern).await?.into_iter().filter(|key| !before.contains(key)).collect();
+    let created: Vec<Located> = probe
+        .redis
+        .keys_anywhere(&pattern)
+        .await?
+        .into_iter()
+        .filter(|key| !before.contains(key))
+        .collect();
     if created.is_empty() {
         return Err(fail(
             format!("a new key under `{pattern}` after logging in"),
@@ -227,8 +233,8 @@ async fn sessions_in_redis(probe: &mut Probe) -> Verdict {
     expect((200..300).contains(&logout.status), "POST /logout to succeed", logout.summary())?;
     for key in &created {
         expect(
-            !probe.redis.exists(key).await?,
-            format!("`{key}` to be deleted by logging out"),
+            !probe.redis.exists_at(key).await?,
+            format!("{key} to be deleted by logging out"),
             "it is still in Redis: the session outlives the logout",
         )?;
     }
@@ -237,6 +243,19 @@ async fn sessions_in_redis(probe: &mut Probe) -> Verdict {
         after.status == 401,
         "GET /me with the old cookie to answer 401 after logging out",
         after.summary(),
+    )?;
+
+    // Redis is where a session lives: deleted there, it is gone, whatever the service keeps
+    // in its own memory.
+    let (cookie, created) = log_in(probe, "carol").await?;
+    for key in &created {
+        probe.redis.delete_at(key).await?;
+    }
+    let forgotten = probe.get_as("/me", &cookie).await?;
+    expect(
+        forgotten.status == 401,
+        "GET /me to answer 401 once the grader deleted the session from Redis",
+        format!("{}: the session is read from somewhere other than Redis", forgotten.summary()),
     )
 }
 
@@ -244,10 +263,10 @@ async fn session_expiry(probe: &mut Probe) -> Verdict {
     let (_, created) = log_in(probe, "bob").await?;
     let wanted = probe.contract.session_ttl as i64;
     for key in &created {
-        let ttl = probe.redis.ttl(key).await?;
+        let ttl = probe.redis.ttl_of(key).await?;
         expect(
             (wanted - TTL_TOLERANCE..=wanted).contains(&ttl),
-            format!("the session key `{key}` to expire in {wanted} s (SESSION_TTL)"),
+            format!("the session key {key} to expire in {wanted} s (SESSION_TTL)"),
             describe_ttl(ttl),
         )?;
     }
