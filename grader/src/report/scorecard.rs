@@ -65,8 +65,9 @@ fn render_exercise(
             );
             indent(out, exercise.details.as_deref().unwrap_or_default(), "    ");
         }
-        Stage::DidNotStart | Stage::TimedOut | Stage::Invalid => {
+        Stage::Missing | Stage::DidNotStart | Stage::TimedOut | Stage::Invalid => {
             let heading = match exercise.stage {
+                Stage::Missing => "The exercise is missing:",
                 Stage::DidNotStart => "The service did not start:",
                 Stage::TimedOut => "Grading ran out of time:",
                 _ => "The submission could not be read:",
