@@ -444,6 +444,20 @@ mod tests {
     }
 
     #[test]
+    fn students_whose_files_are_gone_leave_the_gradebook() {
+        let out = tempfile::tempdir().unwrap();
+        for (meta, report) in [student("Ann Lee", None, 20), student("Bo Chen", None, 10)] {
+            write_student(out.path(), &meta, report.as_ref()).unwrap();
+        }
+        let gone = set_aside_gone(out.path(), &["Ann-Lee".to_owned()]).unwrap();
+        assert_eq!(gone, ["Bo-Chen"]);
+        let left: Vec<String> =
+            load_students(out.path()).into_iter().map(|(meta, _)| meta.student).collect();
+        assert_eq!(left, ["Ann-Lee"]);
+        assert!(out.path().join("gone/Bo-Chen/meta.json").is_file(), "kept aside, not deleted");
+    }
+
+    #[test]
     fn lms_imports_hold_the_students_the_lms_can_match() {
         let class = [
             student("José García", Some("12"), 17),
