@@ -169,6 +169,15 @@ fn a_class_is_graded_into_a_gradebook_feedback_and_a_report() {
         "{stderr}"
     );
 
+    // The LMS imports: Canvas' matched on user ids, Moodle's on participant ids.
+    assert_eq!(
+        read(&out.path().join("canvas-import.csv")),
+        "Student,ID,SIS User ID,SIS Login ID,Section,Caching & Performance workbook\n\
+         Points Possible,,,,,20\nerin,1234,,,,20\ngina,77,,,,0\nJosé García,12,,,,20\n"
+    );
+    let moodle = read(&out.path().join("moodle-grades.csv"));
+    assert!(moodle.contains("\nParticipant 12,José García,20,20,20/20 (seed 9)\n"), "{moodle}");
+
     let students = out.path().join("students");
     // Per student: the same JSON as --format json, Markdown feedback and Gradescope's file.
     let bob: serde_json::Value =
@@ -206,6 +215,9 @@ fn a_class_is_graded_into_a_gradebook_feedback_and_a_report() {
     assert_eq!(carol["tests"].as_array().unwrap().len(), 1, "{carol:#}");
     assert!(carol["tests"][0]["output"].as_str().unwrap().contains("error"), "{carol:#}");
     assert_eq!(carol["tests"][0]["tags"], serde_json::json!(["does not build"]));
+    let output = carol["output"].as_str().unwrap();
+    assert!(output.contains("01-redis-setup does not build:\n"), "{output}");
+    assert!(output.contains("unclosed delimiter"), "the compiler's error: {output}");
     let frank: serde_json::Value =
         serde_json::from_str(&read(&students.join("frank/results.json"))).unwrap();
     assert!(frank["output"].as_str().unwrap().contains("not a readable zip file"), "{frank:#}");

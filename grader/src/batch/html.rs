@@ -38,7 +38,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:72rem;margi
 table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #ddd}\
 table.sortable th{cursor:pointer;user-select:none}th[data-dir=asc]::after{content:' ▲'}th[data-dir=desc]::after{content:' ▼'}\
 .bar{background:#4a7;height:1rem;display:inline-block;vertical-align:middle}.bad{color:#b22}.muted{color:#888}\
-td.num,th.num{text-align:right}.flag{display:inline-block;padding:0 .4rem;margin-right:.3rem;border-radius:.3rem;background:#fde2e2;color:#8a1c1c;font-size:.85em}\
+td.num,th.num{text-align:right}td.id{white-space:nowrap}.flag{display:inline-block;padding:0 .4rem;margin-right:.3rem;border-radius:.3rem;background:#fde2e2;color:#8a1c1c;font-size:.85em}\
 .flag.late{background:#fff1c2;color:#7a5b00}.meta{color:#555}";
 
 /// Sorts a table by the clicked column: numbers as numbers (a cell's `data-sort` first), text
@@ -215,7 +215,7 @@ fn exercises(out: &mut String, counted: &[(&Meta, &Report)]) {
         let Some(spread) = Spread::of(&scores) else { continue };
         let _ = write!(
             out,
-            "<tr data-exercise=\"{}\" data-mean=\"{:.2}\" data-min=\"{}\" data-max=\"{}\"><td>{} \
+            "<tr data-exercise=\"{}\" data-mean=\"{:.2}\" data-min=\"{}\" data-max=\"{}\"><td class=id>{} \
              <small>{}</small></td><td class=num>{points}</td><td class=num>{:.1}</td>\
              <td class=num>{:.1}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{:.1}</td></tr>",
             escape(&id),
@@ -302,7 +302,7 @@ fn pass_rates(out: &mut String, rates: &[PassRate]) {
         let percent = rate.percent();
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{} <small>({})</small></td><td class=num>{}/{}</td>\
+            "<tr><td class=id>{}</td><td>{} <small>({})</small></td><td class=num>{}/{}</td>\
              <td class=num data-sort=\"{percent:.1}\">{percent:.0}%</td><td><span class=bar \
              style=\"width:{}rem\"></span></td></tr>",
             escape(&rate.exercise),

@@ -257,6 +257,7 @@ pub fn gradescope(meta: &Meta, report: &Report) -> serde_json::Value {
             "output": format!("Your submission could not be graded: {reason}\n\n{total}"),
             "output_format": "text",
             "visibility": "visible",
+            "stdout_visibility": "hidden",
             "tests": [],
         });
     }
@@ -301,20 +302,22 @@ pub fn gradescope(meta: &Meta, report: &Report) -> serde_json::Value {
             }));
         }
     }
-    let problems: Vec<String> = report
-        .exercises
-        .iter()
-        .filter(|exercise| exercise.stage != Stage::Graded)
-        .map(|exercise| format!("{}: {}", exercise.id, stage_tag(exercise.stage)))
-        .collect();
-    let output =
-        if problems.is_empty() { total } else { format!("{total}\n{}", problems.join("\n")) };
+    // What stopped an exercise (the compiler's errors, say) goes on top, where students look.
+    let mut output = total;
+    for exercise in report.exercises.iter().filter(|e| e.stage != Stage::Graded) {
+        output.push_str(&format!("\n\n{} {}", exercise.id, stage_tag(exercise.stage)));
+        if let Some(details) = &exercise.details {
+            output.push_str(&format!(":\n{details}"));
+        }
+    }
     json!({
         "score": report.score,
         "execution_time": meta.seconds.round() as u64,
         "output": output,
         "output_format": "text",
+        // The results are for the student; the autograder's own log is the instructor's.
         "visibility": "visible",
+        "stdout_visibility": "hidden",
         "tests": tests,
     })
 }
