@@ -58,27 +58,32 @@ pub fn discover(dir: &Path) -> std::io::Result<Vec<Submission>> {
     let gradescope_names = gradescope::names(dir);
     let mut found: Vec<(Submission, SystemTime)> = Vec::new();
     for entry in entries {
-        let Some((source, kind)) = content_of(&entry) else { continue };
         let entry_name = file_name(&entry);
         let mut identity = identity(&entry_name);
         if let Some(name) = gradescope_names.get(&entry_name) {
             identity.name = name.clone();
         }
-        let modified = modified(&source);
-        let label = source.strip_prefix(dir).unwrap_or(&source).to_string_lossy().into_owned();
-        let submission = Submission {
-            label,
-            student: sanitise(&identity.name),
-            name: identity.name,
-            lms_id: identity.lms_id,
-            late: identity.late,
-            source,
-            kind,
-            superseded: Vec::new(),
-        };
-        found.push((submission, modified));
+        // Several archives in one student's folder are several files of one student.
+        for (source, kind) in contents_of(&entry) {
+            let modified = modified_of(&source);
+            found.push((submission(dir, &identity, source, kind), modified));
+        }
     }
     Ok(one_per_student(found))
+}
+
+fn submission(dir: &Path, identity: &Identity, source: PathBuf, kind: Kind) -> Submission {
+    let label = source.strip_prefix(dir).unwrap_or(&source).to_string_lossy().into_owned();
+    Submission {
+        label,
+        student: sanitise(&identity.name),
+        name: identity.name.clone(),
+        lms_id: identity.lms_id.clone(),
+        late: identity.late,
+        source,
+        kind,
+        superseded: Vec::new(),
+    }
 }
 
 /// Keeps the latest entry of each student (by LMS id, else by name) and numbers students who
@@ -112,28 +117,33 @@ fn one_per_student(mut found: Vec<(Submission, SystemTime)>) -> Vec<Submission> 
     submissions
 }
 
-/// What to grade in an entry: an archive, a folder, or the one archive a folder holds (Moodle's
+/// What to grade in an entry: an archive, a folder, or the archives a folder holds (Moodle's
 /// "download in folders" puts each student's `workbook.zip` in a folder of its own).
-pub fn content_of(entry: &Path) -> Option<(PathBuf, Kind)> {
+fn contents_of(entry: &Path) -> Vec<(PathBuf, Kind)> {
     if !entry.is_dir() {
-        return archive_kind(entry).map(|kind| (entry.to_owned(), kind));
+        return archive_kind(entry).map(|kind| (entry.to_owned(), kind)).into_iter().collect();
     }
-    let children: Vec<PathBuf> = std::fs::read_dir(entry)
-        .ok()?
+    let Ok(children) = std::fs::read_dir(entry) else { return Vec::new() };
+    let children: Vec<PathBuf> = children
         .filter_map(|child| child.ok())
         .map(|child| child.path())
         .filter(|path| !file_name(path).starts_with('.') && !is_junk(path))
         .collect();
-    let folders = children.iter().filter(|path| path.is_dir()).count();
     let archives: Vec<(PathBuf, Kind)> = children
         .iter()
         .filter(|path| path.is_file())
         .filter_map(|path| archive_kind(path).map(|kind| (path.clone(), kind)))
         .collect();
-    match archives.as_slice() {
-        [single] if folders == 0 => Some(single.clone()),
-        _ => Some((entry.to_owned(), Kind::Folder)),
+    if archives.is_empty() || children.iter().any(|path| path.is_dir()) {
+        return vec![(entry.to_owned(), Kind::Folder)];
     }
+    archives
+}
+
+/// What to grade in a folder such as Gradescope's `submission/`: its latest archive when it
+/// holds only archives, else the folder itself.
+pub fn content_of(entry: &Path) -> Option<(PathBuf, Kind)> {
+    contents_of(entry).into_iter().max_by_key(|(source, _)| (modified_of(source), source.clone()))
 }
 
 fn archive_kind(path: &Path) -> Option<Kind> {
@@ -151,7 +161,7 @@ fn is_junk(path: &Path) -> bool {
     super::extract::is_junk(Path::new(&file_name(path)))
 }
 
-fn modified(path: &Path) -> SystemTime {
+fn modified_of(path: &Path) -> SystemTime {
     std::fs::metadata(path).and_then(|meta| meta.modified()).unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
@@ -313,7 +323,8 @@ mod tests {
     fn a_folder_holding_one_archive_is_that_archive() {
         let dir = tempfile::tempdir().unwrap();
         let moodle = dir.path().join("Ann Lee_42_assignsubmission_file_");
-        touch(&moodle.join("workbook.zip"), 1);
+        touch(&moodle.join("workbook.zip"), 2);
+        touch(&moodle.join("workbook-old.zip"), 1);
         touch(&moodle.join(".DS_Store"), 1);
         let gradescope = dir.path().join("submission_7");
         touch(&gradescope.join("exercises/01-redis-setup/src/lib.rs"), 1);
@@ -326,6 +337,7 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         assert_eq!((found[0].name.as_str(), found[0].kind), ("Ann Lee", Kind::Zip));
         assert!(found[0].source.ends_with("workbook.zip"));
+        assert_eq!(found[0].superseded, ["workbook-old.zip"]);
         assert_eq!(found[0].lms_id.as_deref(), Some("42"));
         assert_eq!((found[1].student.as_str(), found[1].kind), ("Bo-Chen", Kind::Folder));
         assert_eq!(found[1].lms_id.as_deref(), Some("7"));
