@@ -249,6 +249,21 @@ fn a_class_is_graded_into_a_gradebook_feedback_and_a_report() {
             assert!(rendered.dom.contains(&format!("id=\"{id}\"")), "no #{id}: {}", rendered.dom);
         }
         assert!(rendered.dom.contains("José García") && !rendered.screenshot.is_empty());
+        // Sorting works: two clicks on the grid's "total" heading sort it highest first.
+        let clicked = out.path().join("report-sorted.html");
+        let click = "<script>const total = document.querySelectorAll('#grid thead th')[3]; \
+                     total.click(); total.click();</script></body>";
+        std::fs::write(&clicked, html.replace("</body>", click)).unwrap();
+        let sorted = common::render_in_chromium(&clicked).unwrap().dom;
+        let grid = sorted.split("id=\"grid\"").nth(1).unwrap();
+        let order: Vec<&str> = grid
+            .split("data-student=\"")
+            .skip(1)
+            .map(|row| row.split('"').next().unwrap())
+            .collect();
+        assert_eq!(order.len(), 8, "{order:?}");
+        assert!(["alice", "erin", "José-García"].contains(&order[0]), "{order:?}");
+        assert!(["frank", "gina"].contains(&order[7]), "{order:?}");
     }
     // Late erin is flagged, whatever her score; the feedback the report links to is HTML.
     let erin = html.split("<tr data-student=\"erin\">").nth(1).expect("erin is flagged");

@@ -73,14 +73,18 @@ fn summary(out: &mut String, students: &[(Meta, Option<Report>)], counted: &[(&M
         students.len(),
         counted.len()
     );
+    // Submissions without a grade are named, never averaged in as zeros.
+    let mut apart = format!("{invalid} invalid (could not be read)");
+    if errors > 0 {
+        apart.push_str(&format!(" and {errors} not graded (a grader error: run the batch again)"));
+    }
     match Spread::of(&percents) {
         Some(spread) => {
             let _ = write!(
                 out,
                 " data-mean=\"{:.1}\" data-median=\"{:.1}\">{} submissions: <b>{} graded</b>, \
-                 {invalid} invalid and {errors} not graded because of a grader error (neither \
-                 counted below). Mean score {:.1}%, median {:.1}%; {passing} of {} at or above \
-                 {THRESHOLD_PERCENT:.0}%.</p>",
+                 {apart}, not counted in the figures below. Mean score {:.1}%, median {:.1}%; \
+                 {passing} of {} at or above {THRESHOLD_PERCENT:.0}%.</p>",
                 spread.mean,
                 spread.median,
                 students.len(),
@@ -91,11 +95,7 @@ fn summary(out: &mut String, students: &[(Meta, Option<Report>)], counted: &[(&M
             );
         }
         None => {
-            let _ = write!(
-                out,
-                ">{} submissions, none graded ({invalid} invalid, {errors} grader errors).</p>",
-                students.len()
-            );
+            let _ = write!(out, ">{} submissions, none graded: {apart}.</p>", students.len());
         }
     }
 }

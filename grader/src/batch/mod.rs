@@ -456,6 +456,15 @@ pub fn merge(parts: &[PathBuf], out: &Path) -> Result<Merged> {
 fn class_seed(out: &Path, asked: Option<u64>, sharded: bool, class: &[Submission]) -> Result<u64> {
     let remembered = run_info::load(out);
     let seed = match (asked, &remembered) {
+        (Some(seed), Some(info)) if seed != info.seed => {
+            eprintln!(
+                "batch: seed {seed}, not the {} {} was graded with: every submission is graded \
+                 again",
+                info.seed,
+                out.display()
+            );
+            seed
+        }
         (Some(seed), _) => seed,
         (None, Some(info)) => info.seed,
         (None, None) if sharded => {
@@ -616,6 +625,42 @@ mod tests {
              (2 invalid or failed left out)"
         );
         assert_eq!(cost_line(&durations[..1], Duration::from_secs(1), 2), None);
+    }
+
+    fn part(seed: u64, workbook: &str, students: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let info = RunInfo { seed, workbook: Some(workbook.to_owned()) };
+        run_info::save(dir.path(), &info).unwrap();
+        for student in students {
+            let meta = Meta {
+                student: (*student).to_owned(),
+                name: (*student).to_owned(),
+                lms_id: None,
+                late: false,
+                superseded: Vec::new(),
+                source: (*student).to_owned(),
+                fingerprint: String::new(),
+                outcome: Outcome::Invalid,
+                seconds: 0.0,
+                message: Some("no exercises folder".to_owned()),
+            };
+            outputs::write_student(dir.path(), &meta, None).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn merging_refuses_other_workbooks_and_counts_each_student_once() {
+        let (a, b) = (part(3, "abc", &["ann", "bo"]), part(3, "abc", &["bo", "cy"]));
+        let out = tempfile::tempdir().unwrap();
+        let merged = merge(&[a.path().to_owned(), b.path().to_owned()], out.path()).unwrap();
+        assert_eq!((merged.students, merged.duplicates), (3, 1));
+        assert_eq!(run_info::load(out.path()).unwrap().seed, 3);
+
+        let other = part(3, "def", &["dan"]);
+        let refused = merge(&[a.path().to_owned(), other.path().to_owned()], out.path());
+        let message = format!("{:#}", refused.unwrap_err());
+        assert!(message.contains("workbook def") && message.contains("same grader"), "{message}");
     }
 
     #[test]
