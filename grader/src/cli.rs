@@ -75,7 +75,8 @@ struct StateArg {
 enum Command {
     /// Grade a class: every submission in a folder (folders, .zip or .tar.gz files).
     Batch {
-        /// The folder of submissions, e.g. an LMS bulk download.
+        /// The folder of submissions: a Canvas, Moodle (flat or in folders) or Gradescope
+        /// export, or a folder or archive per student.
         submissions: PathBuf,
         /// Where to write the gradebook, the report and each student's results.
         #[arg(long, value_name = "DIR")]
@@ -95,7 +96,8 @@ enum Command {
         #[arg(long, value_name = "I/N", value_parser = parse_shard, env = "GRADER_SHARD")]
         shard: Option<(usize, usize)>,
         /// The seed of the randomised settings, the same for the whole class (default: the one
-        /// this output folder was first graded with, or a new one).
+        /// this output folder was graded with; for a shard, one derived from the class folder;
+        /// else a new one).
         #[arg(long)]
         seed: Option<u64>,
         /// The most one submission may take, in seconds, builds included.
