@@ -311,6 +311,17 @@ fn a_class_is_graded_into_a_gradebook_feedback_and_a_report() {
     let stderr = String::from_utf8_lossy(&resumed.stderr);
     assert!(stderr.contains("0 to grade, 8 unchanged") && stderr.contains("seed 9"), "{stderr}");
 
+    // A student whose file is gone leaves the gradebook (kept aside, not deleted).
+    std::fs::remove_file(class.path().join("frank.zip")).unwrap();
+    let without_frank = batch(class.path(), out.path(), &["--seed", "9"]);
+    let stderr = String::from_utf8_lossy(&without_frank.stderr);
+    assert!(stderr.contains("1 no longer in") && stderr.contains("frank"), "{stderr}");
+    let rows: Vec<String> =
+        read(&out.path().join("gradebook.csv")).lines().map(String::from).collect();
+    assert_eq!(rows.len(), 8, "{rows:?}");
+    assert!(!rows.iter().any(|row| row.starts_with("frank,")), "{rows:?}");
+    assert!(out.path().join("gone/frank/meta.json").is_file());
+
     // A part graded with another seed is refused.
     let other = tempfile::tempdir().unwrap();
     copy_dir(&students.join("bob"), &other.path().join("students/bob"));

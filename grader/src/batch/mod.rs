@@ -99,28 +99,18 @@ pub async fn run(options: &Options) -> Result<Summary> {
     let exercises = &options.exercises;
     let mut class = submissions::discover(&options.submissions)?;
     let seed = class_seed(&options.out, options.seed, options.shard.is_some(), &class)?;
-    let everyone: Vec<String> = class.iter().map(|s| s.student.clone()).collect();
-    let gone = outputs::set_aside_gone(&options.out, &everyone)?;
-    if !gone.is_empty() {
-        eprintln!(
-            "batch: {} no longer in {} (moved to {}): {}",
-            gone.len(),
-            options.submissions.display(),
-            options.out.join("gone").display(),
-            gone.join(", ")
-        );
+    set_aside_gone(options, &class)?;
+    if let Some((index, count)) = options.shard {
+        class = shard::pick(class, index, count);
+        eprintln!("batch: shard {} of {count}: {} students", index + 1, class.len());
     }
     for submission in class.iter().filter(|s| !s.superseded.is_empty()) {
         eprintln!(
             "batch: {} handed in {} files: grading the latest, {}",
             submission.student,
             submission.superseded.len() + 1,
-            submission.source.file_name().unwrap_or_default().to_string_lossy()
+            submission.label
         );
-    }
-    if let Some((index, count)) = options.shard {
-        class = shard::pick(class, index, count);
-        eprintln!("batch: shard {} of {count}: {} students", index + 1, class.len());
     }
     let grader = format!("{}/{seed}", grader_fingerprint(exercises));
     let mut summary = Summary::default();
@@ -203,6 +193,22 @@ pub async fn run(options: &Options) -> Result<Summary> {
     eprintln!("wrote {}", options.out.join("gradebook.csv").display());
     eprintln!("wrote {}", options.out.join("report.html").display());
     Ok(summary)
+}
+
+/// Moves aside the results of students no longer in the class folder, and says so.
+fn set_aside_gone(options: &Options, class: &[Submission]) -> Result<()> {
+    let everyone: Vec<String> = class.iter().map(|s| s.student.clone()).collect();
+    let gone = outputs::set_aside_gone(&options.out, &everyone)?;
+    if !gone.is_empty() {
+        eprintln!(
+            "batch: {} no longer in {} (moved to {}): {}",
+            gone.len(),
+            options.submissions.display(),
+            options.out.join("gone").display(),
+            gone.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// Grades one submission within its time limit. Never fails: problems become its outcome.
