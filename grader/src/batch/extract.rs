@@ -322,6 +322,22 @@ mod tests {
     }
 
     #[test]
+    fn a_tar_gz_skips_build_output_before_the_limits_count() {
+        let archive = tar_gz_with(|tar| {
+            for (name, size) in [("work/target/debug/big", 8192), ("work/exercises/x.rs", 3)] {
+                let mut header = tar::Header::new_gnu();
+                header.set_size(size as u64);
+                header.set_mode(0o644);
+                tar.append_data(&mut header, name, vec![b'a'; size].as_slice()).unwrap();
+            }
+        });
+        let into = tempfile::tempdir().unwrap();
+        untar_gz(archive.path(), into.path(), Limits { max_files: 1, max_bytes: 4096 }).unwrap();
+        assert!(into.path().join("work/exercises/x.rs").is_file());
+        assert!(!into.path().join("work/target").exists());
+    }
+
+    #[test]
     fn a_refusal_says_what_to_change() {
         let big = vec![0u8; 4096];
         let archive = zip_with(&[("work/data.bin", &big)]);
