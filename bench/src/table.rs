@@ -147,9 +147,9 @@ fn grader_rows(grader: &GraderCost) -> String {
             format!("`grader batch`, whole run; {} of {n} scored as expected", batch.as_expected),
         ));
         rows.push((
-            "batch, marginal per submission".to_owned(),
-            batch.marginal_seconds,
-            "mean of the submissions after the first".to_owned(),
+            format!("batch, per submission at -j {}", batch.jobs),
+            batch.seconds_per_submission,
+            "the whole run's wall time over its submissions".to_owned(),
         ));
     }
     let mut out = String::from("| grader cost | seconds | what |\n| --- | --: | --- |\n");
@@ -247,7 +247,8 @@ mod tests {
             batch: Some(BatchCost {
                 submissions: 20,
                 wall_seconds: 300.0,
-                marginal_seconds: 14.5,
+                jobs: 2,
+                seconds_per_submission: 15.0,
                 as_expected: 20,
             }),
         };
@@ -256,7 +257,7 @@ mod tests {
         assert!(table.contains("| one student, warm build (02-view-cache) | 14.2 |"), "{table}");
         assert!(table.contains("| batch of 20 submissions (02-view-cache) | 300.0 |"), "{table}");
         assert!(table.contains("20 of 20 scored as expected"), "{table}");
-        assert!(table.contains("| batch, marginal per submission | 14.5 |"), "{table}");
+        assert!(table.contains("| batch, per submission at -j 2 | 15.0 |"), "{table}");
     }
 
     #[test]

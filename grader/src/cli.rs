@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::book::{preprocessor, tables};
 use crate::course;
@@ -58,9 +58,16 @@ struct Cli {
     #[arg(long, conflicts_with = "format")]
     watch: bool,
 
+    #[command(flatten)]
+    state: StateArg,
+}
+
+/// Where a student's progress lives: for grading, `list` and `reset`, not for a class.
+#[derive(Args, Debug, Clone, Default)]
+struct StateArg {
     /// Where the grader keeps your progress and the copies `reset` makes
     /// [default: target/grader].
-    #[arg(long, global = true, env = "GRADER_STATE", value_name = "DIR")]
+    #[arg(long, env = "GRADER_STATE", value_name = "DIR")]
     state: Option<PathBuf>,
 }
 
@@ -68,23 +75,29 @@ struct Cli {
 enum Command {
     /// Grade a class: every submission in a folder (folders, .zip or .tar.gz files).
     Batch {
-        /// The folder of submissions, e.g. an LMS bulk download.
+        /// The folder of submissions: a Canvas, Moodle (flat or in folders) or Gradescope
+        /// export, or a folder or archive per student.
         submissions: PathBuf,
         /// Where to write the gradebook, the report and each student's results.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
-        /// How many submissions to grade at once.
+        /// How many submissions to grade at once. The default is this machine's cores, at most
+        /// one per 1.5 GiB of memory (a build and a service at their peak).
         #[arg(short, long, default_value_t = batch::default_jobs())]
         jobs: usize,
         /// Grade again submissions that have not changed since the last run.
         #[arg(long)]
         regrade: bool,
         /// Grade only share I of N of the class (e.g. `1/3`), for spreading a class over
-        /// machines; join the outputs with `grader merge`.
-        #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+        /// machines; join the outputs with `grader merge`. Without it, a Slurm job array
+        /// (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT) or a Kubernetes Indexed Job
+        /// (JOB_COMPLETION_INDEX with GRADER_SHARD_COUNT) names the shard. Every shard uses
+        /// one seed: --seed, or one derived from the class folder.
+        #[arg(long, value_name = "I/N", value_parser = parse_shard, env = "GRADER_SHARD")]
         shard: Option<(usize, usize)>,
         /// The seed of the randomised settings, the same for the whole class (default: the one
-        /// this output folder was first graded with, or a new one).
+        /// this output folder was graded with; for a shard, one derived from the class folder;
+        /// else a new one).
         #[arg(long)]
         seed: Option<u64>,
         /// The most one submission may take, in seconds, builds included.
@@ -110,6 +123,8 @@ enum Command {
     List {
         /// Show this exercise's criteria and how each fared the last time.
         exercise: Option<String>,
+        #[command(flatten)]
+        state: StateArg,
     },
     /// Put one exercise back to its starter (your files are copied aside first).
     Reset {
@@ -124,6 +139,8 @@ enum Command {
         /// The folder of exercises; default: the workbook's `exercises`.
         #[arg(long, value_name = "DIR")]
         path: Option<PathBuf>,
+        #[command(flatten)]
+        state: StateArg,
     },
     /// For mdBook (see book/book.toml): fills the book's criteria tables and submission
     /// checklist from the registry.
@@ -131,11 +148,44 @@ enum Command {
         #[command(subcommand)]
         question: Option<PreprocessorQuestion>,
     },
+    /// Write Gradescope's autograder into DIR: setup.sh, run_autograder and the workbook, to
+    /// zip and upload as the assignment's autograder.
+    GradescopeBundle {
+        /// The folder to write (created if missing).
+        dir: PathBuf,
+        /// Grade only this exercise (by number or name); all when omitted.
+        #[arg(long)]
+        exercise: Option<String>,
+        /// Let run_autograder grade where bubblewrap cannot run (each Gradescope submission
+        /// has a container of its own).
+        #[arg(long)]
+        allow_unsandboxed: bool,
+    },
+    /// Grade a Gradescope submission (what run_autograder calls): ROOT/submission into
+    /// ROOT/results/results.json.
+    Gradescope {
+        /// Gradescope's folder.
+        #[arg(long, env = "GRADESCOPE_ROOT", default_value = "/autograder", value_name = "DIR")]
+        root: PathBuf,
+        /// Grade only this exercise (by number or name); all when omitted.
+        #[arg(long)]
+        exercise: Option<String>,
+        /// The seed of the randomised settings (default: a new one, shown in the results).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The most the submission may take, in seconds, builds included.
+        #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
+        timeout: u64,
+        /// Grade even where the student's code cannot be contained (no bubblewrap).
+        #[arg(long)]
+        allow_unsandboxed: bool,
+    },
     /// Join the outputs of `grader batch --shard` runs into one gradebook and report.
     Merge {
         /// The output folders of the shards.
         #[arg(required = true)]
         parts: Vec<PathBuf>,
+        /// Where to write the merged gradebook, report and students' results.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
@@ -230,13 +280,17 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             allow_unsandboxed,
         }) => {
             containment::check_batch(&containment::missing(), *allow_unsandboxed)?;
+            let shard = match shard {
+                Some(shard) => Some(*shard),
+                None => batch::shard::from_scheduler(|name| std::env::var(name).ok())?,
+            };
             let options = batch::Options {
                 exercises: course::select(exercise.as_deref())?,
                 submissions: submissions.clone(),
                 out: out.clone(),
                 jobs: *jobs,
                 regrade: *regrade,
-                shard: *shard,
+                shard,
                 seed: *seed,
                 timeout: Duration::from_secs(*timeout),
                 build_timeout: Duration::from_secs(cli.build_timeout),
@@ -251,6 +305,30 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::from(SOME_FAILED))
         }
+        Some(Command::GradescopeBundle { dir, exercise, allow_unsandboxed }) => {
+            course::select(exercise.as_deref())?;
+            batch::gradescope::bundle(dir, exercise.as_deref(), *allow_unsandboxed)?;
+            eprintln!(
+                "wrote {}: zip its contents (setup.sh, run_autograder, workbook/) and upload the \
+                 zip as the assignment's autograder",
+                dir.display()
+            );
+            Ok(ExitCode::from(ALL_PASSED))
+        }
+        Some(Command::Gradescope { root, exercise, seed, timeout, allow_unsandboxed }) => {
+            containment::check_batch(&containment::missing(), *allow_unsandboxed)?;
+            let outcome = batch::gradescope::grade(
+                root,
+                &course::select(exercise.as_deref())?,
+                seed.unwrap_or_else(grade::random_seed),
+                Duration::from_secs(*timeout),
+                Duration::from_secs(cli.build_timeout),
+            )
+            .await?;
+            eprintln!("wrote {}", root.join("results/results.json").display());
+            let failed = outcome == batch::outputs::Outcome::Error;
+            Ok(ExitCode::from(if failed { SOME_FAILED } else { ALL_PASSED }))
+        }
         Some(Command::Criteria { exercise, format }) => {
             let exercises = course::select(exercise.as_deref())?;
             match format {
@@ -260,8 +338,13 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(ALL_PASSED))
         }
         Some(Command::Merge { parts, out }) => {
-            let count = batch::merge(parts, out)?;
-            eprintln!("merged {count} students into {}", out.display());
+            let merged = batch::merge(parts, out)?;
+            eprintln!(
+                "merged {} students into {} ({} found in more than one part, counted once)",
+                merged.students,
+                out.display(),
+                merged.duplicates
+            );
             Ok(ExitCode::from(ALL_PASSED))
         }
         Some(Command::MdbookPreprocessor {
@@ -271,9 +354,9 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             preprocessor::run()?;
             Ok(ExitCode::from(ALL_PASSED))
         }
-        Some(Command::List { exercise }) => list_exercises(cli, exercise.as_deref()),
-        Some(Command::Reset { exercise, yes, from, path }) => {
-            reset_exercise(cli, exercise, *yes, from.clone(), path.clone())
+        Some(Command::List { exercise, state }) => list_exercises(state, exercise.as_deref()),
+        Some(Command::Reset { exercise, yes, from, path, state }) => {
+            reset_exercise(state, exercise, *yes, from.clone(), path.clone())
         }
         None => grade_exercises(cli).await,
     }
@@ -282,7 +365,7 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
 /// `grader [EXERCISE]`, and `grader --watch`.
 async fn grade_exercises(cli: &Cli) -> anyhow::Result<ExitCode> {
     let options = grading_options(cli)?;
-    let state = own_exercises(&options.submission).then(|| state_dir(cli));
+    let state = own_exercises(&options.submission).then(|| state_dir(&cli.state));
     if cli.watch {
         return watch_exercises(cli, &options, state).await;
     }
@@ -334,8 +417,8 @@ fn own_exercises(dir: &std::path::Path) -> bool {
     }
 }
 
-fn state_dir(cli: &Cli) -> StateDir {
-    StateDir(cli.state.clone().unwrap_or_else(compile::grader_dir))
+fn state_dir(arg: &StateArg) -> StateDir {
+    StateDir(arg.state.clone().unwrap_or_else(compile::grader_dir))
 }
 
 /// `grader --watch`: 0 when the student quits.
@@ -358,25 +441,25 @@ async fn watch_exercises(
 }
 
 /// `grader list [EXERCISE]`.
-fn list_exercises(cli: &Cli, exercise: Option<&str>) -> anyhow::Result<ExitCode> {
+fn list_exercises(state: &StateArg, exercise: Option<&str>) -> anyhow::Result<ExitCode> {
     let detail = match exercise {
         Some(wanted) => course::select(Some(wanted))?.pop(),
         None => None,
     };
-    let progress = state_dir(cli).load()?;
+    let progress = state_dir(state).load()?;
     print!("{}", checklist::render_list(&checklist::rows(&progress), detail.as_ref()));
     Ok(ExitCode::from(ALL_PASSED))
 }
 
 /// `grader reset EXERCISE`: 0 when reset, 1 when the student said no.
 fn reset_exercise(
-    cli: &Cli,
+    state: &StateArg,
     exercise: &str,
     yes: bool,
     from: Option<String>,
     path: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    let state = state_dir(cli);
+    let state = state_dir(state);
     let options = reset::Options {
         exercises_dir: path.unwrap_or_else(exercises_dir),
         exercise: course::select(Some(exercise))?.remove(0),

@@ -179,7 +179,7 @@ impl<'a> Session<'a> {
         if !options.submission.join(exercise.dir_name()).is_dir() {
             // Named from the submission's top, not by where the grader unpacked it.
             let reason = format!("your submission has no folder {}", exercise.dir_name());
-            return Ok(not_graded(exercise, spec, Stage::BuildFailed, reason));
+            return Ok(not_graded(exercise, spec, Stage::Missing, reason));
         }
         say(options, format!("building {} ...", exercise.dir_name()));
         let run_dir = self.run_dir.path();
@@ -418,6 +418,7 @@ pub fn not_graded(
     details: String,
 ) -> ExerciseReport {
     let reason = match stage {
+        Stage::Missing => "not graded: the exercise is not in the submission",
         Stage::BuildFailed => "not graded: the exercise did not build",
         Stage::TimedOut => "not graded: the submission ran out of time",
         Stage::Invalid => "not graded: the submission could not be read",

@@ -11,7 +11,8 @@ use common::{Fixture, copy_dir, root, serial};
 
 const EXERCISE: &str = "01-redis-setup";
 
-/// A class of six: complete, partial, broken, hanging, zipped and unreadable.
+/// A class of eight: complete, partial, broken, hanging, zipped with its build output,
+/// unreadable, handed in twice, and a Unicode name in a Moodle folder export.
 fn build_class(dir: &Path) {
     let solution = root().join("solutions").join(EXERCISE);
     // alice: a checkout of the whole workbook with the exercise solved (and solutions beside).
@@ -34,17 +35,56 @@ fn build_class(dir: &Path) {
          return Router::new().fallback(hang).with_state(state);\n    #[allow(unreachable_code)]",
     );
     std::fs::write(&routes, hanging).unwrap();
-    // erin: the solution as a Canvas zip download.
-    zip_folder(
+    // erin: the solution as a late Canvas download, zipped with its build output (more than
+    // the 64 MiB an archive may unpack to, were it counted) and macOS' copies.
+    let erin = zip_folder(
         &solution,
         &dir.join("erin_LATE_1234_5678_workbook.zip"),
         &format!("workbook/exercises/{EXERCISE}"),
     );
+    finish_with_junk(erin);
     // frank: not an archive at all.
     std::fs::write(dir.join("frank.zip"), b"this is not a zip file").unwrap();
+    // gina: two Canvas files; the later one (no exercises in it) is the one graded.
+    let older = dir.join("gina_77_100_workbook.zip");
+    zip_folder(&solution, &older, &format!("workbook/exercises/{EXERCISE}")).finish().unwrap();
+    let newer = dir.join("gina_77_200_workbook-1.zip");
+    zip_folder(&solution, &newer, "workbook/notes").finish().unwrap();
+    set_modified(&older, 1_000);
+    set_modified(&newer, 2_000);
+    // José García: Moodle's "download in folders", a folder holding the student's zip.
+    let moodle = dir.join("José García_12_assignsubmission_file_");
+    std::fs::create_dir(&moodle).unwrap();
+    let zip = zip_folder(
+        &solution,
+        &moodle.join("workbook.zip"),
+        &format!("workbook/exercises/{EXERCISE}"),
+    );
+    zip.finish().unwrap();
 }
 
-fn zip_folder(folder: &Path, archive: &Path, prefix: &str) {
+/// Adds a 65 MiB `target/` file (it compresses to almost nothing) and `__MACOSX/` copies.
+fn finish_with_junk(mut zip: zip::ZipWriter<std::fs::File>) {
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    zip.start_file("workbook/target/debug/deps/libbig.rlib", options).unwrap();
+    let chunk = vec![0u8; 1 << 20];
+    for _ in 0..65 {
+        zip.write_all(&chunk).unwrap();
+    }
+    zip.start_file("__MACOSX/workbook/._Cargo.toml", options).unwrap();
+    zip.write_all(b"\0\x05\x16\x07").unwrap();
+    zip.finish().unwrap();
+}
+
+fn set_modified(path: &Path, seconds: u64) {
+    let file = std::fs::File::options().append(true).open(path).unwrap();
+    file.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds)).unwrap();
+}
+
+/// A zip of `folder` under `prefix`, left open for more entries.
+fn zip_folder(folder: &Path, archive: &Path, prefix: &str) -> zip::ZipWriter<std::fs::File> {
     let mut zip = zip::ZipWriter::new(std::fs::File::create(archive).unwrap());
     let mut stack = vec![folder.to_owned()];
     while let Some(dir) = stack.pop() {
@@ -59,14 +99,37 @@ fn zip_folder(folder: &Path, archive: &Path, prefix: &str) {
             }
         }
     }
-    zip.finish().unwrap();
+    zip
 }
 
 /// `grader batch`, also where the Linux containment is missing (macOS): these tests are about
 /// the batch, not the containment (`hostile.rs` is).
 fn batch(class: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    Command::cargo_bin("grader")
-        .unwrap()
+    batch_with_env(class, out, extra, &[])
+}
+
+/// The variables a job scheduler sets to name a shard: none leaks in from the test's own.
+const SCHEDULER_VARIABLES: [&str; 6] = [
+    "GRADER_SHARD",
+    "GRADER_SHARD_COUNT",
+    "SLURM_ARRAY_TASK_ID",
+    "SLURM_ARRAY_TASK_MIN",
+    "SLURM_ARRAY_TASK_COUNT",
+    "JOB_COMPLETION_INDEX",
+];
+
+fn batch_with_env(
+    class: &Path,
+    out: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Output {
+    let mut command = Command::cargo_bin("grader").unwrap();
+    for variable in SCHEDULER_VARIABLES {
+        command.env_remove(variable);
+    }
+    command
+        .envs(env.iter().copied())
         .env_remove("REDIS_URL")
         .args(["batch", class.to_str().unwrap(), "--out", out.to_str().unwrap()])
         .args(["--exercise", "1", "--jobs", "2", "--timeout", "60", "--allow-unsandboxed"])
@@ -94,15 +157,26 @@ fn a_class_is_graded_into_a_gradebook_feedback_and_a_report() {
 
     assert_eq!(
         read(&out.path().join("gradebook.csv")),
-        "student,source,01-redis-setup,total,max,outcome\n\
-         alice,alice,20,20,20,graded\n\
-         bob,bob,18,18,20,graded\n\
-         carol,carol,0,0,20,graded\n\
-         dave,dave,0,0,20,timed_out\n\
-         erin,erin_LATE_1234_5678_workbook.zip,20,20,20,graded\n\
-         frank,frank.zip,0,0,20,invalid\n",
+        "student,name,lms_id,late,source,01-redis-setup,total,max,outcome\n\
+         alice,alice,,,alice,20,20,20,graded\n\
+         bob,bob,,,bob,18,18,20,graded\n\
+         carol,carol,,,carol,0,0,20,graded\n\
+         dave,dave,,,dave,0,0,20,timed_out\n\
+         erin,erin,1234,late,erin_LATE_1234_5678_workbook.zip,20,20,20,graded\n\
+         frank,frank,,,frank.zip,0,0,20,invalid\n\
+         gina,gina,77,,gina_77_200_workbook-1.zip,0,0,20,invalid\n\
+         José-García,José García,12,,José García_12_assignsubmission_file_/workbook.zip,20,20,20,graded\n",
         "{stderr}"
     );
+
+    // The LMS imports: Canvas' matched on user ids, Moodle's on participant ids.
+    assert_eq!(
+        read(&out.path().join("canvas-import.csv")),
+        "Student,ID,SIS User ID,SIS Login ID,Section,Caching & Performance workbook\n\
+         Points Possible,,,,,20\nerin,1234,,,,20\ngina,77,,,,0\nJosé García,12,,,,20\n"
+    );
+    let moodle = read(&out.path().join("moodle-grades.csv"));
+    assert!(moodle.contains("\nParticipant 12,José García,20,20,20/20 (seed 9)\n"), "{moodle}");
 
     let students = out.path().join("students");
     // Per student: the same JSON as --format json, Markdown feedback and Gradescope's file.
@@ -127,61 +201,239 @@ fn a_class_is_graded_into_a_gradebook_feedback_and_a_report() {
         "the compiler's message reaches carol"
     );
     assert!(read(&students.join("frank/meta.json")).contains("not a readable zip file"));
+    // An unreadable submission's feedback gives its reason once, not once per criterion.
+    let frank = read(&students.join("frank/feedback.md"));
+    assert_eq!(frank.matches("not a readable zip file").count(), 1, "{frank}");
+    // Every feedback file says how to grade the same way.
+    for student in ["bob", "frank", "José-García"] {
+        let feedback = read(&students.join(student).join("feedback.md"));
+        assert!(feedback.contains("cargo run -p grader -- --seed 9 1\n"), "{feedback}");
+    }
+    // Gradescope shows the compiler's errors and the reason a submission was refused.
+    let carol: serde_json::Value =
+        serde_json::from_str(&read(&students.join("carol/results.json"))).unwrap();
+    assert_eq!(carol["tests"].as_array().unwrap().len(), 1, "{carol:#}");
+    assert!(carol["tests"][0]["output"].as_str().unwrap().contains("error"), "{carol:#}");
+    assert_eq!(carol["tests"][0]["tags"], serde_json::json!(["does not build"]));
+    let output = carol["output"].as_str().unwrap();
+    assert!(output.contains("01-redis-setup does not build:\n"), "{output}");
+    assert!(output.contains("unclosed delimiter"), "the compiler's error: {output}");
+    let frank: serde_json::Value =
+        serde_json::from_str(&read(&students.join("frank/results.json"))).unwrap();
+    assert!(frank["output"].as_str().unwrap().contains("not a readable zip file"), "{frank:#}");
+    assert_eq!(frank["tests"], serde_json::json!([]));
+    assert!(gradescope["tests"][0]["tags"][0].is_string());
+    // A refusal says what to change.
+    let gina: serde_json::Value =
+        serde_json::from_str(&read(&students.join("gina/meta.json"))).unwrap();
+    let reason = gina["message"].as_str().unwrap();
+    assert!(reason.contains("no exercises folder") && reason.contains("zip"), "{reason}");
+    assert_eq!(gina["superseded"], serde_json::json!(["gina_77_100_workbook.zip"]));
 
     let html = read(&out.path().join("report.html"));
     for expected in [
         "Score distribution",
         "Pass rate per criterion",
-        "students/dave/feedback.md",
+        "students/dave/feedback.html",
         "ran out of time",
         "does not build",
+        "José García",
+        "data-seed=\"9\"",
     ] {
         assert!(html.contains(expected), "report.html lacks {expected:?}");
     }
+    report_agrees_with_gradebook(&html, &read(&out.path().join("gradebook.csv")));
+    // The report as a browser shows it: every section there, the names as written.
+    if let Some(rendered) = common::render_in_chromium(&out.path().join("report.html")) {
+        for id in ["run", "summary", "flags", "exercises", "grid", "criteria"] {
+            assert!(rendered.dom.contains(&format!("id=\"{id}\"")), "no #{id}: {}", rendered.dom);
+        }
+        assert!(rendered.dom.contains("José García") && !rendered.screenshot.is_empty());
+        // Sorting works: two clicks on the grid's "total" heading sort it highest first.
+        let clicked = out.path().join("report-sorted.html");
+        let click = "<script>const total = document.querySelectorAll('#grid thead th')[3]; \
+                     total.click(); total.click();</script></body>";
+        std::fs::write(&clicked, html.replace("</body>", click)).unwrap();
+        let sorted = common::render_in_chromium(&clicked).unwrap().dom;
+        let grid = sorted.split("id=\"grid\"").nth(1).unwrap();
+        let order: Vec<&str> = grid
+            .split("data-student=\"")
+            .skip(1)
+            .map(|row| row.split('"').next().unwrap())
+            .collect();
+        assert_eq!(order.len(), 8, "{order:?}");
+        assert!(["alice", "erin", "José-García"].contains(&order[0]), "{order:?}");
+        assert!(["frank", "gina"].contains(&order[7]), "{order:?}");
+    }
+    // Late erin is flagged, whatever her score; the feedback the report links to is HTML.
+    let erin = html.split("<tr data-student=\"erin\">").nth(1).expect("erin is flagged");
+    assert!(erin.split("</tr>").next().unwrap().contains(">late<"), "{erin}");
+    let page = read(&students.join("carol/feedback.html"));
+    assert!(page.contains("<h1>") && page.contains("<pre>"), "{page}");
 
     // A second run finds nothing changed and grades nothing ...
     let gradebook = read(&out.path().join("gradebook.csv"));
     let second = batch(class.path(), out.path(), &["--seed", "9"]);
     let stderr = String::from_utf8_lossy(&second.stderr);
-    assert!(stderr.contains("0 to grade, 6 unchanged"), "{stderr}");
+    assert!(stderr.contains("0 to grade, 8 unchanged"), "{stderr}");
     assert_eq!(read(&out.path().join("gradebook.csv")), gradebook);
 
-    // ... and merging two halves of the output gives the same gradebook.
+    // ... and merging two overlapping halves of the output (alice is in both) gives the same
+    // gradebook, each student once ...
     let (half_a, half_b, merged) =
         (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     for (index, entry) in std::fs::read_dir(&students).unwrap().enumerate() {
         let entry = entry.unwrap();
-        let half = if index % 2 == 0 { half_a.path() } else { half_b.path() };
-        copy_dir(&entry.path(), &half.join("students").join(entry.file_name()));
+        let halves = if entry.file_name() == "alice" {
+            vec![half_a.path(), half_b.path()]
+        } else if index % 2 == 0 {
+            vec![half_a.path()]
+        } else {
+            vec![half_b.path()]
+        };
+        for half in halves {
+            copy_dir(&entry.path(), &half.join("students").join(entry.file_name()));
+            std::fs::copy(out.path().join("batch.json"), half.join("batch.json")).unwrap();
+        }
     }
-    Command::cargo_bin("grader")
+    let merging = Command::cargo_bin("grader")
         .unwrap()
         .args(["merge", half_a.path().to_str().unwrap(), half_b.path().to_str().unwrap()])
         .args(["--out", merged.path().to_str().unwrap()])
-        .assert()
-        .success();
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&merging.stderr);
+    assert!(merging.status.success(), "{stderr}");
+    assert!(stderr.contains("merged 8 students") && stderr.contains("1 found in more"), "{stderr}");
     assert_eq!(read(&merged.path().join("gradebook.csv")), gradebook);
+    // ... which a batch into the merged folder resumes: same seed, nobody graded again.
+    let resumed = batch(class.path(), merged.path(), &[]);
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(stderr.contains("0 to grade, 8 unchanged") && stderr.contains("seed 9"), "{stderr}");
+
+    // A student whose file is gone leaves the gradebook (kept aside, not deleted).
+    std::fs::remove_file(class.path().join("frank.zip")).unwrap();
+    let without_frank = batch(class.path(), out.path(), &["--seed", "9"]);
+    let stderr = String::from_utf8_lossy(&without_frank.stderr);
+    assert!(stderr.contains("1 no longer in") && stderr.contains("frank"), "{stderr}");
+    let rows: Vec<String> =
+        read(&out.path().join("gradebook.csv")).lines().map(String::from).collect();
+    assert_eq!(rows.len(), 8, "{rows:?}");
+    assert!(!rows.iter().any(|row| row.starts_with("frank,")), "{rows:?}");
+    assert!(out.path().join("gone/frank/meta.json").is_file());
+
+    // A part graded with another seed is refused.
+    let other = tempfile::tempdir().unwrap();
+    copy_dir(&students.join("bob"), &other.path().join("students/bob"));
+    std::fs::write(other.path().join("batch.json"), r#"{"seed": 10}"#).unwrap();
+    let mixed = Command::cargo_bin("grader")
+        .unwrap()
+        .args(["merge", half_a.path().to_str().unwrap(), other.path().to_str().unwrap()])
+        .args(["--out", tempfile::tempdir().unwrap().path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&mixed.stderr);
+    assert_eq!(mixed.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("seed 10") && stderr.contains("same --seed"), "{stderr}");
+}
+
+/// The value of `attribute` in the element of report.html with `id` (or `data-exercise`).
+fn attribute(html: &str, element: &str, attribute: &str) -> String {
+    let tag = html.split(element).nth(1).unwrap_or_else(|| panic!("no {element} in the report"));
+    let tag = tag.split('>').next().unwrap();
+    let value = tag.split(&format!("{attribute}=")).nth(1).unwrap_or_else(|| panic!("{tag}"));
+    value.trim_start_matches('"').split(['"', ' ']).next().unwrap().to_owned()
+}
+
+/// The report's figures are those of the gradebook's rows, without the invalid ones.
+fn report_agrees_with_gradebook(html: &str, gradebook: &str) {
+    let rows: Vec<Vec<&str>> = gradebook.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let outcome = |row: &Vec<&str>| row.last().unwrap().to_string();
+    let counted: Vec<&Vec<&str>> = rows
+        .iter()
+        .filter(|row| ["graded", "timed_out"].contains(&outcome(row).as_str()))
+        .collect();
+    let invalid = rows.iter().filter(|row| outcome(row) == "invalid").count();
+    let number = |cell: &str| cell.parse::<f64>().unwrap();
+    let column = |row: &Vec<&str>, from_end: usize| number(row[row.len() - from_end]);
+    let mut percents: Vec<f64> =
+        counted.iter().map(|row| column(row, 3) * 100.0 / column(row, 2)).collect();
+    percents.sort_by(f64::total_cmp);
+    let n = percents.len();
+    let mean = percents.iter().sum::<f64>() / n as f64;
+    let median = (percents[(n - 1) / 2] + percents[n / 2]) / 2.0;
+    let summary = "id=summary";
+    assert_eq!(attribute(html, summary, "data-submissions"), rows.len().to_string());
+    assert_eq!(attribute(html, summary, "data-counted"), counted.len().to_string());
+    assert_eq!(attribute(html, summary, "data-invalid"), invalid.to_string());
+    assert_eq!(attribute(html, summary, "data-mean"), format!("{mean:.1}"));
+    assert_eq!(attribute(html, summary, "data-median"), format!("{median:.1}"));
+    // This class: 100 90 0 0 100 100 → a median of 95 (the upper middle would say 100).
+    assert_eq!((counted.len(), invalid, format!("{median:.1}")), (6, 2, "95.0".to_owned()));
+    let scores: Vec<f64> = counted.iter().map(|row| column(row, 4)).collect();
+    let exercise = "data-exercise=\"01-redis-setup\"";
+    let exercise_mean = scores.iter().sum::<f64>() / scores.len() as f64;
+    assert_eq!(attribute(html, exercise, "data-mean"), format!("{exercise_mean:.2}"));
+    let min = scores.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!(attribute(html, exercise, "data-min"), min.to_string());
+    assert_eq!(attribute(html, exercise, "data-max"), max.to_string());
 }
 
 #[test]
-fn shards_partition_the_class() {
+fn shards_named_by_schedulers_partition_the_class_with_one_seed() {
     let class = tempfile::tempdir().unwrap();
     for student in ["ann", "ben", "cat", "dan", "eve", "fay", "gus", "hal"] {
         std::fs::create_dir_all(class.path().join(student)).unwrap();
     }
+    // The book's recipes: a Slurm array (`--array=1-2`), a Kubernetes Indexed Job of two
+    // completions, and GitHub Actions' matrix through GRADER_SHARD; no --seed anywhere.
+    let schedulers: [&[(&str, &str)]; 3] = [
+        &[
+            ("SLURM_ARRAY_TASK_ID", "1"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "2"),
+        ],
+        &[("JOB_COMPLETION_INDEX", "1"), ("GRADER_SHARD_COUNT", "2")],
+        &[("GRADER_SHARD", "2/2")],
+    ];
     let mut seen = Vec::new();
-    for shard in ["1/2", "2/2"] {
+    let mut seeds = Vec::new();
+    let mut outs = Vec::new();
+    for env in schedulers {
         let out = tempfile::tempdir().unwrap();
         // No exercises folder: each is graded as invalid at once, which is enough to see who.
-        let run = batch(class.path(), out.path(), &["--shard", shard]);
-        assert_eq!(run.status.code(), Some(0));
+        let run = batch_with_env(class.path(), out.path(), &[], env);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{stderr}");
         let gradebook = read(&out.path().join("gradebook.csv"));
-        seen.extend(
-            gradebook.lines().skip(1).map(|line| line.split(',').next().unwrap().to_owned()),
-        );
+        let shard: Vec<String> = gradebook
+            .lines()
+            .skip(1)
+            .map(|line| line.split(',').next().unwrap().to_owned())
+            .collect();
+        assert_eq!(shard.len(), 4, "shards are balanced: {shard:?}");
+        seen.push(shard);
+        let info: serde_json::Value =
+            serde_json::from_str(&read(&out.path().join("batch.json"))).unwrap();
+        seeds.push(info["seed"].as_u64().unwrap());
+        outs.push(out);
     }
-    seen.sort();
-    assert_eq!(seen, ["ann", "ben", "cat", "dan", "eve", "fay", "gus", "hal"]);
+    assert_eq!(seen[1], seen[2], "Kubernetes' index 1 and GRADER_SHARD 2/2 are one shard");
+    let mut everyone = [seen[0].clone(), seen[1].clone()].concat();
+    everyone.sort();
+    assert_eq!(everyone, ["ann", "ben", "cat", "dan", "eve", "fay", "gus", "hal"]);
+    assert!(seeds.iter().all(|seed| *seed == seeds[0]), "one seed for every shard: {seeds:?}");
+
+    // The recipes' last step: merge the shards.
+    let merged = tempfile::tempdir().unwrap();
+    Command::cargo_bin("grader")
+        .unwrap()
+        .args(["merge", outs[0].path().to_str().unwrap(), outs[1].path().to_str().unwrap()])
+        .args(["--out", merged.path().to_str().unwrap()])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("merged 8 students"));
 }
 
 #[test]
@@ -232,7 +484,47 @@ fn an_interrupted_batch_resumes_without_losing_a_grade() {
     );
     assert_eq!(
         read(&out.path().join("gradebook.csv")),
-        "student,source,01-redis-setup,total,max,outcome\n\
-         amy,amy,20,20,20,graded\nben,ben,20,20,20,graded\ncy,cy,20,20,20,graded\n"
+        "student,name,lms_id,late,source,01-redis-setup,total,max,outcome\n\
+         amy,amy,,,amy,20,20,20,graded\nben,ben,,,ben,20,20,20,graded\n\
+         cy,cy,,,cy,20,20,20,graded\n"
     );
+}
+
+#[test]
+fn the_gradescope_bundle_grades_a_simulated_autograder_folder() {
+    let _one_at_a_time = serial();
+    common::warm_build();
+    let bundle = tempfile::tempdir().unwrap();
+    Command::cargo_bin("grader")
+        .unwrap()
+        .args(["gradescope-bundle", bundle.path().to_str().unwrap()])
+        .args(["--exercise", "1", "--allow-unsandboxed"])
+        .assert()
+        .success();
+    assert!(bundle.path().join("setup.sh").is_file());
+    assert!(bundle.path().join("workbook/grader/Cargo.toml").is_file(), "the workbook is bundled");
+
+    // Gradescope's layout: the student's upload in ROOT/submission, results in ROOT/results.
+    let root = tempfile::tempdir().unwrap();
+    let bob =
+        Fixture::all(EXERCISE).into_iter().find(|f| f.name == "sessions-without-ttl").unwrap();
+    bob.materialise(&root.path().join("submission"));
+    let run = std::process::Command::new(bundle.path().join("run_autograder"))
+        .env("GRADESCOPE_ROOT", root.path())
+        .env("GRADER", assert_cmd::cargo::cargo_bin("grader"))
+        .env_remove("REDIS_URL")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    let results: serde_json::Value =
+        serde_json::from_str(&read(&root.path().join("results/results.json"))).unwrap();
+    assert_eq!(results["score"], 18, "{results:#}");
+    let tests = results["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 8, "{results:#}");
+    let failed: Vec<&serde_json::Value> =
+        tests.iter().filter(|t| t["status"] == "failed").collect();
+    assert_eq!(failed.len(), 1, "{results:#}");
+    assert_eq!(failed[0]["tags"], serde_json::json!(["security"]), "{results:#}");
+    assert!(failed[0]["output"].as_str().unwrap().contains("Hint:"), "{results:#}");
 }

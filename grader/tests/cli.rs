@@ -78,12 +78,25 @@ fn help_describes_the_grader() {
 }
 
 #[test]
+fn the_class_commands_help_lists_only_what_they_use() {
+    let batch = grader().args(["batch", "--help"]).output().unwrap();
+    let batch = String::from_utf8(batch.stdout).unwrap();
+    assert!(batch.contains("--seed") && !batch.contains("--state"), "{batch}");
+    let merge = grader().args(["merge", "--help"]).output().unwrap();
+    let merge = String::from_utf8(merge.stdout).unwrap();
+    let out = merge.lines().find(|line| line.trim_start().starts_with("--out")).unwrap();
+    assert!(out.contains("Where to write"), "--out has no help: {merge}");
+    let list = grader().args(["list", "--help"]).output().unwrap();
+    assert!(String::from_utf8(list.stdout).unwrap().contains("--state"));
+}
+
+#[test]
 fn a_missing_exercise_folder_is_graded_as_not_submitted() {
     let empty = tempfile::tempdir().unwrap();
     let _one_at_a_time = common::serial();
     let run = common::grade(5, &["--path", empty.path().to_str().unwrap(), "1"]);
     let exercise = run.exercise("01-redis-setup");
-    assert_eq!(exercise["stage"], "build_failed");
+    assert_eq!(exercise["stage"], "missing", "missing is not \"does not build\"");
     assert_eq!(exercise["score"], 0);
     assert!(
         exercise["details"]

@@ -98,9 +98,9 @@ fn a_build_that_reads_another_submission_is_refused_and_the_other_grade_stands()
     let gradebook = std::fs::read_to_string(out.path().join("gradebook.csv")).unwrap();
     assert_eq!(
         gradebook,
-        "student,source,01-redis-setup,total,max,outcome\n\
-         alice,alice,20,20,20,graded\n\
-         mallory,mallory,0,0,20,graded\n",
+        "student,name,lms_id,late,source,01-redis-setup,total,max,outcome\n\
+         alice,alice,,,alice,20,20,20,graded\n\
+         mallory,mallory,,,mallory,0,0,20,graded\n",
         "{stderr}"
     );
     let feedback =
@@ -235,9 +235,9 @@ fn a_service_cannot_kill_the_grader_read_other_submissions_or_write_the_results(
     assert_eq!(run.status.code(), Some(0), "{stderr}");
     assert_eq!(
         std::fs::read_to_string(&gradebook).unwrap(),
-        "student,source,01-redis-setup,total,max,outcome\n\
-         alice,alice,20,20,20,graded\n\
-         mallory,mallory,20,20,20,graded\n",
+        "student,name,lms_id,late,source,01-redis-setup,total,max,outcome\n\
+         alice,alice,,,alice,20,20,20,graded\n\
+         mallory,mallory,,,mallory,20,20,20,graded\n",
         "{stderr}\n{}",
         std::fs::read_to_string(out.path().join("students/mallory/feedback.md"))
             .unwrap_or_default()
@@ -300,9 +300,9 @@ fn a_grader_killed_twice_on_one_submission_gives_it_up_and_the_batch_finishes() 
     assert_eq!(run.status.code(), Some(0), "{stderr}");
     assert_eq!(
         std::fs::read_to_string(out.path().join("gradebook.csv")).unwrap(),
-        "student,source,01-redis-setup,total,max,outcome\n\
-         alice,alice,20,20,20,graded\n\
-         killer,killer,0,0,20,invalid\n",
+        "student,name,lms_id,late,source,01-redis-setup,total,max,outcome\n\
+         alice,alice,,,alice,20,20,20,graded\n\
+         killer,killer,,,killer,0,0,20,invalid\n",
         "{stderr}"
     );
     assert!(stderr.contains("the grader was killed 2 times"), "{stderr}");

@@ -4,6 +4,9 @@
 //! absolute paths, links or device files are refused, and so are archives whose unpacked size
 //! or file count passes the limits (a "zip bomb"). A refusal is that student's problem, reported
 //! in their feedback; the batch goes on.
+//!
+//! What students zip by accident (build output, version control, macOS and editor files) is
+//! skipped before the limits count anything: a solution zipped with its `target/` is fine.
 
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -27,17 +30,24 @@ pub type Refusal = String;
 pub fn unzip(archive: &Path, into: &Path, limits: Limits) -> Result<(), Refusal> {
     let file =
         std::fs::File::open(archive).map_err(|err| format!("cannot open the archive: {err}"))?;
-    let mut zip =
-        zip::ZipArchive::new(file).map_err(|err| format!("not a readable zip file: {err}"))?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|err| {
+        format!(
+            "not a readable zip file ({err}): submit a .zip or .tar.gz of the workbook folder \
+             (a renamed .rar or .7z is neither)"
+        )
+    })?;
     let mut budget = Budget::new(limits);
     for index in 0..zip.len() {
         let mut entry = zip.by_index(index).map_err(|err| format!("a damaged zip entry: {err}"))?;
         let name =
             entry.name().map_err(|err| format!("an unreadable entry name: {err}"))?.into_owned();
-        if entry.is_symlink() {
-            return Err(format!("{name:?} is a link; archives may hold only files and folders"));
-        }
         let relative = safe_path(Path::new(&name))?;
+        if is_junk(&relative) {
+            continue;
+        }
+        if entry.is_symlink() {
+            return Err(link_refusal(&name));
+        }
         if entry.is_dir() {
             create_dir(&into.join(relative))?;
         } else {
@@ -53,13 +63,20 @@ pub fn untar_gz(archive: &Path, into: &Path, limits: Limits) -> Result<(), Refus
         std::fs::File::open(archive).map_err(|err| format!("cannot open the archive: {err}"))?;
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
     let mut budget = Budget::new(limits);
-    let entries = tar.entries().map_err(|err| format!("not a readable .tar.gz file: {err}"))?;
+    let entries = tar.entries().map_err(|err| {
+        format!(
+            "not a readable .tar.gz file ({err}): submit a .zip or .tar.gz of the workbook folder"
+        )
+    })?;
     for entry in entries {
         let mut entry = entry.map_err(|err| format!("a damaged archive entry: {err}"))?;
         let path =
             entry.path().map_err(|err| format!("an unreadable entry name: {err}"))?.into_owned();
         let name = path.display().to_string();
         let relative = safe_path(&path)?;
+        if is_junk(&relative) {
+            continue;
+        }
         match entry.header().entry_type() {
             tar::EntryType::Directory => create_dir(&into.join(relative))?,
             tar::EntryType::Regular | tar::EntryType::Continuous => {
@@ -70,14 +87,41 @@ pub fn untar_gz(archive: &Path, into: &Path, limits: Limits) -> Result<(), Refus
             tar::EntryType::XHeader
             | tar::EntryType::XGlobalHeader
             | tar::EntryType::GNULongName => {}
+            tar::EntryType::Symlink | tar::EntryType::Link => return Err(link_refusal(&name)),
             other => {
                 return Err(format!(
-                    "{name:?} is a {other:?}; archives may hold only files and folders"
+                    "{name:?} is a {other:?}; archives may hold only files and folders: {AGAIN}"
                 ));
             }
         }
     }
     Ok(())
+}
+
+/// What to do about most refusals.
+const AGAIN: &str = "zip the workbook folder again (e.g. `zip -r workbook.zip workbook -x \\*/target/\\*`) and resubmit";
+
+fn link_refusal(name: &str) -> Refusal {
+    format!(
+        "{name:?} is a link; archives may hold only files and folders: replace the link by the \
+         file it points to, then {AGAIN}"
+    )
+}
+
+/// Folders that are never part of a submission: build output, version control, dependencies
+/// and the copies macOS adds to zips.
+const JUNK_FOLDERS: [&str; 6] = ["target", ".git", "__MACOSX", "node_modules", ".idea", ".vscode"];
+
+/// Whether an archive entry is build output or editor and system junk, left out unread.
+pub fn is_junk(relative: &Path) -> bool {
+    let mut parts = relative.components().filter_map(|component| match component {
+        Component::Normal(part) => part.to_str(),
+        _ => None,
+    });
+    let junk_file =
+        |name: &str| name == ".DS_Store" || name.ends_with(".swp") || name.ends_with('~');
+    let last = relative.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+    parts.any(|part| JUNK_FOLDERS.contains(&part)) || junk_file(last)
 }
 
 /// The entry's path if it stays inside the destination.
@@ -89,7 +133,7 @@ fn safe_path(path: &Path) -> Result<PathBuf, Refusal> {
             Component::CurDir => {}
             _ => {
                 return Err(format!(
-                    "{:?} points outside the submission",
+                    "{:?} points outside the submission: {AGAIN}",
                     path.display().to_string()
                 ));
             }
@@ -112,7 +156,11 @@ impl Budget {
     fn add_file(&mut self, name: &str) -> Result<(), Refusal> {
         self.files += 1;
         if self.files > self.limits.max_files {
-            return Err(format!("more than {} files (at {name:?})", self.limits.max_files));
+            return Err(format!(
+                "more than {} files (at {name:?}): submit only the workbook's sources; \
+                 {AGAIN}",
+                self.limits.max_files
+            ));
         }
         Ok(())
     }
@@ -140,7 +188,8 @@ fn write_file(
         .map_err(|err| format!("cannot unpack {name:?}: {err}"))?;
     if written > allowance {
         return Err(format!(
-            "the archive unpacks to more than {} MiB",
+            "the archive unpacks to more than {} MiB (at {name:?}): leave out large files and \
+             build output, then {AGAIN}",
             budget.limits.max_bytes >> 20
         ));
     }
@@ -237,6 +286,64 @@ mod tests {
             tar.append_link(&mut header, "exercises/passwd", "/etc/passwd").unwrap();
         });
         let refusal = untar_gz(linked.path(), into.path(), Limits::default()).unwrap_err();
-        assert!(refusal.contains("Symlink"), "{refusal}");
+        assert!(refusal.contains("is a link") && refusal.contains("zip"), "{refusal}");
+    }
+
+    #[test]
+    fn build_output_and_junk_are_skipped_before_the_limits_count() {
+        let big = vec![0u8; 8192];
+        let archive = zip_with(&[
+            ("work/target/debug/huge", &big),
+            ("work/.git/objects/pack", &big),
+            ("__MACOSX/work/._lib.rs", b"x"),
+            ("work/node_modules/x.js", b"x"),
+            ("work/.idea/workspace.xml", b"x"),
+            ("work/.vscode/settings.json", b"x"),
+            ("work/exercises/.DS_Store", b"x"),
+            ("work/exercises/01-redis-setup/src/.lib.rs.swp", b"x"),
+            ("work/exercises/01-redis-setup/src/lib.rs~", b"x"),
+            ("work/exercises/01-redis-setup/src/lib.rs", b"pub fn f() {}"),
+        ]);
+        let into = tempfile::tempdir().unwrap();
+        unzip(archive.path(), into.path(), Limits { max_files: 1, max_bytes: 4096 }).unwrap();
+        let mut found = Vec::new();
+        let mut stack = vec![into.path().to_owned()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                if entry.path().is_dir() {
+                    stack.push(entry.path());
+                } else {
+                    found.push(entry.path().strip_prefix(into.path()).unwrap().to_owned());
+                }
+            }
+        }
+        assert_eq!(found, [PathBuf::from("work/exercises/01-redis-setup/src/lib.rs")]);
+        assert!(!is_junk(Path::new("exercises/01-redis-setup/src/targets.rs")));
+    }
+
+    #[test]
+    fn a_tar_gz_skips_build_output_before_the_limits_count() {
+        let archive = tar_gz_with(|tar| {
+            for (name, size) in [("work/target/debug/big", 8192), ("work/exercises/x.rs", 3)] {
+                let mut header = tar::Header::new_gnu();
+                header.set_size(size as u64);
+                header.set_mode(0o644);
+                tar.append_data(&mut header, name, vec![b'a'; size].as_slice()).unwrap();
+            }
+        });
+        let into = tempfile::tempdir().unwrap();
+        untar_gz(archive.path(), into.path(), Limits { max_files: 1, max_bytes: 4096 }).unwrap();
+        assert!(into.path().join("work/exercises/x.rs").is_file());
+        assert!(!into.path().join("work/target").exists());
+    }
+
+    #[test]
+    fn a_refusal_says_what_to_change() {
+        let big = vec![0u8; 4096];
+        let archive = zip_with(&[("work/data.bin", &big)]);
+        let into = tempfile::tempdir().unwrap();
+        let refusal = unzip(archive.path(), into.path(), Limits { max_files: 10, max_bytes: 1000 })
+            .unwrap_err();
+        assert!(refusal.contains("\"work/data.bin\"") && refusal.contains("zip -r"), "{refusal}");
     }
 }

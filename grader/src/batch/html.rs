@@ -1,55 +1,181 @@
-//! `report.html`: one self-contained page for the instructor.
+//! `report.html`: one self-contained page for the instructor. Its figures come from
+//! [`super::stats`]: invalid submissions are counted apart, never as zeros.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::outputs::{Meta, Outcome};
-use crate::report::{Report, Stage, Status};
+use super::outputs::{Meta, Outcome, display_name, outcome_name};
+use super::stats::{self, PassRate, Spread, THRESHOLD_PERCENT};
+use crate::report::{Report, Stage};
 
-pub fn render(students: &[(Meta, Option<Report>)]) -> String {
+/// What the page says about the run itself.
+pub struct RunInfo {
+    pub seed: Option<u64>,
+    /// The workbook's commit the grader was built from, when known.
+    pub workbook: Option<String>,
+    /// When the page was written (an HTTP date, UTC).
+    pub generated: String,
+}
+
+pub fn render(students: &[(Meta, Option<Report>)], run: &RunInfo) -> String {
     let mut body = String::new();
-    let graded: Vec<&Report> = students.iter().filter_map(|(_, report)| report.as_ref()).collect();
-    summary(&mut body, students, &graded);
-    distribution(&mut body, &graded);
-    pass_rates(&mut body, &graded);
-    problems(&mut body, students);
-    roster(&mut body, students);
+    let counted = stats::counted(students);
+    metadata(&mut body, run);
+    summary(&mut body, students, &counted);
+    flags(&mut body, students);
+    distribution(&mut body, &counted);
+    exercises(&mut body, &counted);
+    grid(&mut body, students);
+    pass_rates(&mut body, &stats::pass_rates(&counted));
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <title>Class report — Caching &amp; Performance</title><style>{STYLE}</style></head>\
-         <body><h1>Class report — Caching &amp; Performance</h1>{body}</body></html>\n"
+         <body><h1>Class report — Caching &amp; Performance</h1>{body}<script>{SORTING}</script>\
+         </body></html>\n"
     )
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}\
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}\
 table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #ddd}\
-.bar{background:#4a7;height:1rem;display:inline-block;vertical-align:middle}.bad{color:#b22}\
-td.num,th.num{text-align:right}";
+table.sortable th{cursor:pointer;user-select:none}th[data-dir=asc]::after{content:' ▲'}th[data-dir=desc]::after{content:' ▼'}\
+.bar{background:#4a7;height:1rem;display:inline-block;vertical-align:middle}.bad{color:#b22}.muted{color:#888}\
+td.num,th.num{text-align:right}td.id{white-space:nowrap}.flag{display:inline-block;padding:0 .4rem;margin-right:.3rem;border-radius:.3rem;background:#fde2e2;color:#8a1c1c;font-size:.85em}\
+.flag.late{background:#fff1c2;color:#7a5b00}.meta{color:#555}";
 
-fn summary(out: &mut String, students: &[(Meta, Option<Report>)], graded: &[&Report]) {
-    let mut percents: Vec<f64> = graded.iter().map(|r| percent(r)).collect();
-    percents.sort_by(f64::total_cmp);
-    let median = percents.get(percents.len() / 2).copied().unwrap_or(0.0);
-    let mean = if percents.is_empty() {
-        0.0
-    } else {
-        percents.iter().sum::<f64>() / percents.len() as f64
-    };
+/// Sorts a table by the clicked column: numbers as numbers (a cell's `data-sort` first), text
+/// as text; a second click reverses.
+const SORTING: &str = "document.querySelectorAll('table.sortable').forEach(t=>{t.querySelectorAll('thead th').forEach((th,i)=>{th.addEventListener('click',()=>{\
+const asc=th.dataset.dir!=='asc';t.querySelectorAll('thead th').forEach(h=>delete h.dataset.dir);th.dataset.dir=asc?'asc':'desc';\
+const key=r=>{const c=r.cells[i];const v=c?(c.dataset.sort??c.textContent.trim()):'';const n=parseFloat(v);return isNaN(n)?[1,v.toLowerCase()]:[0,n]};\
+const b=t.tBodies[0];[...b.rows].sort((x,y)=>{const a=key(x),c=key(y);const o=a[0]-c[0]||(a[1]<c[1]?-1:a[1]>c[1]?1:0);return asc?o:-o}).forEach(r=>b.appendChild(r));});});});";
+
+fn metadata(out: &mut String, run: &RunInfo) {
+    let seed = run.seed.map_or_else(|| "unknown".to_owned(), |seed| seed.to_string());
+    let workbook = run.workbook.as_deref().unwrap_or("unknown");
     let _ = write!(
         out,
-        "<h2>Summary</h2><p>{} submissions, {} graded. Mean score {mean:.0}%, median {median:.0}%.</p>",
-        students.len(),
-        graded.len()
+        "<p class=meta id=run data-seed=\"{seed}\">Seed <b>{seed}</b> · generated {} · workbook \
+         commit <code>{}</code> · grader {}</p>",
+        escape(&run.generated),
+        escape(workbook),
+        env!("CARGO_PKG_VERSION")
     );
 }
 
-fn distribution(out: &mut String, graded: &[&Report]) {
+fn summary(out: &mut String, students: &[(Meta, Option<Report>)], counted: &[(&Meta, &Report)]) {
+    let invalid = students.iter().filter(|(m, _)| m.outcome == Outcome::Invalid).count();
+    let errors = students.iter().filter(|(m, _)| m.outcome == Outcome::Error).count();
+    let percents: Vec<f64> = counted.iter().map(|(_, report)| stats::percent(report)).collect();
+    let passing = percents.iter().filter(|p| **p >= THRESHOLD_PERCENT).count();
+    let _ = write!(
+        out,
+        "<h2>Summary</h2><p id=summary data-submissions={} data-counted={} data-invalid={invalid} \
+         data-errors={errors}",
+        students.len(),
+        counted.len()
+    );
+    // Submissions without a grade are named, never averaged in as zeros.
+    let mut apart = format!("{invalid} invalid (could not be read)");
+    if errors > 0 {
+        apart.push_str(&format!(" and {errors} not graded (a grader error: run the batch again)"));
+    }
+    match Spread::of(&percents) {
+        Some(spread) => {
+            let _ = write!(
+                out,
+                " data-mean=\"{:.1}\" data-median=\"{:.1}\">{} submissions: <b>{} graded</b>, \
+                 {apart}, not counted in the figures below. Mean score {:.1}%, median {:.1}%; \
+                 {passing} of {} at or above {THRESHOLD_PERCENT:.0}%.</p>",
+                spread.mean,
+                spread.median,
+                students.len(),
+                counted.len(),
+                spread.mean,
+                spread.median,
+                counted.len()
+            );
+        }
+        None => {
+            let _ = write!(out, ">{} submissions, none graded: {apart}.</p>", students.len());
+        }
+    }
+}
+
+/// Why a student needs a look, as short flags.
+fn flags_of(meta: &Meta, report: Option<&Report>) -> Vec<(&'static str, String)> {
+    let mut flags = Vec::new();
+    if meta.late {
+        flags.push(("late", "late".to_owned()));
+    }
+    match meta.outcome {
+        Outcome::Invalid => flags.push(("", "invalid".to_owned())),
+        Outcome::Error => flags.push(("", "grader error".to_owned())),
+        Outcome::TimedOut => flags.push(("", "ran out of time".to_owned())),
+        Outcome::Graded => {}
+    }
+    if meta.outcome != Outcome::Invalid {
+        for exercise in report.iter().flat_map(|r| &r.exercises) {
+            let problem = match exercise.stage {
+                Stage::Missing => "missing",
+                Stage::BuildFailed => "does not build",
+                Stage::DidNotStart => "did not start",
+                Stage::TimedOut => "not reached",
+                Stage::Invalid | Stage::Graded => continue,
+            };
+            flags.push(("", format!("{} {problem}", exercise.id)));
+        }
+        if let Some(report) = report
+            && matches!(meta.outcome, Outcome::Graded | Outcome::TimedOut)
+            && stats::percent(report) < THRESHOLD_PERCENT
+        {
+            flags.push(("", format!("below {THRESHOLD_PERCENT:.0}%")));
+        }
+    }
+    if !meta.superseded.is_empty() {
+        flags.push(("late", format!("{} files, latest graded", meta.superseded.len() + 1)));
+    }
+    flags
+}
+
+fn flags(out: &mut String, students: &[(Meta, Option<Report>)]) {
+    out.push_str(
+        "<h2>Students who need a look</h2><table class=sortable id=flags><thead><tr>\
+         <th>student</th><th>flags</th><th>detail</th></tr></thead><tbody>",
+    );
+    let mut any = false;
+    for (meta, report) in students {
+        let flags = flags_of(meta, report.as_ref());
+        if flags.is_empty() {
+            continue;
+        }
+        any = true;
+        let badges: String = flags
+            .iter()
+            .map(|(class, text)| format!("<span class=\"flag {class}\">{}</span>", escape(text)))
+            .collect();
+        let _ = write!(
+            out,
+            "<tr data-student=\"{}\"><td>{}</td><td>{badges}</td><td class=muted>{}</td></tr>",
+            escape(&meta.student),
+            student_link(meta),
+            escape(meta.message.as_deref().unwrap_or_default())
+        );
+    }
+    if !any {
+        out.push_str("<tr><td colspan=3>None: every submission was read, built and finished in time, none late.</td></tr>");
+    }
+    out.push_str("</tbody></table>");
+}
+
+fn distribution(out: &mut String, counted: &[(&Meta, &Report)]) {
     let mut buckets = [0usize; 10];
-    for report in graded {
-        buckets[((percent(report) / 10.0) as usize).min(9)] += 1;
+    for (_, report) in counted {
+        buckets[((stats::percent(report) / 10.0) as usize).min(9)] += 1;
     }
     let most = buckets.iter().copied().max().unwrap_or(0).max(1);
-    out.push_str("<h2>Score distribution</h2><table><tr><th>score</th><th class=num>students</th><th></th></tr>");
+    out.push_str(
+        "<h2>Score distribution</h2><p class=muted>Graded submissions only.</p><table>\
+         <tr><th>score</th><th class=num>students</th><th></th></tr>",
+    );
     for (index, count) in buckets.iter().enumerate() {
         let width = count * 20 / most;
         let upper = if index == 9 { 100 } else { index * 10 + 9 };
@@ -62,105 +188,149 @@ fn distribution(out: &mut String, graded: &[&Report]) {
     out.push_str("</table>");
 }
 
-fn pass_rates(out: &mut String, graded: &[&Report]) {
-    // (exercise, criterion id) → (title, passed, attempts), in registry order of first sight.
-    let mut order: Vec<(String, String)> = Vec::new();
-    let mut rates: BTreeMap<(String, String), (String, usize, usize)> = BTreeMap::new();
-    for report in graded {
-        for exercise in &report.exercises {
-            for criterion in &exercise.criteria {
-                let key = (exercise.id.clone(), criterion.id.clone());
-                if !rates.contains_key(&key) {
-                    order.push(key.clone());
+/// The exercises the results hold, in checklist order, with their points.
+fn exercise_columns<'a>(reports: impl Iterator<Item = &'a Report>) -> Vec<(String, String, u32)> {
+    let mut columns: Vec<(String, String, u32)> = Vec::new();
+    for exercise in reports.flat_map(|report| &report.exercises) {
+        if !columns.iter().any(|(id, _, _)| *id == exercise.id) {
+            columns.push((exercise.id.clone(), exercise.title.clone(), exercise.max_score));
+        }
+    }
+    columns.sort();
+    columns
+}
+
+fn exercises(out: &mut String, counted: &[(&Meta, &Report)]) {
+    out.push_str(
+        "<h2>Exercises</h2><table class=sortable id=exercises><thead><tr><th>exercise</th>\
+         <th class=num>points</th><th class=num>mean</th><th class=num>median</th>\
+         <th class=num>min</th><th class=num>max</th><th class=num>spread (σ)</th></tr></thead><tbody>",
+    );
+    for (id, title, points) in exercise_columns(counted.iter().map(|(_, r)| *r)) {
+        let scores: Vec<f64> = counted
+            .iter()
+            .filter_map(|(_, report)| report.exercises.iter().find(|e| e.id == id))
+            .map(|exercise| f64::from(exercise.score))
+            .collect();
+        let Some(spread) = Spread::of(&scores) else { continue };
+        let _ = write!(
+            out,
+            "<tr data-exercise=\"{}\" data-mean=\"{:.2}\" data-min=\"{}\" data-max=\"{}\"><td class=id>{} \
+             <small>{}</small></td><td class=num>{points}</td><td class=num>{:.1}</td>\
+             <td class=num>{:.1}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{:.1}</td></tr>",
+            escape(&id),
+            spread.mean,
+            spread.min,
+            spread.max,
+            escape(&id),
+            escape(&title),
+            spread.mean,
+            spread.median,
+            spread.min,
+            spread.max,
+            spread.deviation
+        );
+    }
+    out.push_str("</tbody></table>");
+}
+
+fn grid(out: &mut String, students: &[(Meta, Option<Report>)]) {
+    let columns = exercise_columns(students.iter().filter_map(|(_, report)| report.as_ref()));
+    out.push_str(
+        "<h2>Students</h2><table class=sortable id=grid><thead><tr><th>student</th><th>LMS id</th>",
+    );
+    for (id, _, _) in &columns {
+        let _ = write!(out, "<th class=num>{}</th>", escape(id));
+    }
+    out.push_str("<th class=num>total</th><th>outcome</th><th>feedback</th></tr></thead><tbody>");
+    for (meta, report) in students {
+        let _ = write!(
+            out,
+            "<tr data-student=\"{}\"><td>{}</td><td>{}</td>",
+            escape(&meta.student),
+            escape(display_name(meta)),
+            escape(meta.lms_id.as_deref().unwrap_or_default())
+        );
+        let invalid = meta.outcome == Outcome::Invalid;
+        for (id, _, _) in &columns {
+            let exercise = report.iter().flat_map(|r| &r.exercises).find(|e| &e.id == id);
+            match exercise {
+                Some(exercise) if !invalid => {
+                    let class = if exercise.stage == Stage::Graded { "num" } else { "num bad" };
+                    let note = match exercise.stage {
+                        Stage::Graded => "",
+                        Stage::Missing => " (missing)",
+                        Stage::BuildFailed => " (no build)",
+                        Stage::DidNotStart => " (no start)",
+                        Stage::TimedOut => " (time)",
+                        Stage::Invalid => " (invalid)",
+                    };
+                    let _ = write!(
+                        out,
+                        "<td class=\"{class}\" data-sort=\"{}\">{}{note}</td>",
+                        exercise.score, exercise.score
+                    );
                 }
-                let entry = rates.entry(key).or_insert((criterion.title.clone(), 0, 0));
-                entry.1 += usize::from(criterion.status == Status::Passed);
-                entry.2 += 1;
+                _ => out.push_str("<td class=\"num muted\" data-sort=\"-1\">—</td>"),
             }
         }
-    }
-    out.push_str("<h2>Pass rate per criterion</h2><table><tr><th>exercise</th><th>criterion</th><th class=num>passed</th><th></th></tr>");
-    for key in order {
-        let (title, passed, attempts) = &rates[&key];
-        let rate = *passed as f64 * 100.0 / (*attempts).max(1) as f64;
+        let total = match report {
+            Some(report) if !invalid => format!(
+                "<td class=num data-sort=\"{}\">{}/{}</td>",
+                report.score, report.score, report.max_score
+            ),
+            _ => "<td class=\"num muted\" data-sort=\"-1\">—</td>".to_owned(),
+        };
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{} <small>({})</small></td><td class=num>{rate:.0}%</td><td><span class=bar style=\"width:{}rem\"></span></td></tr>",
-            escape(&key.0),
-            escape(title),
-            escape(&key.1),
-            (rate / 5.0).round()
+            "{total}<td>{}</td><td>{}</td></tr>",
+            outcome_name(meta.outcome),
+            feedback_link(meta, "feedback")
         );
     }
-    out.push_str("</table>");
+    out.push_str("</tbody></table>");
 }
 
-fn problems(out: &mut String, students: &[(Meta, Option<Report>)]) {
-    out.push_str("<h2>Submissions that need a look</h2><ul>");
-    let mut any = false;
-    for (meta, report) in students {
-        let mut reasons: Vec<String> = Vec::new();
-        match meta.outcome {
-            Outcome::Graded => {}
-            Outcome::TimedOut => reasons.push("ran out of time".to_owned()),
-            Outcome::Invalid => reasons
-                .push(format!("could not be read: {}", meta.message.clone().unwrap_or_default())),
-            Outcome::Error => {
-                reasons.push(format!("grader error: {}", meta.message.clone().unwrap_or_default()))
-            }
-        }
-        for exercise in report.iter().flat_map(|r| &r.exercises) {
-            let problem = match exercise.stage {
-                Stage::BuildFailed => "does not build",
-                Stage::DidNotStart => "did not start",
-                Stage::TimedOut => "timed out",
-                Stage::Invalid | Stage::Graded => continue,
-            };
-            reasons.push(format!("{} {problem}", exercise.id));
-        }
-        if !reasons.is_empty() {
-            any = true;
-            let _ = write!(
-                out,
-                "<li class=bad><a href=\"students/{0}/feedback.md\">{0}</a>: {1}</li>",
-                escape(&meta.student),
-                escape(&reasons.join("; "))
-            );
-        }
-    }
-    if !any {
-        out.push_str("<li>None: every submission built, started and finished in time.</li>");
-    }
-    out.push_str("</ul>");
-}
-
-fn roster(out: &mut String, students: &[(Meta, Option<Report>)]) {
-    out.push_str("<h2>Students</h2><table><tr><th>student</th><th class=num>score</th><th>outcome</th><th>feedback</th></tr>");
-    for (meta, report) in students {
-        let score = report
-            .as_ref()
-            .map(|r| format!("{}/{}", r.score, r.max_score))
-            .unwrap_or_else(|| "—".to_owned());
-        let outcome = serde_json::to_value(meta.outcome)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+fn pass_rates(out: &mut String, rates: &[PassRate]) {
+    out.push_str(
+        "<h2>Pass rate per criterion</h2><p class=muted>Lowest first: what the class found \
+         hardest. Graded submissions only.</p><table class=sortable id=criteria><thead><tr>\
+         <th>exercise</th><th>criterion</th><th class=num>passed</th><th class=num>rate</th>\
+         <th></th></tr></thead><tbody>",
+    );
+    for rate in rates {
+        let percent = rate.percent();
         let _ = write!(
             out,
-            "<tr><td>{0}</td><td class=num>{score}</td><td>{outcome}</td><td><a href=\"students/{0}/feedback.md\">feedback.md</a></td></tr>",
-            escape(&meta.student)
+            "<tr><td class=id>{}</td><td>{} <small>({})</small></td><td class=num>{}/{}</td>\
+             <td class=num data-sort=\"{percent:.1}\">{percent:.0}%</td><td><span class=bar \
+             style=\"width:{}rem\"></span></td></tr>",
+            escape(&rate.exercise),
+            escape(&rate.title),
+            escape(&rate.criterion),
+            rate.passed,
+            rate.attempts,
+            (percent / 5.0).round()
         );
     }
-    out.push_str("</table>");
+    out.push_str("</tbody></table>");
 }
 
-fn percent(report: &Report) -> f64 {
-    report.score as f64 * 100.0 / report.max_score.max(1) as f64
+fn student_link(meta: &Meta) -> String {
+    feedback_link(meta, display_name(meta))
+}
+
+fn feedback_link(meta: &Meta, text: &str) -> String {
+    format!("<a href=\"students/{}/feedback.html\">{}</a>", escape(&meta.student), escape(text))
 }
 
 /// Escapes text for HTML: student output and names end up on this page.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 #[cfg(test)]
@@ -169,6 +339,24 @@ mod tests {
 
     #[test]
     fn student_text_is_escaped() {
-        assert_eq!(escape("<script>\"x\" & y"), "&lt;script&gt;&quot;x&quot; &amp; y");
+        assert_eq!(escape("<script>\"x\" & y'"), "&lt;script&gt;&quot;x&quot; &amp; y&#39;");
+    }
+
+    #[test]
+    fn a_late_student_is_flagged_whatever_the_score() {
+        let meta = Meta {
+            student: "ann".to_owned(),
+            name: "Ann".to_owned(),
+            lms_id: None,
+            late: true,
+            superseded: Vec::new(),
+            source: "ann.zip".to_owned(),
+            fingerprint: String::new(),
+            outcome: Outcome::Invalid,
+            seconds: 0.0,
+            message: Some("no exercises folder".to_owned()),
+        };
+        let flags: Vec<String> = flags_of(&meta, None).into_iter().map(|(_, f)| f).collect();
+        assert_eq!(flags, ["late", "invalid"]);
     }
 }

@@ -5,14 +5,20 @@
 //! run skips submissions whose content has not changed.
 
 pub(crate) mod extract;
+mod feedback_html;
+pub mod gradescope;
 mod html;
 pub mod outputs;
+pub mod run_info;
+pub mod shard;
+mod stats;
 pub(crate) mod submissions;
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
 use futures::StreamExt;
@@ -26,6 +32,7 @@ use crate::grade::{self, Progress};
 use crate::report::{Report, Stage};
 use crate::run::users;
 use outputs::{Meta, Outcome};
+use run_info::RunInfo;
 use submissions::{Kind, Submission};
 
 /// How to grade a class.
@@ -57,9 +64,27 @@ pub struct Summary {
 /// How many runs may die while grading one submission before the batch stops trying it.
 const MAX_UNFINISHED_ATTEMPTS: u32 = 2;
 
-/// The default `-j`: one submission per two cores (each grade builds with every core).
+/// The memory one grading job may need at its peak (a build of the exercise and its service).
+const MEMORY_PER_JOB: u64 = 3 << 29; // 1.5 GiB
+
+/// The default `-j`: a submission per core, but no more than the memory holds at
+/// [`MEMORY_PER_JOB`] each.
 pub fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(1, |cores| (cores.get() / 2).max(1))
+    let cores = std::thread::available_parallelism().map_or(1, |cores| cores.get());
+    let by_memory = total_memory().map_or(cores, |bytes| (bytes / MEMORY_PER_JOB) as usize);
+    cores.min(by_memory).max(1)
+}
+
+/// The machine's memory in bytes, where it can be read.
+fn total_memory() -> Option<u64> {
+    if cfg!(target_os = "linux") {
+        let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+        let line = meminfo.lines().find(|line| line.starts_with("MemTotal:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        return Some(kib * 1024);
+    }
+    let output = std::process::Command::new("sysctl").args(["-n", "hw.memsize"]).output().ok()?;
+    String::from_utf8(output.stdout).ok()?.trim().parse().ok()
 }
 
 pub async fn run(options: &Options) -> Result<Summary> {
@@ -71,11 +96,21 @@ pub async fn run(options: &Options) -> Result<Summary> {
     if let Some(warning) = users::readable_by_services(&options.submissions) {
         eprintln!("warning: {warning}");
     }
-    let seed = class_seed(&options.out, options.seed)?;
     let exercises = &options.exercises;
     let mut class = submissions::discover(&options.submissions)?;
+    let seed = class_seed(&options.out, options.seed, options.shard.is_some(), &class)?;
+    set_aside_gone(options, &class)?;
     if let Some((index, count)) = options.shard {
-        class.retain(|submission| shard_of(&submission.student, count) == index);
+        class = shard::pick(class, index, count);
+        eprintln!("batch: shard {} of {count}: {} students", index + 1, class.len());
+    }
+    for submission in class.iter().filter(|s| !s.superseded.is_empty()) {
+        eprintln!(
+            "batch: {} handed in {} files: grading the latest, {}",
+            submission.student,
+            submission.superseded.len() + 1,
+            submission.label
+        );
     }
     let grader = format!("{}/{seed}", grader_fingerprint(exercises));
     let mut summary = Summary::default();
@@ -113,7 +148,7 @@ pub async fn run(options: &Options) -> Result<Summary> {
     let total = pending.len();
     let bar = progress_bar(total);
     let started = Instant::now();
-    let mut durations = Vec::new();
+    let mut durations: Vec<(Outcome, f64)> = Vec::new();
     let mut results = futures::stream::iter(pending)
         .map(|(submission, fingerprint)| {
             grade_submission(options, exercises, seed, submission, fingerprint)
@@ -141,7 +176,7 @@ pub async fn run(options: &Options) -> Result<Summary> {
             }
             (outcome, None) => format!("{}: {outcome:?}", meta.student),
         };
-        durations.push(meta.seconds);
+        durations.push((meta.outcome, meta.seconds));
         match &bar {
             Some(bar) => {
                 bar.set_message(line);
@@ -154,10 +189,26 @@ pub async fn run(options: &Options) -> Result<Summary> {
         bar.finish_and_clear();
     }
     write_class_files(&options.out)?;
-    report_costs(&durations, started.elapsed());
+    report_costs(&durations, started.elapsed(), options.jobs.max(1));
     eprintln!("wrote {}", options.out.join("gradebook.csv").display());
     eprintln!("wrote {}", options.out.join("report.html").display());
     Ok(summary)
+}
+
+/// Moves aside the results of students no longer in the class folder, and says so.
+fn set_aside_gone(options: &Options, class: &[Submission]) -> Result<()> {
+    let everyone: Vec<String> = class.iter().map(|s| s.student.clone()).collect();
+    let gone = outputs::set_aside_gone(&options.out, &everyone)?;
+    if !gone.is_empty() {
+        eprintln!(
+            "batch: {} no longer in {} (moved to {}): {}",
+            gone.len(),
+            options.submissions.display(),
+            options.out.join("gone").display(),
+            gone.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// Grades one submission within its time limit. Never fails: problems become its outcome.
@@ -191,7 +242,9 @@ async fn grade_submission(
                 Err(refusal) => Err((Outcome::Invalid, refusal)),
                 Ok(None) => Err((
                     Outcome::Invalid,
-                    "no exercises folder (with folders such as 01-redis-setup) in the submission"
+                    "no exercises folder (with folders such as 01-redis-setup) in the \
+                     submission: zip the whole workbook folder, with exercises/ in it, and \
+                     submit again"
                         .to_owned(),
                 )),
                 Ok(Some(folder)) => grade_folder(options, exercises, seed, &folder).await,
@@ -226,11 +279,11 @@ fn meta_of(
 ) -> Meta {
     Meta {
         student: submission.student.clone(),
-        source: submission
-            .source
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        name: submission.name.clone(),
+        lms_id: submission.lms_id.clone(),
+        late: submission.late,
+        superseded: submission.superseded.clone(),
+        source: submission.label.clone(),
         fingerprint,
         outcome,
         seconds: 0.0,
@@ -306,7 +359,8 @@ fn whole_submission_failed(
     Report::new(seed, "none".to_owned(), reports)
 }
 
-/// Rewrites `gradebook.csv` and `report.html` from every student result in `out`.
+/// Rewrites `gradebook.csv`, the LMS imports and `report.html` from every student result in
+/// `out`.
 fn write_class_files(out: &Path) -> Result<()> {
     let students = outputs::load_students(out);
     // The columns are the exercises the results hold, in checklist order.
@@ -319,40 +373,141 @@ fn write_class_files(out: &Path) -> Result<()> {
     ids.sort();
     ids.dedup();
     write_atomically(&out.join("gradebook.csv"), &outputs::gradebook(&students, &ids)?)?;
-    write_atomically(&out.join("report.html"), html::render(&students).as_bytes())
+    write_atomically(&out.join("canvas-import.csv"), &outputs::canvas_import(&students)?)?;
+    write_atomically(&out.join("moodle-grades.csv"), &outputs::moodle_import(&students)?)?;
+    let info = run_info::load(out);
+    let run = html::RunInfo {
+        seed: info.as_ref().map(|info| info.seed),
+        workbook: info.and_then(|info| info.workbook),
+        generated: httpdate::fmt_http_date(std::time::SystemTime::now()),
+    };
+    write_atomically(&out.join("report.html"), html::render(&students, &run).as_bytes())
 }
 
-/// `grader merge`: joins the outputs of shards into one.
-pub fn merge(parts: &[PathBuf], out: &Path) -> Result<usize> {
-    let mut merged = 0;
+/// What `grader merge` did.
+#[derive(Debug)]
+pub struct Merged {
+    pub students: usize,
+    /// Students found in more than one part (overlapping shards): counted once.
+    pub duplicates: usize,
+}
+
+/// `grader merge`: joins the outputs of shards into one, refusing parts graded with another
+/// seed or another workbook. A student in several parts is taken once: the result graded
+/// last wins.
+pub fn merge(parts: &[PathBuf], out: &Path) -> Result<Merged> {
+    let mut info: Option<(RunInfo, PathBuf)> = run_info::load(out).map(|i| (i, out.to_owned()));
+    for part in parts {
+        let theirs = run_info::load(part).with_context(|| {
+            format!("{} has no batch.json: is it the output of `grader batch`?", part.display())
+        })?;
+        match &info {
+            Some((ours, first)) if ours.seed != theirs.seed => bail!(
+                "{} was graded with seed {} but {} with seed {}: grade every shard with the \
+                 same --seed",
+                part.display(),
+                theirs.seed,
+                first.display(),
+                ours.seed
+            ),
+            Some((ours, first)) if ours.workbook != theirs.workbook => bail!(
+                "{} was graded with workbook {} but {} with {}: grade every shard with the \
+                 same grader",
+                part.display(),
+                theirs.workbook.as_deref().unwrap_or("unknown"),
+                first.display(),
+                ours.workbook.as_deref().unwrap_or("unknown")
+            ),
+            Some(_) => {}
+            None => info = Some((theirs, part.clone())),
+        }
+    }
+    let Some((info, _)) = info else { bail!("nothing to merge") };
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    run_info::save(out, &info)?;
+    // The latest result of each student, across the parts.
+    let mut chosen: BTreeMap<String, (SystemTime, PathBuf)> = BTreeMap::new();
+    let mut seen = 0;
     for part in parts {
         let students = part.join("students");
         let entries = std::fs::read_dir(&students).with_context(|| {
             format!("{} has no students folder: is it a batch output?", part.display())
         })?;
         for entry in entries.filter_map(|entry| entry.ok()) {
-            let target = out.join("students").join(entry.file_name());
-            std::fs::create_dir_all(&target)?;
-            for file in std::fs::read_dir(entry.path())?.filter_map(|file| file.ok()) {
-                write_atomically(&target.join(file.file_name()), &std::fs::read(file.path())?)?;
+            let meta = entry.path().join("meta.json");
+            let Ok(graded) = std::fs::metadata(&meta).and_then(|m| m.modified()) else {
+                continue;
+            };
+            seen += 1;
+            let student = entry.file_name().to_string_lossy().into_owned();
+            if chosen.get(&student).is_none_or(|(time, _)| graded > *time) {
+                chosen.insert(student, (graded, entry.path()));
             }
-            merged += 1;
+        }
+    }
+    for (student, (_, from)) in &chosen {
+        let target = out.join("students").join(student);
+        std::fs::create_dir_all(&target)?;
+        for file in std::fs::read_dir(from)?.filter_map(|file| file.ok()) {
+            write_atomically(&target.join(file.file_name()), &std::fs::read(file.path())?)?;
         }
     }
     write_class_files(out)?;
-    Ok(merged)
+    Ok(Merged { students: chosen.len(), duplicates: seen - chosen.len() })
 }
 
-/// One seed per class, kept in `OUT/batch.json`, so that a resumed batch grades everybody alike.
-fn class_seed(out: &Path, asked: Option<u64>) -> Result<u64> {
-    let file = out.join("batch.json");
-    let remembered = std::fs::read(&file)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-        .and_then(|batch| batch["seed"].as_u64());
-    let seed = asked.or(remembered).unwrap_or_else(crate::grade::random_seed);
-    write_atomically(&file, serde_json::json!({ "seed": seed }).to_string().as_bytes())?;
+/// One seed per class, kept in `OUT/batch.json`, so that a resumed batch grades everybody
+/// alike: the one asked for, else the one this folder was graded with, else for a shard one
+/// derived from the class folder (every machine derives the same), else a new one.
+fn class_seed(out: &Path, asked: Option<u64>, sharded: bool, class: &[Submission]) -> Result<u64> {
+    let remembered = run_info::load(out);
+    let seed = match (asked, &remembered) {
+        (Some(seed), Some(info)) if seed != info.seed => {
+            eprintln!(
+                "batch: seed {seed}, not the {} {} was graded with: every submission is graded \
+                 again",
+                info.seed,
+                out.display()
+            );
+            seed
+        }
+        (Some(seed), _) => seed,
+        (None, Some(info)) => info.seed,
+        (None, None) if sharded => {
+            let seed = seed_of_class(class);
+            eprintln!(
+                "batch: seed {seed}, derived from the class folder so every shard uses it \
+                 (--seed chooses another)"
+            );
+            seed
+        }
+        (None, None) => crate::grade::random_seed(),
+    };
+    let workbook = run_info::workbook_commit();
+    if let Some(info) = &remembered
+        && info.workbook.is_some()
+        && info.workbook != workbook
+    {
+        eprintln!(
+            "warning: {} was graded with workbook {}, this grader is {}",
+            out.display(),
+            info.workbook.as_deref().unwrap_or_default(),
+            workbook.as_deref().unwrap_or("unknown")
+        );
+    }
+    run_info::save(out, &RunInfo { seed, workbook })?;
     Ok(seed)
+}
+
+/// A seed from the names of the class folder's entries: the same on every machine.
+fn seed_of_class(class: &[Submission]) -> u64 {
+    let mut hash = Sha256::new();
+    for submission in class {
+        hash.update(submission.label.as_bytes());
+        hash.update([0]);
+    }
+    let digest = hash.finalize();
+    u64::from_be_bytes(digest[..8].try_into().expect("a SHA-256 has 32 bytes")) % 1_000_000_000
 }
 
 fn already_graded(out: &Path, student: &str, fingerprint: &str) -> bool {
@@ -415,13 +570,6 @@ fn grader_fingerprint(exercises: &[Exercise]) -> String {
     hex(&hash.finalize())
 }
 
-/// Which of `count` shards a student belongs to: stable across runs and machines.
-fn shard_of(student: &str, count: usize) -> usize {
-    let digest = Sha256::digest(student.as_bytes());
-    let number = u64::from_be_bytes(digest[..8].try_into().expect("a SHA-256 has 32 bytes"));
-    (number % count as u64) as usize
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
@@ -438,17 +586,29 @@ fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-/// The first submission builds every dependency; the others only their own crates.
-fn report_costs(durations: &[f64], total: Duration) {
-    if let Some((first, rest)) = durations.split_first() {
-        let marginal =
-            if rest.is_empty() { *first } else { rest.iter().sum::<f64>() / rest.len() as f64 };
-        eprintln!(
-            "graded {} submissions in {:.0} s: the first took {first:.0} s, then {marginal:.0} s each (marginal cost)",
-            durations.len(),
-            total.as_secs_f64()
-        );
+/// The class's cost: wall time per graded submission at the `-j` used. Invalid submissions
+/// (refused in a moment) and grader errors are left out, so they do not flatter the figure.
+fn report_costs(durations: &[(Outcome, f64)], total: Duration, jobs: usize) {
+    if let Some(line) = cost_line(durations, total, jobs) {
+        eprintln!("{line}");
     }
+}
+
+fn cost_line(durations: &[(Outcome, f64)], total: Duration, jobs: usize) -> Option<String> {
+    let graded = durations
+        .iter()
+        .filter(|(outcome, _)| matches!(outcome, Outcome::Graded | Outcome::TimedOut))
+        .count();
+    if graded == 0 {
+        return None;
+    }
+    let left_out = durations.len() - graded;
+    Some(format!(
+        "graded {graded} submissions in {:.0} s with -j {jobs}: {:.1} s of wall time per \
+         submission ({left_out} invalid or failed left out)",
+        total.as_secs_f64(),
+        total.as_secs_f64() / graded as f64
+    ))
 }
 
 #[cfg(test)]
@@ -456,12 +616,66 @@ mod tests {
     use super::*;
 
     #[test]
-    fn shards_split_a_class_deterministically() {
-        let class: Vec<String> = (0..60).map(|n| format!("student{n}")).collect();
-        let shards: Vec<usize> = class.iter().map(|s| shard_of(s, 3)).collect();
-        assert_eq!(shards, class.iter().map(|s| shard_of(s, 3)).collect::<Vec<_>>());
-        for shard in 0..3 {
-            assert!(shards.iter().filter(|&&s| s == shard).count() >= 10, "{shards:?}");
+    fn the_cost_is_wall_time_per_graded_submission() {
+        let durations = [
+            (Outcome::Invalid, 0.01),
+            (Outcome::Graded, 40.0),
+            (Outcome::Graded, 30.0),
+            (Outcome::TimedOut, 60.0),
+            (Outcome::Error, 1.0),
+        ];
+        let line = cost_line(&durations, Duration::from_secs(90), 2).unwrap();
+        assert_eq!(
+            line,
+            "graded 3 submissions in 90 s with -j 2: 30.0 s of wall time per submission \
+             (2 invalid or failed left out)"
+        );
+        assert_eq!(cost_line(&durations[..1], Duration::from_secs(1), 2), None);
+    }
+
+    fn part(seed: u64, workbook: &str, students: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let info = RunInfo { seed, workbook: Some(workbook.to_owned()) };
+        run_info::save(dir.path(), &info).unwrap();
+        for student in students {
+            let meta = Meta {
+                student: (*student).to_owned(),
+                name: (*student).to_owned(),
+                lms_id: None,
+                late: false,
+                superseded: Vec::new(),
+                source: (*student).to_owned(),
+                fingerprint: String::new(),
+                outcome: Outcome::Invalid,
+                seconds: 0.0,
+                message: Some("no exercises folder".to_owned()),
+            };
+            outputs::write_student(dir.path(), &meta, None).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn merging_refuses_other_workbooks_and_counts_each_student_once() {
+        let (a, b) = (part(3, "abc", &["ann", "bo"]), part(3, "abc", &["bo", "cy"]));
+        let out = tempfile::tempdir().unwrap();
+        let merged = merge(&[a.path().to_owned(), b.path().to_owned()], out.path()).unwrap();
+        assert_eq!((merged.students, merged.duplicates), (3, 1));
+        assert_eq!(run_info::load(out.path()).unwrap().seed, 3);
+
+        let other = part(3, "def", &["dan"]);
+        let refused = merge(&[a.path().to_owned(), other.path().to_owned()], out.path());
+        let message = format!("{:#}", refused.unwrap_err());
+        assert!(message.contains("workbook def") && message.contains("same grader"), "{message}");
+    }
+
+    #[test]
+    fn the_default_jobs_fit_cores_and_memory() {
+        let cores = std::thread::available_parallelism().map_or(1, |cores| cores.get());
+        let jobs = default_jobs();
+        assert!((1..=cores).contains(&jobs), "{jobs} of {cores} cores");
+        if let Some(memory) = total_memory() {
+            assert!(jobs as u64 <= (memory / MEMORY_PER_JOB).max(1), "{jobs} jobs in {memory} B");
         }
     }
 }

@@ -10,8 +10,9 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::course::Exercise;
 use crate::fs::write_atomically;
-use crate::report::{Report, Status, sanitise};
+use crate::report::{Report, Stage, Status, sanitise};
 
 /// How grading one submission ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +32,17 @@ pub enum Outcome {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Meta {
     pub student: String,
+    /// The student's name as the LMS wrote it.
+    #[serde(default)]
+    pub name: String,
+    /// The LMS's id of the student, for importing grades.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lms_id: Option<String>,
+    #[serde(default)]
+    pub late: bool,
+    /// Older files of this student, left out: the latest wins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub superseded: Vec<String>,
     /// The file or folder name the submission came from.
     pub source: String,
     /// The submission's content and the grader's criteria, hashed: unchanged means skip.
@@ -52,7 +64,11 @@ pub fn write_student(out: &Path, meta: &Meta, report: Option<&Report>) -> Result
     let dir = student_dir(out, &meta.student);
     if let Some(report) = report {
         write_atomically(&dir.join("result.json"), &serde_json::to_vec_pretty(report)?)?;
-        write_atomically(&dir.join("feedback.md"), feedback(meta, report).as_bytes())?;
+        let markdown = feedback(meta, report);
+        let title = format!("Feedback for {}", display_name(meta));
+        let page = super::feedback_html::render(&title, &markdown);
+        write_atomically(&dir.join("feedback.md"), markdown.as_bytes())?;
+        write_atomically(&dir.join("feedback.html"), page.as_bytes())?;
         write_atomically(
             &dir.join("results.json"),
             &serde_json::to_vec_pretty(&gradescope(meta, report))?,
@@ -85,6 +101,31 @@ pub fn start_attempt(out: &Path, student: &str, fingerprint: &str) -> Result<()>
     write_atomically(&student_dir(out, student).join("attempts.json"), note.to_string().as_bytes())
 }
 
+/// Moves the results of students who are no longer in the class folder (a withdrawn student, a
+/// renamed file) to `OUT/gone/`, so the gradebook has no rows for files that are gone. Returns
+/// their ids.
+pub fn set_aside_gone(out: &Path, class: &[String]) -> Result<Vec<String>> {
+    let Ok(entries) = std::fs::read_dir(out.join("students")) else { return Ok(Vec::new()) };
+    let mut gone = Vec::new();
+    for entry in entries.filter_map(|entry| entry.ok()) {
+        let student = entry.file_name().to_string_lossy().into_owned();
+        if class.contains(&student) {
+            continue;
+        }
+        let aside = out.join("gone").join(&student);
+        if aside.exists() {
+            std::fs::remove_dir_all(&aside)
+                .with_context(|| format!("cannot replace {}", aside.display()))?;
+        }
+        std::fs::create_dir_all(out.join("gone"))?;
+        std::fs::rename(entry.path(), &aside)
+            .with_context(|| format!("cannot move {} aside", entry.path().display()))?;
+        gone.push(student);
+    }
+    gone.sort();
+    Ok(gone)
+}
+
 /// Every student already in `out`, with their result when there is one.
 pub fn load_students(out: &Path) -> Vec<(Meta, Option<Report>)> {
     let Ok(entries) = std::fs::read_dir(out.join("students")) else { return Vec::new() };
@@ -100,18 +141,35 @@ pub fn load_students(out: &Path) -> Vec<(Meta, Option<Report>)> {
             Some((meta, report))
         })
         .collect();
-    students.sort_by(|a, b| a.0.student.cmp(&b.0.student));
+    students.sort_by_cached_key(|(meta, _)| (meta.student.to_lowercase(), meta.student.clone()));
     students
 }
 
-/// The Markdown feedback a student reads: every failed criterion with its evidence and hint.
+/// The Markdown feedback a student reads: every failed criterion with its evidence and hint,
+/// or the one reason nothing could be graded, and the command that grades the same way.
 pub fn feedback(meta: &Meta, report: &Report) -> String {
     let mut md = String::new();
-    let _ = writeln!(md, "# Feedback for {}\n", meta.student);
+    let _ = writeln!(md, "# Feedback for {}\n", sanitise::markdown_text(display_name(meta)));
     let _ =
         writeln!(md, "**Total: {}/{}** (seed {}).\n", report.score, report.max_score, report.seed);
+    if !meta.superseded.is_empty() {
+        let _ = writeln!(
+            md,
+            "You handed in {} files; the latest, `{}`, was graded.\n",
+            meta.superseded.len() + 1,
+            sanitise::markdown_text(&meta.source)
+        );
+    }
+    if meta.outcome == Outcome::Invalid {
+        let reason = meta.message.as_deref().unwrap_or("the submission could not be read");
+        let _ = writeln!(md, "**Your submission could not be graded.**\n");
+        let _ = writeln!(md, "{}\n", sanitise::code_block(reason));
+        let _ = writeln!(md, "No exercise was graded. Fix this and submit again.\n");
+        replay(&mut md, report);
+        return md;
+    }
     if let Some(message) = &meta.message {
-        let _ = writeln!(md, "> {}\n", message.replace('\n', "\n> "));
+        let _ = writeln!(md, "{}\n", sanitise::code_block(message));
     }
     for exercise in &report.exercises {
         let _ = writeln!(
@@ -120,10 +178,23 @@ pub fn feedback(meta: &Meta, report: &Report) -> String {
             exercise.id, exercise.title, exercise.score, exercise.max_score
         );
         for warning in &exercise.warnings {
-            let _ = writeln!(md, "> **Warning:** {warning}\n");
+            let _ = writeln!(md, "> **Warning:** {}\n", sanitise::markdown_text(warning));
         }
-        if let Some(details) = &exercise.details {
-            let _ = writeln!(md, "{}\n", sanitise::code_block(details));
+        let why = match exercise.stage {
+            Stage::Graded => None,
+            Stage::Missing => Some("This exercise is not in your submission."),
+            Stage::BuildFailed => Some("This exercise does not compile:"),
+            Stage::DidNotStart => Some("The service did not start:"),
+            Stage::TimedOut => Some("Grading ran out of time before this exercise:"),
+            Stage::Invalid => Some("Your submission could not be read:"),
+        };
+        if let Some(why) = why {
+            // One reason for the whole exercise, not a row per criterion repeating it.
+            let _ = writeln!(md, "{why}\n");
+            if let Some(details) = &exercise.details {
+                let _ = writeln!(md, "{}\n", sanitise::code_block(details));
+            }
+            continue;
         }
         if !exercise.compiler_warnings.is_empty() {
             let rendered: Vec<&str> =
@@ -141,8 +212,7 @@ pub fn feedback(meta: &Meta, report: &Report) -> String {
             );
         }
         md.push('\n');
-        let graded = exercise.stage == crate::report::Stage::Graded;
-        for criterion in exercise.criteria.iter().filter(|c| c.status != Status::Passed && graded) {
+        for criterion in exercise.criteria.iter().filter(|c| c.status != Status::Passed) {
             let _ = writeln!(md, "### ✗ {} — {}\n", criterion.id, criterion.title);
             // The evidence quotes the service: shown verbatim, never as Markdown.
             let _ = writeln!(md, "{}\n", sanitise::code_block(&criterion.message));
@@ -155,65 +225,272 @@ pub fn feedback(meta: &Meta, report: &Report) -> String {
             let _ = writeln!(md, "*Hint:* {}\n", criterion.hint);
         }
     }
+    replay(&mut md, report);
     md
 }
 
-/// Gradescope's `results.json`: one test per criterion.
-pub fn gradescope(meta: &Meta, report: &Report) -> serde_json::Value {
-    let tests: Vec<serde_json::Value> = report
+/// How to grade the same way on one's own machine: the seed replays the settings and data.
+fn replay(md: &mut String, report: &Report) {
+    let _ = writeln!(md, "## Grade it yourself with the same settings\n");
+    let _ = writeln!(md, "From the workbook's folder:\n\n```sh");
+    for command in replay_commands(report) {
+        let _ = writeln!(md, "{command}");
+    }
+    let _ = writeln!(md, "```");
+}
+
+/// The single-submission commands that replay `report`: one per exercise, or one for all.
+pub fn replay_commands(report: &Report) -> Vec<String> {
+    let numbers: Vec<u32> = report
         .exercises
         .iter()
-        .flat_map(|exercise| {
-            exercise.criteria.iter().map(move |criterion| {
-                let passed = criterion.status == Status::Passed;
-                let output = if passed {
-                    String::new()
-                } else {
-                    format!("{}\nHint: {}", criterion.message, criterion.hint)
-                };
-                json!({
-                    "name": format!("{} · {}", exercise.id, criterion.title),
-                    "score": criterion.score,
-                    "max_score": criterion.max_score,
-                    "status": if passed { "passed" } else { "failed" },
-                    "output": output,
-                    "visibility": "visible",
-                })
-            })
-        })
+        .filter_map(|exercise| Exercise::from_dir_name(&exercise.id))
+        .map(|exercise| exercise.number)
         .collect();
+    if numbers.len() == crate::course::EXERCISES.len() {
+        return vec![format!("cargo run -p grader -- --seed {}", report.seed)];
+    }
+    numbers
+        .iter()
+        .map(|number| format!("cargo run -p grader -- --seed {} {number}", report.seed))
+        .collect()
+}
+
+/// Gradescope's `results.json`: a test per criterion of each graded exercise (its category as
+/// a tag), one test for an exercise that could not be graded (with the compiler's errors or the
+/// service's output), and for a submission that could not be read its reason alone.
+pub fn gradescope(meta: &Meta, report: &Report) -> serde_json::Value {
+    let total = format!("Total {}/{} (seed {})", report.score, report.max_score, report.seed);
+    if meta.outcome == Outcome::Invalid {
+        let reason = meta.message.as_deref().unwrap_or("the submission could not be read");
+        return json!({
+            "score": 0,
+            "execution_time": meta.seconds.round() as u64,
+            "output": format!("Your submission could not be graded: {reason}\n\n{total}"),
+            "output_format": "text",
+            "visibility": "visible",
+            "stdout_visibility": "hidden",
+            "tests": [],
+        });
+    }
+    let mut tests = Vec::new();
+    for exercise in &report.exercises {
+        if exercise.stage != Stage::Graded {
+            let reason = exercise
+                .criteria
+                .first()
+                .map(|criterion| criterion.message.clone())
+                .unwrap_or_default();
+            let output = match &exercise.details {
+                Some(details) => format!("{reason}\n\n{details}"),
+                None => reason,
+            };
+            tests.push(json!({
+                "name": format!("{} · {}", exercise.id, exercise.title),
+                "score": 0,
+                "max_score": exercise.max_score,
+                "status": "failed",
+                "output": output,
+                "tags": [stage_tag(exercise.stage)],
+                "visibility": "visible",
+            }));
+            continue;
+        }
+        for criterion in &exercise.criteria {
+            let passed = criterion.status == Status::Passed;
+            let output = if passed {
+                String::new()
+            } else {
+                format!("{}\nHint: {}", criterion.message, criterion.hint)
+            };
+            tests.push(json!({
+                "name": format!("{} · {}", exercise.id, criterion.title),
+                "score": criterion.score,
+                "max_score": criterion.max_score,
+                "status": if passed { "passed" } else { "failed" },
+                "output": output,
+                "tags": [criterion.category.to_string()],
+                "visibility": "visible",
+            }));
+        }
+    }
+    // What stopped an exercise (the compiler's errors, say) goes on top, where students look.
+    let mut output = total;
+    for exercise in report.exercises.iter().filter(|e| e.stage != Stage::Graded) {
+        output.push_str(&format!("\n\n{} {}", exercise.id, stage_tag(exercise.stage)));
+        if let Some(details) = &exercise.details {
+            output.push_str(&format!(":\n{details}"));
+        }
+    }
     json!({
         "score": report.score,
         "execution_time": meta.seconds.round() as u64,
-        "output": format!("Total {}/{} (seed {})", report.score, report.max_score, report.seed),
+        "output": output,
         "output_format": "text",
+        // The results are for the student; the autograder's own log is the instructor's.
         "visibility": "visible",
+        "stdout_visibility": "hidden",
         "tests": tests,
     })
 }
 
-/// `gradebook.csv`: a row per student, a column per exercise, the total and the outcome.
+fn stage_tag(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Graded => "graded",
+        Stage::Missing => "missing",
+        Stage::BuildFailed => "does not build",
+        Stage::DidNotStart => "did not start",
+        Stage::TimedOut => "timed out",
+        Stage::Invalid => "invalid",
+    }
+}
+
+/// `gradebook.csv`: a row per student (their id, name as the LMS wrote it, LMS id, whether
+/// late), a column per exercise, the total and the outcome.
 pub fn gradebook(students: &[(Meta, Option<Report>)], exercise_ids: &[String]) -> Result<Vec<u8>> {
     let mut csv = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["student".to_owned(), "source".to_owned()];
+    let mut header: Vec<String> =
+        ["student", "name", "lms_id", "late", "source"].map(str::to_owned).to_vec();
     header.extend(exercise_ids.iter().cloned());
     header.extend(["total".to_owned(), "max".to_owned(), "outcome".to_owned()]);
     csv.write_record(&header)?;
     for (meta, report) in students {
         // Names and sources come from the class folder, which students name.
-        let mut row = vec![sanitise::csv_cell(&meta.student), sanitise::csv_cell(&meta.source)];
+        let mut row = vec![
+            sanitise::csv_cell(&meta.student),
+            sanitise::csv_cell(&meta.name),
+            sanitise::csv_cell(meta.lms_id.as_deref().unwrap_or_default()),
+            if meta.late { "late" } else { "" }.to_owned(),
+            sanitise::csv_cell(&meta.source),
+        ];
         for id in exercise_ids {
-            let score = report
-                .as_ref()
-                .and_then(|report| report.exercises.iter().find(|e| &e.id == id))
-                .map(|exercise| exercise.score.to_string())
-                .unwrap_or_default();
-            row.push(score);
+            row.push(
+                exercise_score(report.as_ref(), id).map(|s| s.to_string()).unwrap_or_default(),
+            );
         }
         row.push(report.as_ref().map(|r| r.score.to_string()).unwrap_or_default());
         row.push(report.as_ref().map(|r| r.max_score.to_string()).unwrap_or_default());
-        row.push(serde_json::to_value(meta.outcome)?.as_str().unwrap_or_default().to_owned());
+        row.push(outcome_name(meta.outcome));
         csv.write_record(&row)?;
     }
     Ok(csv.into_inner()?)
+}
+
+/// A student's score in one exercise, when it was in their result.
+pub fn exercise_score(report: Option<&Report>, exercise_id: &str) -> Option<u32> {
+    report?.exercises.iter().find(|e| e.id == exercise_id).map(|exercise| exercise.score)
+}
+
+/// The outcome as the gradebook and the report spell it (`timed_out`).
+pub fn outcome_name(outcome: Outcome) -> String {
+    serde_json::to_value(outcome)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The column the LMS imports get the total in.
+const ASSIGNMENT: &str = "Caching & Performance workbook";
+
+/// `canvas-import.csv`: Canvas' gradebook import (Grades → Import), matched on the user id
+/// Canvas put in the file names, with the "Points Possible" row Canvas expects. Students
+/// without a Canvas id are left out: Canvas could not match them.
+pub fn canvas_import(students: &[(Meta, Option<Report>)]) -> Result<Vec<u8>> {
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ASSIGNMENT])?;
+    let max = students.iter().filter_map(|(_, r)| r.as_ref()).map(|r| r.max_score).max();
+    let possible = max.map(|m| m.to_string()).unwrap_or_default();
+    csv.write_record(["Points Possible", "", "", "", "", &possible])?;
+    for (meta, report) in students {
+        let (Some(id), Some(report)) = (&meta.lms_id, report) else { continue };
+        let name = sanitise::csv_cell(display_name(meta));
+        csv.write_record([&name, &sanitise::csv_cell(id), "", "", "", &report.score.to_string()])?;
+    }
+    Ok(csv.into_inner()?)
+}
+
+/// `moodle-grades.csv`: Moodle's offline grading worksheet (Assignment → Upload grading
+/// worksheet), matched on the participant id Moodle put in the file names.
+pub fn moodle_import(students: &[(Meta, Option<Report>)]) -> Result<Vec<u8>> {
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(["Identifier", "Full name", "Grade", "Maximum Grade", "Feedback comments"])?;
+    for (meta, report) in students {
+        let (Some(id), Some(report)) = (&meta.lms_id, report) else { continue };
+        let comment = match meta.outcome {
+            Outcome::Invalid => meta.message.clone().unwrap_or_default(),
+            _ => format!("{}/{} (seed {})", report.score, report.max_score, report.seed),
+        };
+        csv.write_record([
+            format!("Participant {}", sanitise::csv_cell(id)),
+            sanitise::csv_cell(display_name(meta)),
+            report.score.to_string(),
+            report.max_score.to_string(),
+            sanitise::csv_cell(&comment),
+        ])?;
+    }
+    Ok(csv.into_inner()?)
+}
+
+/// The LMS's name for the student, else their id.
+pub fn display_name(meta: &Meta) -> &str {
+    if meta.name.is_empty() { &meta.student } else { &meta.name }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn student(name: &str, lms_id: Option<&str>, score: u32) -> (Meta, Option<Report>) {
+        let meta = Meta {
+            student: name.replace(' ', "-"),
+            name: name.to_owned(),
+            lms_id: lms_id.map(str::to_owned),
+            late: false,
+            superseded: Vec::new(),
+            source: format!("{name}.zip"),
+            fingerprint: String::new(),
+            outcome: Outcome::Graded,
+            seconds: 1.0,
+            message: None,
+        };
+        let mut report = Report::new(7, String::new(), Vec::new());
+        (report.score, report.max_score) = (score, 20);
+        (meta, Some(report))
+    }
+
+    #[test]
+    fn students_whose_files_are_gone_leave_the_gradebook() {
+        let out = tempfile::tempdir().unwrap();
+        for (meta, report) in [student("Ann Lee", None, 20), student("Bo Chen", None, 10)] {
+            write_student(out.path(), &meta, report.as_ref()).unwrap();
+        }
+        let gone = set_aside_gone(out.path(), &["Ann-Lee".to_owned()]).unwrap();
+        assert_eq!(gone, ["Bo-Chen"]);
+        let left: Vec<String> =
+            load_students(out.path()).into_iter().map(|(meta, _)| meta.student).collect();
+        assert_eq!(left, ["Ann-Lee"]);
+        assert!(out.path().join("gone/Bo-Chen/meta.json").is_file(), "kept aside, not deleted");
+    }
+
+    #[test]
+    fn lms_imports_hold_the_students_the_lms_can_match() {
+        let class = [
+            student("José García", Some("12"), 17),
+            student("=cmd|x", Some("13"), 20),
+            student("no id", None, 5),
+        ];
+        let canvas = String::from_utf8(canvas_import(&class).unwrap()).unwrap();
+        assert_eq!(
+            canvas,
+            "Student,ID,SIS User ID,SIS Login ID,Section,Caching & Performance workbook\n\
+             Points Possible,,,,,20\nJosé García,12,,,,17\n'=cmd|x,13,,,,20\n"
+        );
+        let moodle = String::from_utf8(moodle_import(&class).unwrap()).unwrap();
+        assert_eq!(
+            moodle,
+            "Identifier,Full name,Grade,Maximum Grade,Feedback comments\n\
+             Participant 12,José García,17,20,17/20 (seed 7)\n\
+             Participant 13,'=cmd|x,20,20,20/20 (seed 7)\n"
+        );
+    }
 }

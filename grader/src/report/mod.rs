@@ -32,6 +32,8 @@ pub struct Report {
 pub enum Stage {
     /// Built, started and probed.
     Graded,
+    /// The submission has no folder for this exercise: nothing to build.
+    Missing,
     /// The code does not compile; `details` holds the compiler's errors.
     BuildFailed,
     /// The service crashed or never answered `/health`; `details` holds its output.

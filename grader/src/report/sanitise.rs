@@ -28,6 +28,23 @@ pub fn code_block(text: &str) -> String {
     format!("{fence}text\n{}\n{fence}", text.trim_end())
 }
 
+/// `text` as plain Markdown text on one line: every punctuation mark that Markdown or HTML
+/// could read as syntax is backslash-escaped, so a student's name stays a name.
+pub fn markdown_text(text: &str) -> String {
+    let mut escaped = String::new();
+    for c in for_terminal(text).chars() {
+        match c {
+            '\n' | '\t' => escaped.push(' '),
+            c if c.is_ascii_punctuation() => {
+                escaped.push('\\');
+                escaped.push(c);
+            }
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
 /// A CSV cell that no spreadsheet takes for a formula: a leading `= + - @`, tab or carriage
 /// return gets a `'` before it.
 pub fn csv_cell(text: &str) -> String {
@@ -54,6 +71,12 @@ mod tests {
         assert_eq!(fence_for("a ```` b ` c"), "`````");
         let block = code_block("```\n# Fake heading\n<script>x</script>\n```");
         assert!(block.starts_with("````text\n") && block.ends_with("\n````"), "{block}");
+    }
+
+    #[test]
+    fn markdown_text_is_shown_not_interpreted() {
+        assert_eq!(markdown_text("José García"), "José García");
+        assert_eq!(markdown_text("<b>*x*</b>\n# h"), "\\<b\\>\\*x\\*\\<\\/b\\> \\# h");
     }
 
     #[test]

@@ -76,8 +76,9 @@ fn render_exercise(
             let details = exercise.details.as_deref().unwrap_or_default();
             compiler_text(out, details, MAX_COMPILER_LINES, paint);
         }
-        Stage::DidNotStart | Stage::TimedOut | Stage::Invalid => {
+        Stage::Missing | Stage::DidNotStart | Stage::TimedOut | Stage::Invalid => {
             let heading = match exercise.stage {
+                Stage::Missing => "The exercise is missing:",
                 Stage::DidNotStart => "The service did not start:",
                 Stage::TimedOut => "Grading ran out of time:",
                 _ => "The submission could not be read:",

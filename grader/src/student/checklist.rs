@@ -51,6 +51,7 @@ impl Row {
         let passed = criteria.iter().filter(|(id, _)| last.passed(id)).count();
         let mut text = format!("{score}, {passed} of {} criteria pass", criteria.len());
         match last.stage {
+            Stage::Missing => text.push_str(" (its folder was missing)"),
             Stage::BuildFailed => text.push_str(" (it did not build)"),
             Stage::DidNotStart => text.push_str(" (it did not start)"),
             _ => {}
