@@ -238,6 +238,16 @@ async fn served_from_redis(probe: &mut Probe) -> Verdict {
         hit.redis_total() <= 1,
         "a hit to cost one Redis command (the whole page stored as one value)",
         hit.describe(),
+    )?;
+
+    // Redis holds the page: emptied by the grader, the next GET renders the page again,
+    // whatever the service keeps in its own memory.
+    probe.empty_the_cache().await?;
+    let after = measured(probe, &path, None).await?;
+    expect(
+        after.reply.status == 200 && after.queries > 0,
+        "a GET after the grader emptied Redis to render the page again",
+        format!("{}: the page is served from somewhere other than Redis", after.describe()),
     )
 }
 
