@@ -65,8 +65,9 @@ pub fn spec() -> ExerciseSpec {
                 title: "get_many and set_many reach Redis in one round trip, however many keys",
                 category: Category::Performance,
                 points: 3,
-                hint: "get_many is one MGET; set_many is one pipeline of SETEX (set_ex) \
-                       (redis::pipe()), never a loop of awaited commands.",
+                hint: "get_many is one MGET (or one pipeline of GETs); set_many is one \
+                       pipeline of SETEX (set_ex) (redis::pipe()), never a loop of awaited \
+                       commands.",
                 hints: &[],
                 check: check!(many_keys_one_round_trip),
             },
@@ -238,18 +239,20 @@ async fn many_keys_one_round_trip(probe: &mut Probe) -> Verdict {
 
     let path = format!("/cache/many?keys={}", names.join(","));
     let before = probe.redis.command_counts().await?;
+    let reads_before = probe.redis.info_number(READS_PROCESSED).await?;
     let read = probe.get(&path).await?;
+    let reads = probe.redis.info_number(READS_PROCESSED).await?.saturating_sub(reads_before + 1);
     let after = probe.redis.command_counts().await?;
     expect(
         read.status == 200 && read.json() == Value::Object(entries),
         format!("GET {path} to return every entry that was stored"),
         read.summary(),
     )?;
-    let commands = after.since(&before);
+    // One MGET or one pipeline of GETs: either way Redis reads the request once.
     expect(
-        after.total_since(&before) == 1 && after.delta(&before, "mget") == 1,
-        format!("get_many of {MANY} keys to be one MGET (one round trip)"),
-        describe_commands(&commands),
+        reads <= MAX_READS_FOR_ONE_ROUND_TRIP,
+        format!("get_many of {MANY} keys to reach Redis in one round trip (MGET or a pipeline)"),
+        format!("{reads} separate reads by Redis for {}", describe_commands(&after.since(&before))),
     )
 }
 
