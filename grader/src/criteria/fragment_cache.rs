@@ -240,6 +240,7 @@ async fn invalidated_on_change(probe: &mut Probe) -> Verdict {
     let grace = log_in(probe, "grace").await?;
     view(probe, Some(&frank), 1).await?;
     view(probe, Some(&grace), 1).await?;
+    view(probe, None, 1).await?;
     let (_, computed) = view(probe, Some(&frank), 1).await?;
     expect_cached(computed, "frank's second view")?;
 
@@ -264,8 +265,9 @@ async fn invalidated_on_change(probe: &mut Probe) -> Verdict {
         format!("it is gone: the rename ran {}", describe_commands(&commands)),
     )?;
 
-    for (cookie, user) in [(&frank, "frank"), (&grace, "grace")] {
-        let (page, _) = view(probe, Some(cookie), 1).await?;
+    // Every sidebar that was cached: each user's, and the visitors' (no user at all).
+    for (cookie, user) in [(Some(&frank), "frank"), (Some(&grace), "grace"), (None, "a visitor")] {
+        let (page, _) = view(probe, cookie.map(String::as_str), 1).await?;
         expect(
             page[0].contains(&new_name),
             format!("{user}'s sidebar to show the new name {new_name:?} right after the rename"),
