@@ -53,6 +53,11 @@ struct Cli {
     #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
     build_timeout: u64,
 
+    /// Check only this criterion (by id, e.g. `survives-outage`; repeat for more): a quick
+    /// second look at one failure. Such a partial run is not recorded as your progress.
+    #[arg(long = "only", value_name = "CRITERION")]
+    only: Vec<String>,
+
     /// Grade again on every save: EXERCISE, or whichever you edit (starting with your next
     /// one). Enter grades again, q then Enter quits.
     #[arg(long, conflicts_with = "format")]
@@ -365,7 +370,9 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
 /// `grader [EXERCISE]`, and `grader --watch`.
 async fn grade_exercises(cli: &Cli) -> anyhow::Result<ExitCode> {
     let options = grading_options(cli)?;
-    let state = own_exercises(&options.submission).then(|| state_dir(&cli.state));
+    // A partial run says nothing about the exercise as a whole: progress is left as it was.
+    let state = (own_exercises(&options.submission) && options.only.is_empty())
+        .then(|| state_dir(&cli.state));
     if cli.watch {
         return watch_exercises(cli, &options, state).await;
     }
@@ -391,6 +398,7 @@ async fn grade_exercises(cli: &Cli) -> anyhow::Result<ExitCode> {
 
 fn grading_options(cli: &Cli) -> anyhow::Result<grade::Options> {
     let exercises = course::select(cli.exercise.as_deref())?;
+    grade::check_only(&exercises, &cli.only)?;
     Ok(grade::Options {
         submission: cli.path.clone().unwrap_or_else(exercises_dir),
         exercises,
@@ -401,6 +409,7 @@ fn grading_options(cli: &Cli) -> anyhow::Result<grade::Options> {
         check_timeout: Duration::from_secs(90),
         progress: true,
         lock_waits: Default::default(),
+        only: cli.only.clone(),
     })
 }
 

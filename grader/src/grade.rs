@@ -37,6 +37,35 @@ pub struct Options {
     pub progress: bool,
     /// Where the run counts its waiting for the grader's own locks (see [`LockWaits`]).
     pub lock_waits: LockWaits,
+    /// The ids of the only criteria to check; every criterion when empty.
+    pub only: Vec<String>,
+}
+
+impl Options {
+    /// The criteria of `spec` this run checks.
+    pub fn selected<'a>(&self, spec: &'a ExerciseSpec) -> Vec<&'a criteria::Criterion> {
+        let wanted = |id: &str| self.only.is_empty() || self.only.iter().any(|only| only == id);
+        spec.criteria.iter().filter(|criterion| wanted(criterion.id)).collect()
+    }
+}
+
+/// Refuses criterion ids that none of `exercises` has, naming the ones they do have.
+pub fn check_only(exercises: &[Exercise], only: &[String]) -> Result<()> {
+    let specs = criteria::registry();
+    let known: Vec<&str> = specs
+        .iter()
+        .filter(|spec| exercises.iter().any(|exercise| exercise.slug == spec.slug))
+        .flat_map(|spec| spec.criteria.iter().map(|criterion| criterion.id))
+        .collect();
+    let unknown: Vec<&String> = only.iter().filter(|id| !known.contains(&id.as_str())).collect();
+    if !unknown.is_empty() {
+        bail!(
+            "no criterion {} in the exercises graded; they have: {}",
+            unknown.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", "),
+            known.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// Grades every selected exercise. `Err` only when grading itself cannot run.
@@ -167,6 +196,8 @@ impl<'a> Session<'a> {
     ) -> Result<ExerciseReport> {
         let mut report = self.build_and_grade(exercise, spec).await?;
         report.warnings.extend(compile::workbook_file_warnings(&self.options.submission, exercise));
+        let selected: Vec<&str> = self.options.selected(spec).iter().map(|c| c.id).collect();
+        report.retain_criteria(|id| selected.contains(&id));
         Ok(report)
     }
 
@@ -280,7 +311,7 @@ impl Session<'_> {
             reference,
         });
         let mut results = Vec::new();
-        for criterion in &spec.criteria {
+        for criterion in options.selected(spec) {
             if let Some(crash) = probe.service.crashed() {
                 say(options, format!("the service crashed; restarting it for {}", criterion.id));
                 if let Err(reason) = probe.service.restart().await {

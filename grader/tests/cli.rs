@@ -166,3 +166,16 @@ fn the_json_report_has_the_documented_shape() {
         assert!(criterion["score"].is_u64() && criterion["max_score"].is_u64());
     }
 }
+
+#[test]
+fn only_names_criteria_of_the_exercise_or_is_refused_with_the_list() {
+    let output = Command::cargo_bin("grader")
+        .unwrap()
+        .args(["--only", "no-such-criterion", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("no criterion `no-such-criterion`"), "{said}");
+    assert!(said.contains("survives-outage"), "{said}");
+}

@@ -10,6 +10,10 @@
 //! 3. the grader sends the write it wants to overlap;
 //! 4. `POST /__workbook/release` lets the held query return, and its request carries on.
 //!
+//! The race the other way round, a read that overlaps a write *before* the write reaches the
+//! database, is `POST /__workbook/hold-next-write`: the next `INSERT`, `UPDATE` or `DELETE`
+//! waits before it runs, while the grader sends its read.
+//!
 //! Exercise code never calls this module: [`crate::server`] answers both paths itself.
 
 use std::sync::OnceLock;
@@ -30,6 +34,11 @@ pub fn hold_next_query() {
     BRAKE.arm();
 }
 
+/// Holds the next write (`INSERT`, `UPDATE`, `DELETE`) before it runs, until [`release`].
+pub fn hold_next_write() {
+    BRAKE.arm_before_write();
+}
+
 /// Lets every held query return, and disarms a brake that caught nothing.
 pub fn release() {
     BRAKE.release();
@@ -45,8 +54,14 @@ pub(crate) async fn after_query() {
     BRAKE.after_query().await;
 }
 
+/// Called by [`crate::Db`] before each write: waits here if the brake is armed for it.
+pub(crate) async fn before_write() {
+    BRAKE.before_write().await;
+}
+
 struct Brake {
     armed: AtomicBool,
+    armed_before_write: AtomicBool,
     held: AtomicU64,
     /// Bumped by every release; a held query waits for it to change.
     releases: OnceLock<watch::Sender<u64>>,
@@ -54,7 +69,12 @@ struct Brake {
 
 impl Brake {
     const fn new() -> Self {
-        Self { armed: AtomicBool::new(false), held: AtomicU64::new(0), releases: OnceLock::new() }
+        Self {
+            armed: AtomicBool::new(false),
+            armed_before_write: AtomicBool::new(false),
+            held: AtomicU64::new(0),
+            releases: OnceLock::new(),
+        }
     }
 
     fn releases(&self) -> &watch::Sender<u64> {
@@ -65,8 +85,13 @@ impl Brake {
         self.armed.store(true, Ordering::SeqCst);
     }
 
+    fn arm_before_write(&self) {
+        self.armed_before_write.store(true, Ordering::SeqCst);
+    }
+
     fn release(&self) {
         self.armed.store(false, Ordering::SeqCst);
+        self.armed_before_write.store(false, Ordering::SeqCst);
         self.releases().send_modify(|count| *count += 1);
     }
 
@@ -75,9 +100,19 @@ impl Brake {
     }
 
     async fn after_query(&self) {
-        if !self.armed.swap(false, Ordering::SeqCst) {
-            return;
+        if self.armed.swap(false, Ordering::SeqCst) {
+            self.hold().await;
         }
+    }
+
+    async fn before_write(&self) {
+        if self.armed_before_write.swap(false, Ordering::SeqCst) {
+            self.hold().await;
+        }
+    }
+
+    /// Waits for the next [`Brake::release`] (or [`LONGEST_HOLD`]), counted as held.
+    async fn hold(&self) {
         let mut released = self.releases().subscribe();
         self.held.fetch_add(1, Ordering::SeqCst);
         let _ = tokio::time::timeout(LONGEST_HOLD, released.changed()).await;
@@ -88,6 +123,23 @@ impl Brake {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_write_held_before_it_runs_waits_for_its_release_and_reads_pass() {
+        static TEST_BRAKE: Brake = Brake::new();
+        TEST_BRAKE.arm_before_write();
+        // Reads go by: only a write is caught.
+        TEST_BRAKE.after_query().await;
+        let write = tokio::spawn(TEST_BRAKE.before_write());
+        while TEST_BRAKE.held() == 0 {
+            tokio::task::yield_now().await;
+        }
+        TEST_BRAKE.before_write().await;
+        assert!(!write.is_finished());
+        TEST_BRAKE.release();
+        write.await.unwrap();
+        assert_eq!(TEST_BRAKE.held(), 0);
+    }
 
     #[tokio::test]
     async fn a_held_query_waits_for_its_release() {

@@ -7,8 +7,9 @@
 //! - `GET /health`: `200` with the result of each health check the exercise registered,
 //!   e.g. `{"status":"ok","checks":{"redis":"up"}}`;
 //! - `GET /__workbook/stats`: the counters of [`crate::stats`], read by the grader;
-//! - `POST /__workbook/hold-next-query` and `POST /__workbook/release`: the grader's brake
-//!   on one query (the private `hold` module);
+//! - `POST /__workbook/hold-next-query`, `POST /__workbook/hold-next-write` and
+//!   `POST /__workbook/release`: the grader's brake on one query, after it ran or before a
+//!   write runs (the private `hold` module);
 //! - any other `/__workbook/...`: 404.
 
 use std::collections::BTreeMap;
@@ -84,6 +85,7 @@ fn workbook_routes(app: App) -> Router {
         .route("/health", get(move || health(checks.clone())))
         .route("/__workbook/stats", get(|| async { Json(current_stats()) }))
         .route("/__workbook/hold-next-query", post(|| async { hold::hold_next_query() }))
+        .route("/__workbook/hold-next-write", post(|| async { hold::hold_next_write() }))
         .route("/__workbook/release", post(|| async { hold::release() }))
         .route("/__workbook/{*rest}", any(|| async { (StatusCode::NOT_FOUND, RESERVED) }))
         .fallback_service(app.router)

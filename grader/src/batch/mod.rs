@@ -308,6 +308,7 @@ async fn grade_folder(
         check_timeout: Duration::from_secs(90),
         progress: false,
         lock_waits: LockWaits::default(),
+        only: Vec::new(),
     };
     let progress = Arc::new(Mutex::new(Progress::default()));
     // Time spent waiting for another submission's build is the grader's, not this student's.

@@ -199,6 +199,16 @@ impl Inspector {
             .await
     }
 
+    /// Stores `value` under each of `keys` in one round trip, with a TTL of `seconds`: keys
+    /// the grader puts where the service's own would be, e.g. more than one `SCAN` reply holds.
+    pub async fn fill(&mut self, keys: &[String], value: &str, seconds: u64) -> RedisResult<()> {
+        let mut pipe = redis::pipe();
+        for key in keys {
+            pipe.cmd("SET").arg(key).arg(value).arg("EX").arg(seconds).ignore();
+        }
+        pipe.query_async(&mut self.conn).await
+    }
+
     pub async fn command_counts(&mut self) -> RedisResult<CommandCounts> {
         let info: String =
             redis::cmd("INFO").arg("commandstats").query_async(&mut self.conn).await?;

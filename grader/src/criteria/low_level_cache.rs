@@ -21,6 +21,9 @@ const TTL_TOLERANCE: i64 = 5;
 const REPEATS: usize = 3;
 /// Concurrent requests in the stampede and counter checks.
 const CONCURRENT: usize = 24;
+/// Keys matching a pattern delete beyond the five the service stores itself: several `SCAN`
+/// replies' worth at any `COUNT` a solution would choose.
+const MANY_MATCHING_KEYS: usize = 3000;
 /// How long Redis holds the concurrent increments' commands (see `atomic_counters`).
 const INCREMENT_PAUSE: Duration = Duration::from_millis(200);
 /// Entries written and read at once by the many-key check.
@@ -62,8 +65,9 @@ pub fn spec() -> ExerciseSpec {
                 title: "get_many and set_many reach Redis in one round trip, however many keys",
                 category: Category::Performance,
                 points: 3,
-                hint: "get_many is one MGET; set_many is one pipeline of SETEX (set_ex) \
-                       (redis::pipe()), never a loop of awaited commands.",
+                hint: "get_many is one MGET (or one pipeline of GETs); set_many is one \
+                       pipeline of SETEX (set_ex) (redis::pipe()), never a loop of awaited \
+                       commands.",
                 hints: &[],
                 check: check!(many_keys_one_round_trip),
             },
@@ -93,7 +97,8 @@ pub fn spec() -> ExerciseSpec {
                 category: Category::Performance,
                 points: 2,
                 hint: "KEYS blocks Redis while it reads every key: walk the keyspace with \
-                       SCAN cursor MATCH pattern COUNT n and DEL each batch.",
+                       SCAN cursor MATCH pattern COUNT n, DEL each batch, and go on until the \
+                       cursor comes back as 0.",
                 hints: &[(
                     Symptom::OutsidePrefix,
                     "SCAN found nothing to delete: the pattern is relative to the cache's \
@@ -234,18 +239,20 @@ async fn many_keys_one_round_trip(probe: &mut Probe) -> Verdict {
 
     let path = format!("/cache/many?keys={}", names.join(","));
     let before = probe.redis.command_counts().await?;
+    let reads_before = probe.redis.info_number(READS_PROCESSED).await?;
     let read = probe.get(&path).await?;
+    let reads = probe.redis.info_number(READS_PROCESSED).await?.saturating_sub(reads_before + 1);
     let after = probe.redis.command_counts().await?;
     expect(
         read.status == 200 && read.json() == Value::Object(entries),
         format!("GET {path} to return every entry that was stored"),
         read.summary(),
     )?;
-    let commands = after.since(&before);
+    // One MGET or one pipeline of GETs: either way Redis reads the request once.
     expect(
-        after.total_since(&before) == 1 && after.delta(&before, "mget") == 1,
-        format!("get_many of {MANY} keys to be one MGET (one round trip)"),
-        describe_commands(&commands),
+        reads <= MAX_READS_FOR_ONE_ROUND_TRIP,
+        format!("get_many of {MANY} keys to reach Redis in one round trip (MGET or a pipeline)"),
+        format!("{reads} separate reads by Redis for {}", describe_commands(&after.since(&before))),
     )
 }
 
@@ -374,6 +381,12 @@ async fn pattern_delete_scan(probe: &mut Probe) -> Verdict {
         put_json(probe, &format!("{tag}-{i}"), json!(i)).await?;
     }
     put_json(probe, &survivor, json!("stays")).await?;
+    // More matching keys than one SCAN reply holds, put by the grader where the service keeps
+    // its own: a delete that stops after the first reply leaves some behind.
+    let many: Vec<String> = (5..5 + MANY_MATCHING_KEYS)
+        .map(|i| probe.contract.full_key(&format!("{tag}-{i}")))
+        .collect();
+    probe.redis.fill(&many, "0", 600).await?;
 
     let path = format!("/cache?pattern={tag}-*");
     let before = probe.redis.command_counts().await?;
@@ -391,9 +404,23 @@ async fn pattern_delete_scan(probe: &mut Probe) -> Verdict {
         describe_commands(&commands),
     )?;
     let left = probe.redis.keys(&format!("*{tag}-*")).await?;
-    expect(left.is_empty(), format!("no key matching `{tag}-*` left"), left.join(", "))
+    let shown: Vec<&str> = left.iter().take(5).map(String::as_str).collect();
+    let observed = match left.len() {
+        0 => String::new(),
+        n if n > 5 => format!("{} and {} more", shown.join(", "), n - 5),
+        _ => shown.join(", "),
+    };
+    let verdict = expect(
+        left.is_empty(),
+        format!("no key matching `{tag}-*` left of {}", 5 + MANY_MATCHING_KEYS),
+        observed,
+    );
+    if left.len() == 5 + MANY_MATCHING_KEYS {
         // SCAN ran and matched nothing of ours: its pattern missed the namespace.
-        .because(Symptom::OutsidePrefix)?;
+        verdict.because(Symptom::OutsidePrefix)?;
+    } else {
+        verdict?;
+    }
     let kept = probe.redis.keys(&format!("*{survivor}")).await?;
     expect(
         !kept.is_empty(),

@@ -104,12 +104,13 @@ pub fn spec() -> ExerciseSpec {
             Criterion {
                 id: "cache-control",
                 title: "Cache-Control: private, max-age=300 on the dashboard; max-age=900 on \
-                        the task list",
+                        the task list; private and Vary: Cookie on a user's own page",
                 category: Category::Caching,
                 points: 2,
                 hint: "The dashboard is for one user's browser only (private, max-age=300); \
                        the cached task list tells browsers and proxies what the server does \
-                       (max-age=900).",
+                       (max-age=900); a page per user is private, max-age=900, with \
+                       Vary: Cookie.",
                 hints: &[],
                 check: check!(cache_control_check),
             },
@@ -238,6 +239,16 @@ async fn served_from_redis(probe: &mut Probe) -> Verdict {
         hit.redis_total() <= 1,
         "a hit to cost one Redis command (the whole page stored as one value)",
         hit.describe(),
+    )?;
+
+    // Redis holds the page: emptied by the grader, the next GET renders the page again,
+    // whatever the service keeps in its own memory.
+    probe.empty_the_cache().await?;
+    let after = measured(probe, &path, None).await?;
+    expect(
+        after.reply.status == 200 && after.queries > 0,
+        "a GET after the grader emptied Redis to render the page again",
+        format!("{}: the page is served from somewhere other than Redis", after.describe()),
     )
 }
 
@@ -482,6 +493,36 @@ async fn cache_control_check(probe: &mut Probe) -> Verdict {
                 && !directives.iter().any(|d| d == "private" || d == "no-store"),
             format!("the {attempt} GET {path} to advertise max-age={PAGE_TTL}, its TTL"),
             format!("{} with Cache-Control: {:?}", reply.status, directives.join(", ")),
+        )?;
+    }
+
+    // A page per user: browsers may keep it, shared caches may not, and it varies on the
+    // cookie that names the user.
+    let path = format!("/my/tasks?probe={}", probe.unique("headers"));
+    for attempt in ["first (a miss)", "second (a hit)"] {
+        let reply = probe.get_as(&path, &user_cookie("carol")).await?;
+        let directives = cache_control(&reply);
+        let age = max_age(&directives);
+        expect(
+            reply.status == 200
+                && directives.iter().any(|d| d == "private")
+                && !directives.iter().any(|d| d == "public")
+                && age.is_some_and(|age| (PAGE_TTL - TTL_TOLERANCE..=PAGE_TTL).contains(&age)),
+            format!("the {attempt} GET {path} as carol to say `private, max-age={PAGE_TTL}`"),
+            format!("{} with Cache-Control: {:?}", reply.status, directives.join(", ")),
+        )?;
+        let vary: Vec<String> = reply
+            .headers
+            .get_all("vary")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(|name| name.trim().to_ascii_lowercase())
+            .collect();
+        expect(
+            vary.iter().any(|name| name == "cookie" || name == "*"),
+            format!("the {attempt} GET {path} as carol to say `Vary: Cookie`"),
+            format!("Vary: {:?}", vary.join(", ")),
         )?;
     }
     Ok(())

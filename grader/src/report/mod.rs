@@ -141,6 +141,13 @@ impl ExerciseReport {
 }
 
 impl ExerciseReport {
+    /// Keeps only the criteria `keep` accepts (a run with `--only`), scores included.
+    pub fn retain_criteria(&mut self, keep: impl Fn(&str) -> bool) {
+        self.criteria.retain(|criterion| keep(&criterion.id));
+        self.score = self.criteria.iter().map(|c| c.score).sum();
+        self.max_score = self.criteria.iter().map(|c| c.max_score).sum();
+    }
+
     /// Shows the compiler's warnings, and puts those that make code silently do nothing (a
     /// future never awaited, a result dropped) next to every failed criterion: they are the
     /// likeliest explanation of a failure whose evidence looks impossible.

@@ -199,7 +199,7 @@ impl Db {
     /// Runs a query and returns every row, mapped to `O`.
     pub async fn fetch_all<O: Record>(&self, query: QueryAs<O>) -> sqlx::Result<Vec<O>> {
         let query = query.inner;
-        self.counted(async {
+        self.counted(query.is_write(), async {
             match &*self.pool {
                 Pool::Sqlite(pool) => query.sqlite().try_map(from_row).fetch_all(pool).await,
                 Pool::Postgres(pool) => query.postgres().try_map(from_row).fetch_all(pool).await,
@@ -211,7 +211,7 @@ impl Db {
     /// Runs a query and returns its first row, if any.
     pub async fn fetch_optional<O: Record>(&self, query: QueryAs<O>) -> sqlx::Result<Option<O>> {
         let query = query.inner;
-        self.counted(async {
+        self.counted(query.is_write(), async {
             match &*self.pool {
                 Pool::Sqlite(pool) => query.sqlite().try_map(from_row).fetch_optional(pool).await,
                 Pool::Postgres(pool) => {
@@ -224,12 +224,12 @@ impl Db {
 
     /// Runs a query that returns a single value, such as `SELECT COUNT(*) ...`.
     pub async fn fetch_scalar<O: Scalar>(&self, query: QueryScalar<O>) -> sqlx::Result<O> {
-        self.counted(self.run_scalar(query)).await
+        self.counted(query.inner.is_write(), self.run_scalar(query)).await
     }
 
     /// Runs an `INSERT`, `UPDATE` or `DELETE` (or `CREATE INDEX`, ...).
     pub async fn execute(&self, query: Query) -> sqlx::Result<Executed> {
-        self.counted(async {
+        self.counted(query.is_write(), async {
             let rows_affected = match &*self.pool {
                 Pool::Sqlite(pool) => query.sqlite().execute(pool).await?.rows_affected(),
                 Pool::Postgres(pool) => query.postgres().execute(pool).await?.rows_affected(),
@@ -269,8 +269,12 @@ impl Db {
     }
 
     /// Runs `query` with the configured delay, counting it for the process and for the
-    /// current request's profile. The grader may hold it once it has run (see [`hold`]).
-    async fn counted<T>(&self, query: impl Future<Output = T>) -> T {
+    /// current request's profile. The grader may hold a write before it runs, and any query
+    /// once it has run (see [`hold`]).
+    async fn counted<T>(&self, is_write: bool, query: impl Future<Output = T>) -> T {
+        if is_write {
+            hold::before_write().await;
+        }
         stats::count_query();
         let started = Instant::now();
         if !self.query_delay.is_zero() {

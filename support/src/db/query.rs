@@ -136,6 +136,12 @@ impl Query {
         self
     }
 
+    /// Whether the statement changes data (`INSERT`, `UPDATE`, `DELETE`), by its first word.
+    pub(crate) fn is_write(&self) -> bool {
+        let first = self.sql.as_str().split_whitespace().next().unwrap_or_default();
+        ["INSERT", "UPDATE", "DELETE"].iter().any(|word| first.eq_ignore_ascii_case(word))
+    }
+
     pub(crate) fn sqlite(self) -> sqlx::query::Query<'static, Sqlite, SqliteArguments> {
         bind_all!(sqlx::query(self.sql), self.params)
     }

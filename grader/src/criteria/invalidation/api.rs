@@ -107,6 +107,15 @@ pub async fn hold_next_query(probe: &Probe) -> Verdict {
     expect(reply.status == 200, "POST /__workbook/hold-next-query to answer 200", reply.summary())
 }
 
+/// Asks the support crate to hold the next write (`INSERT`, `UPDATE`, `DELETE`) before it
+/// reaches the database.
+pub async fn hold_next_write(probe: &Probe) -> Verdict {
+    let reply = probe
+        .send(Method::POST, "/__workbook/hold-next-write", Body::Empty, None, REQUEST_TIMEOUT)
+        .await?;
+    expect(reply.status == 200, "POST /__workbook/hold-next-write to answer 200", reply.summary())
+}
+
 /// Lets held queries go (and disarms a hold that caught nothing).
 pub async fn release(probe: &Probe) -> Verdict {
     let reply =

@@ -319,11 +319,18 @@ async fn concurrent_burst(probe: &mut Probe) -> Verdict {
 }
 
 async fn slow_reader_race(probe: &mut Probe) -> Verdict {
+    // The race both ways round: the read overlapping the write after the read's query, and
+    // before the write's.
+    reader_held_after_its_query(probe).await?;
+    reader_before_the_write_reaches_the_database(probe).await
+}
+
+/// The reader misses, reads the database and is held there; the writer adds a task and
+/// invalidates; then the reader goes on and stores what it read before the write.
+async fn reader_held_after_its_query(probe: &mut Probe) -> Verdict {
     let (category, tasks) = cached_task_list(probe, "raced").await?;
     probe.empty_the_cache().await?;
 
-    // The reader misses, reads the database and is held there; the writer adds a task and
-    // invalidates; then the reader goes on and stores what it read before the write.
     let title = probe.unique("written-during-read");
     api::hold_next_query(probe).await?;
     let probe_ref = &*probe;
@@ -343,16 +350,49 @@ async fn slow_reader_race(probe: &mut Probe) -> Verdict {
     let (reader, writer) = tokio::join!(reader, writer);
     writer?;
     reader?;
+    expect_fresh_after_race(
+        probe,
+        &tasks,
+        &title,
+        "the reader stored what it read before the write, after the write had invalidated",
+    )
+    .await
+}
 
-    let after = read(probe, &tasks).await?;
+/// The writer is held just before its `INSERT` reaches the database; meanwhile a reader reads
+/// the list. A writer that invalidates *before* writing lets that reader put the old list
+/// back, and nothing retires it once the write lands.
+async fn reader_before_the_write_reaches_the_database(probe: &mut Probe) -> Verdict {
+    let (category, tasks) = cached_task_list(probe, "raced-early").await?;
+    let title = probe.unique("written-after-read");
+    api::hold_next_write(probe).await?;
+    let probe_ref = &*probe;
+    let writer = create_task(probe_ref, category, &title);
+    let reader = async {
+        if !api::query_is_held(probe_ref).await? {
+            api::release(probe_ref).await?;
+            return Err(fail(
+                "POST /tasks to write to the database",
+                "no write ran: the grader could not hold the writer",
+            ));
+        }
+        let read = read(probe_ref, &tasks).await;
+        api::release(probe_ref).await?;
+        read
+    };
+    let (writer, reader) = tokio::join!(writer, reader);
+    reader?;
+    writer?;
+    expect_fresh_after_race(probe, &tasks, &title, "a read while the write waited put the old list back: the write invalidated before it wrote, and not after").await
+}
+
+/// After a race, the list must show the task the writer added.
+async fn expect_fresh_after_race(probe: &Probe, tasks: &str, title: &str, why: &str) -> Verdict {
+    let after = read(probe, tasks).await?;
     expect(
         lists(&after.body, "title", &json!(title)),
-        format!("GET {tasks} after the slow read finished to list the task {title:?}"),
-        format!(
-            "a stale list from the cache ({}): the reader stored what it read before the \
-             write, after the write had invalidated",
-            api::queries(after.queries)
-        ),
+        format!("GET {tasks} after the race to list the task {title:?}"),
+        format!("a stale list from the cache ({}): {why}", api::queries(after.queries)),
     )
 }
 
