@@ -14,6 +14,7 @@ mod load;
 // `unsafe` only where the OS is called: this module reads the load average through libc.
 #[allow(unsafe_code)]
 mod machine;
+mod one_get;
 mod private_redis;
 // `unsafe` only where the OS is called: this module signals process groups through libc.
 #[allow(unsafe_code)]

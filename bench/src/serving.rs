@@ -1,5 +1,5 @@
 //! Serving figures: the same two pages from the reference solutions, from the Django peer and
-//! from the two limits, one after the other under the same load.
+//! from three limits, one after the other under the same load.
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +9,7 @@ use axum::body::Bytes;
 use crate::django::{self, Django};
 use crate::fixed::FixedResponse;
 use crate::load::Load;
+use crate::one_get::OneGet;
 use crate::private_redis::PrivateRedis;
 use crate::redis_benchmark;
 use crate::solutions::{self, Solution};
@@ -87,7 +88,7 @@ pub async fn measure(options: &Options, workbook: &Path, work: &Path) -> Result<
     Ok(pages)
 }
 
-/// One page on each server in turn: the solution, Django, then the two limits serving the
+/// One page on each server in turn: the solution, Django, then the three limits serving the
 /// very bytes the solution served.
 async fn measure_page(
     endpoints: &Endpoints,
@@ -127,6 +128,16 @@ async fn measure_page(
         bytes: Some(body.len()),
         queries: None,
     });
+    let one_get =
+        OneGet::start(&redis.base_url(), endpoints.redis_key, content_type.clone()).await?;
+    rows.push(Row {
+        role: Role::OneGetLimit,
+        server: "limit: axum + one Redis GET, same bytes".to_owned(),
+        load: http_load(&one_get.url, load).await?,
+        bytes: Some(body.len()),
+        queries: None,
+    });
+    drop(one_get);
     let fixed = FixedResponse::start(content_type, body.clone()).await?;
     rows.push(Row {
         role: Role::FrameworkLimit,
