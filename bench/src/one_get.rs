@@ -1,4 +1,4 @@
-//! The floor of a Redis-backed page cache: axum answering every request with one Redis `GET`
+//! The limit of a Redis-backed page cache: axum answering every request with one Redis `GET`
 //! of the page's bytes, handed on untouched. No cached page can beat it, since each hit needs
 //! that round trip; what a solution does beyond it (read its entry, rebuild the headers) is
 //! its own cost.

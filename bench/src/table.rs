@@ -13,7 +13,7 @@ use crate::machine::Machine;
 pub enum Role {
     Solution,
     Django,
-    /// axum answering with one Redis `GET` of the same bytes: the floor of any page cache
+    /// axum answering with one Redis `GET` of the same bytes: the limit of any page cache
     /// backed by Redis.
     OneGetLimit,
     /// `redis-benchmark` GET of the same bytes: what Redis alone serves.
