@@ -3,9 +3,9 @@
 //! Why not JSON? Hits are the common case, and JSON makes every hit pay for the whole page:
 //! the body must be valid UTF-8 (checked byte by byte), it is escaped on the way in and
 //! unescaped into a new `String` on the way out, and then copied into the response. Here a
-//! hit reads a few lengths, checks the headers, and hands axum the body as a slice of the very
-//! bytes Redis sent: no copy, no pass over the body, and any bytes at all (an image, a
-//! compressed page) can be stored.
+//! hit reads a few lengths, checks the headers, and hands axum the body as a slice of the
+//! bytes the Redis client read: no copy, no pass over the body, and any bytes at all (an
+//! image, a compressed page) can be stored.
 //!
 //! The layout, every number big-endian:
 //!
