@@ -14,6 +14,7 @@ mod load;
 // `unsafe` only where the OS is called: this module reads the load average through libc.
 #[allow(unsafe_code)]
 mod machine;
+mod one_get;
 mod private_redis;
 // `unsafe` only where the OS is called: this module signals process groups through libc.
 #[allow(unsafe_code)]
@@ -45,6 +46,10 @@ struct Cli {
     /// Seconds of load on each server.
     #[arg(long, default_value_t = 10)]
     duration: u64,
+    /// How many times each page's servers are loaded in turn; each row is the median of its
+    /// rounds, so that a burst of other work on a shared machine skews no single server.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Tasks in every server's database (the Django peer's default is 1000).
     #[arg(long, default_value_t = 1000)]
     tasks: usize,
@@ -108,7 +113,7 @@ async fn run(cli: &Cli) -> Result<()> {
         threads: started.cores,
         duration: Duration::from_secs(cli.duration),
     };
-    let serving = serving::Options { load, tasks: cli.tasks, django };
+    let serving = serving::Options { load, tasks: cli.tasks, django, rounds: cli.rounds.max(1) };
     let pages = serving::measure(&serving, &workbook, &work).await?;
     let grader = match cli.no_grading {
         true => None,
@@ -120,9 +125,10 @@ async fn run(cli: &Cli) -> Result<()> {
         settings: format!(
             "wrk -t{threads} -c{connections} -d{}s --latency; \
              redis-benchmark -c{connections} --threads {threads} GET; {} tasks; \
-             solutions built with --release",
+             solutions built with --release; each row the median of {} rounds",
             cli.duration,
             cli.tasks,
+            cli.rounds.max(1),
             threads = load.threads,
             connections = load.connections,
         ),

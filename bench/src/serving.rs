@@ -1,5 +1,5 @@
 //! Serving figures: the same two pages from the reference solutions, from the Django peer and
-//! from the two limits, one after the other under the same load.
+//! from three limits, one after the other under the same load.
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +9,7 @@ use axum::body::Bytes;
 use crate::django::{self, Django};
 use crate::fixed::FixedResponse;
 use crate::load::Load;
+use crate::one_get::OneGet;
 use crate::private_redis::PrivateRedis;
 use crate::redis_benchmark;
 use crate::solutions::{self, Solution};
@@ -21,6 +22,8 @@ pub struct Options {
     pub tasks: usize,
     /// The Django peer's `serve.sh`, or `None` to leave Django out.
     pub django: Option<PathBuf>,
+    /// How many times each page's servers are loaded in turn.
+    pub rounds: usize,
 }
 
 /// One page and where each server answers it.
@@ -82,60 +85,118 @@ pub async fn measure(options: &Options, workbook: &Path, work: &Path) -> Result<
 
     let mut pages = Vec::new();
     for (endpoints, solution) in PAGES.iter().zip([&view_cache, &low_level_cache]) {
-        pages.push(measure_page(endpoints, solution, django.as_ref(), &redis, options.load).await?);
+        pages.push(
+            measure_page(
+                endpoints,
+                solution,
+                django.as_ref(),
+                &redis,
+                options.load,
+                options.rounds,
+            )
+            .await?,
+        );
     }
     Ok(pages)
 }
 
-/// One page on each server in turn: the solution, Django, then the two limits serving the
-/// very bytes the solution served.
+/// One page on each server in turn: the solution, Django, then the three limits serving the
+/// very bytes the solution served; all of that `rounds` times over, so that a burst of other
+/// work on a shared machine falls on every server alike rather than on one. Each row holds
+/// the median of its rounds.
 async fn measure_page(
     endpoints: &Endpoints,
     solution: &Solution,
     django: Option<&Django>,
     redis: &PrivateRedis,
     load: wrk::Settings,
+    rounds: usize,
 ) -> Result<Page> {
-    let mut rows = Vec::new();
     let url = format!("{}{}", solution.base_url, endpoints.solution);
     let (content_type, body) = first_answer(&url).await?;
-    let queries_before = solution.queries().await?;
-    let solution_load = http_load(&url, load).await?;
-    rows.push(Row {
+    let mut targets = vec![Target {
         role: Role::Solution,
         server: format!("{} `{}`", endpoints.solution_name, endpoints.solution),
-        load: solution_load,
-        bytes: Some(body.len()),
-        queries: Some(solution.queries().await? - queries_before),
-    });
+        source: Source::Http(url),
+        bytes: body.len(),
+    }];
     if let Some(django) = django {
         let url = format!("{}{}", django.base_url, endpoints.django);
         let (_, django_body) = first_answer(&url).await?;
-        rows.push(Row {
+        targets.push(Target {
             role: Role::Django,
             server: format!("Django + django-redis `{}`", endpoints.django),
-            load: http_load(&url, load).await?,
-            bytes: Some(django_body.len()),
-            queries: None,
+            source: Source::Http(url),
+            bytes: django_body.len(),
         });
     }
     redis.set(endpoints.redis_key, &body).await?;
-    rows.push(Row {
-        role: Role::RedisLimit,
-        server: "limit: `redis-benchmark` GET, same bytes".to_owned(),
-        load: redis_get(redis, endpoints.redis_key, load).await?,
-        bytes: Some(body.len()),
-        queries: None,
-    });
+    let one_get =
+        OneGet::start(&redis.base_url(), endpoints.redis_key, content_type.clone()).await?;
     let fixed = FixedResponse::start(content_type, body.clone()).await?;
-    rows.push(Row {
-        role: Role::FrameworkLimit,
-        server: "limit: axum, fixed bytes, no Redis".to_owned(),
-        load: http_load(&fixed.url, load).await?,
-        bytes: Some(body.len()),
-        queries: None,
-    });
+    let limits = [
+        (
+            Role::OneGetLimit,
+            "limit: axum + one Redis GET, same bytes",
+            Source::Http(one_get.url.clone()),
+        ),
+        (
+            Role::RedisLimit,
+            "limit: `redis-benchmark` GET, same bytes",
+            Source::RedisGet(endpoints.redis_key),
+        ),
+        (
+            Role::FrameworkLimit,
+            "limit: axum, fixed bytes, no Redis",
+            Source::Http(fixed.url.clone()),
+        ),
+    ];
+    for (role, server, source) in limits {
+        targets.push(Target { role, server: server.to_owned(), source, bytes: body.len() });
+    }
+
+    let queries_before = solution.queries().await?;
+    let mut loads: Vec<Vec<Load>> = vec![Vec::new(); targets.len()];
+    for round in 1..=rounds {
+        eprintln!("{}: round {round} of {rounds}", endpoints.title);
+        for (target, loads) in targets.iter().zip(&mut loads) {
+            loads.push(match &target.source {
+                Source::Http(url) => http_load(url, load).await?,
+                Source::RedisGet(key) => redis_get(redis, key, load).await?,
+            });
+        }
+    }
+    let solution_queries = solution.queries().await? - queries_before;
+
+    let rows = targets
+        .into_iter()
+        .zip(loads)
+        .map(|(target, loads)| Row {
+            queries: (target.role == Role::Solution).then_some(solution_queries),
+            role: target.role,
+            server: target.server,
+            load: Load::median(&loads),
+            bytes: Some(target.bytes),
+        })
+        .collect();
     Ok(Page { title: format!("{} ({})", endpoints.title, table::size(body.len())), rows })
+}
+
+/// One server of a page's table.
+struct Target {
+    role: Role,
+    server: String,
+    source: Source,
+    /// The size of its answer's body.
+    bytes: usize,
+}
+
+/// How a server is loaded.
+enum Source {
+    /// `wrk` on this URL.
+    Http(String),
+    /// `redis-benchmark` sending `GET` for this key of the bench's Redis.
+    RedisGet(&'static str),
 }
 
 /// Requests the page once (which also fills the cache) and returns its content type and body.

@@ -61,14 +61,15 @@ impl Cache {
         Ok(())
     }
 
-    /// Reads `key`; `None` when it is missing.
-    pub async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
+    /// Reads `key` as bytes, `None` when it is missing. Bytes rather than a `String`: a page
+    /// is stored whole (status, headers, body), and need not be text.
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
         let (mut conn, key) = (self.connection.clone(), self.make_key(key));
         limited(async move { conn.get(key).await }).await
     }
 
     /// Stores `value` under `key` for `ttl`. Every entry expires: nothing is cached forever.
-    pub async fn set_for(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
+    pub async fn set_for(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
         let (mut conn, key) = (self.connection.clone(), self.make_key(key));
         let seconds = ttl.as_secs().max(1);
         limited(async move { conn.set_ex(key, value, seconds).await }).await

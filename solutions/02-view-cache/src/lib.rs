@@ -3,12 +3,14 @@
 //! Whole pages cached in Redis, the Rust counterpart of Django's `cache_page`:
 //! - [`view_cache`]: a middleware that stores whole responses in Redis for 15 minutes, put on
 //!   the routes that want it; for per-user pages the key includes the user;
+//! - [`page`]: a whole response as one Redis value, compact so that a hit costs little;
 //! - [`routes`]: the public task list, a per-user task list and a dashboard whose
 //!   `Cache-Control` keeps it in the browser only;
 //! - [`identity`]: who is asking (a plain cookie, to keep this exercise about caching).
 
 mod cache;
 mod identity;
+mod page;
 mod routes;
 mod settings;
 mod view_cache;

@@ -8,19 +8,20 @@
 //! ```
 //!
 //! A hit costs one Redis `GET` and no work at all; a miss runs the handler and stores its
-//! answer with `SET ... EX`. Only answers that are safe to replay to someone else are stored.
+//! answer with `SET ... EX`, in the compact form of [`page`](crate::page). Only answers that are
+//! safe to replay to someone else are stored.
 
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
 
 use crate::cache::Cache;
 use crate::identity;
+use crate::page;
 
 // ANCHOR: policy
 /// Who a cached page may be shown to.
@@ -60,9 +61,9 @@ pub async fn cache_page(State(pages): State<PageCache>, request: Request, next: 
         return next.run(request).await;
     };
     match pages.cache.get(&key).await {
-        Ok(Some(stored)) => match serde_json::from_str::<StoredPage>(&stored) {
-            Ok(page) => return page.into_response(),
-            Err(err) => tracing::warn!("cached page {key:?} is unreadable, rendering it: {err}"),
+        Ok(Some(stored)) => match page::decode(Bytes::from(stored)) {
+            Some(page) => return page,
+            None => tracing::warn!("cached page {key:?} is unreadable, rendering it"),
         },
         Ok(None) => {}
         // Redis down or slow: render the page as if nothing were cached.
@@ -124,22 +125,18 @@ impl PageCache {
     async fn store(&self, key: &str, response: Response) -> Response {
         let (parts, body) = response.into_parts();
         // Our pages are already rendered in memory, so reading the body whole costs nothing.
-        let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         };
-        let response = Response::from_parts(parts, Body::from(bytes.clone()));
-        let Some(page) = StoredPage::capture(&response, &bytes) else {
-            return response;
-        };
-        match serde_json::to_string(&page) {
-            Ok(json) => {
-                if let Err(err) = self.cache.set_for(key, &json, self.ttl).await {
+        match page::encode(parts.status, &parts.headers, &body) {
+            Some(entry) => {
+                if let Err(err) = self.cache.set_for(key, &entry, self.ttl).await {
                     tracing::warn!("storing page {key:?} failed: {err}");
                 }
             }
-            Err(err) => tracing::warn!("page {key:?} cannot be stored: {err}"),
+            None => tracing::warn!("page {key:?} is too large to store"),
         }
-        response
+        Response::from_parts(parts, Body::from(body))
     }
     // ANCHOR_END: store
 }
@@ -153,45 +150,6 @@ fn is_cacheable(response: &Response) -> bool {
 }
 // ANCHOR_END: cacheable
 
-// ANCHOR: stored
-/// A whole response as it is kept in Redis: one value, so that a hit is one `GET`.
-#[derive(Serialize, Deserialize)]
-struct StoredPage {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-// ANCHOR_END: stored
-
-// ANCHOR: replay
-impl StoredPage {
-    /// `None` for a body that is not text: our pages are HTML.
-    fn capture(response: &Response, body: &[u8]) -> Option<Self> {
-        let headers = response
-            .headers()
-            .iter()
-            .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
-            .collect();
-        let body = String::from_utf8(body.to_vec()).ok()?;
-        Some(Self { status: response.status().as_u16(), headers, body })
-    }
-}
-
-impl IntoResponse for StoredPage {
-    fn into_response(self) -> Response {
-        let mut response = Response::new(Body::from(self.body));
-        *response.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK);
-        for (name, value) in self.headers {
-            if let (Ok(name), Ok(value)) =
-                (HeaderName::try_from(name), HeaderValue::try_from(value))
-            {
-                response.headers_mut().append(name, value);
-            }
-        }
-        response
-    }
-}
-// ANCHOR_END: replay
 // ANCHOR_END: todo_cache_page
 
 #[cfg(test)]
@@ -247,14 +205,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_stored_page_comes_back_whole() {
+    async fn a_hit_replays_the_advertised_headers_and_the_body() {
         let mut original = ([(header::CONTENT_TYPE, "text/html")], "<p>hi</p>").into_response();
-        pages(Audience::Everyone).advertise(&mut original);
-        let stored = StoredPage::capture(&original, b"<p>hi</p>").unwrap();
-        let json = serde_json::to_string(&stored).unwrap();
-        let replayed = serde_json::from_str::<StoredPage>(&json).unwrap().into_response();
+        pages(Audience::EachUser).advertise(&mut original);
+        let entry = page::encode(original.status(), original.headers(), b"<p>hi</p>").unwrap();
+        let replayed = page::decode(Bytes::from(entry)).unwrap();
         assert_eq!(replayed.status(), StatusCode::OK);
-        assert_eq!(replayed.headers()[header::CACHE_CONTROL], "public, max-age=900");
+        assert_eq!(replayed.headers()[header::CACHE_CONTROL], "private, max-age=900");
+        assert_eq!(replayed.headers()[header::VARY], "cookie");
         assert_eq!(replayed.headers()[header::CONTENT_TYPE], "text/html");
         let body = axum::body::to_bytes(replayed.into_body(), usize::MAX).await.unwrap();
         assert_eq!(&body[..], b"<p>hi</p>");
