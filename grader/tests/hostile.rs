@@ -373,3 +373,66 @@ fn a_build_whose_reads_cannot_be_told_is_refused_saying_why() {
     assert!(details.contains("the grader cannot tell which files the build read"), "{details}");
     assert!(details.contains("no backslashes"), "{details}");
 }
+
+/// A crate whose compilation keeps rustc busy for about `seconds` (constant evaluation that
+/// loops), so that its build holds the grader's build lock that long.
+fn slow_to_compile(exercise: &std::path::Path, seconds: u64) {
+    let lib = exercise.join("src/lib.rs");
+    let spin = format!(
+        "#[allow(long_running_const_eval)]\n\
+         const _SLOW_TO_COMPILE: u64 = {{\n    \
+             let mut step = 0u64;\n    \
+             while step < {} {{ step += 1; }}\n    \
+             step\n\
+         }};\n",
+        seconds * CONST_EVAL_STEPS_PER_SECOND
+    );
+    let code = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, format!("{code}\n{spin}")).unwrap();
+}
+
+/// Loop steps rustc's constant evaluator runs in about a second, on a slow machine.
+const CONST_EVAL_STEPS_PER_SECOND: u64 = 2_000_000;
+
+#[test]
+fn a_slow_neighbour_under_two_jobs_costs_a_correct_submission_nothing() {
+    let class = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let solution = common::root().join("solutions/01-redis-setup");
+    // Sorted first, so it most likely takes the build lock first; either way one of the two
+    // waits for the other's build.
+    common::copy_dir(&solution, &class.path().join("a-neighbour/01-redis-setup"));
+    common::copy_dir(&solution, &class.path().join("b-student/01-redis-setup"));
+    slow_to_compile(&class.path().join("a-neighbour/01-redis-setup"), 120);
+
+    let run = {
+        let _one_at_a_time = common::serial();
+        assert_cmd::Command::cargo_bin("grader")
+            .unwrap()
+            .env_remove("REDIS_URL")
+            .args(["batch", class.path().to_str().unwrap(), "--out", out.path().to_str().unwrap()])
+            .arg("--allow-unsandboxed")
+            // The student's own grade fits well in the limit; with the neighbour's build
+            // counted against it, it would not.
+            .args(["--exercise", "1", "--jobs", "2", "--seed", "5", "--timeout", "40"])
+            .output()
+            .unwrap()
+    };
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    let gradebook = std::fs::read_to_string(out.path().join("gradebook.csv")).unwrap();
+    assert!(
+        gradebook.contains("b-student,b-student,,,b-student,20,20,20,graded"),
+        "{gradebook}\n{stderr}"
+    );
+    // The neighbour's own slowness is its own: out of time even when graded alone.
+    assert!(
+        gradebook.contains("a-neighbour,a-neighbour,,,a-neighbour,0,0,20,timed_out"),
+        "{gradebook}\n{stderr}"
+    );
+    assert!(
+        stderr
+            .contains("a-neighbour: ran out of time while 2 submissions were graded side by side"),
+        "{stderr}"
+    );
+}

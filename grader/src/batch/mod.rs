@@ -149,50 +149,86 @@ pub async fn run(options: &Options) -> Result<Summary> {
     let bar = progress_bar(total);
     let started = Instant::now();
     let mut durations: Vec<(Outcome, f64)> = Vec::new();
+    let jobs = options.jobs.max(1);
     let mut results = futures::stream::iter(pending)
-        .map(|(submission, fingerprint)| {
-            grade_submission(options, exercises, seed, submission, fingerprint)
+        .map(|(submission, fingerprint)| async move {
+            let graded =
+                grade_submission(options, exercises, seed, submission.clone(), fingerprint.clone())
+                    .await;
+            (submission, fingerprint, graded)
         })
-        .buffer_unordered(options.jobs.max(1));
-    while let Some(finished) = results.next().await {
-        let (meta, report) = finished;
-        outputs::write_student(&options.out, &meta, report.as_ref())?;
-        write_class_files(&options.out)?;
-        let line = match (&meta.outcome, &report) {
-            (Outcome::Error, _) => {
-                summary.errors += 1;
-                format!(
-                    "{}: grader error, will retry next run: {}",
-                    meta.student,
-                    meta.message.clone().unwrap_or_default()
-                )
-            }
-            (outcome, Some(report)) => {
-                summary.graded += 1;
-                format!(
-                    "{}: {}/{} ({:?}, {:.0} s)",
-                    meta.student, report.score, report.max_score, outcome, meta.seconds
-                )
-            }
-            (outcome, None) => format!("{}: {outcome:?}", meta.student),
-        };
-        durations.push((meta.outcome, meta.seconds));
-        match &bar {
-            Some(bar) => {
-                bar.set_message(line);
-                bar.inc(1);
-            }
-            None => eprintln!("[{}/{total}] {line}", durations.len()),
+        .buffer_unordered(jobs);
+    // Time-outs that other submissions graded beside it may have caused: graded again alone.
+    let mut again_alone = Vec::new();
+    while let Some((submission, fingerprint, (meta, report))) = results.next().await {
+        if meta.outcome == Outcome::TimedOut && jobs > 1 {
+            eprintln!(
+                "{}: ran out of time while {jobs} submissions were graded side by side; it will \
+                 be graded again alone, so that a slow neighbour cannot cost it its grade",
+                meta.student
+            );
+            outputs::forget_attempt(&options.out, &meta.student)?;
+            again_alone.push((submission, fingerprint));
+            continue;
         }
+        let line = record(options, &mut summary, &meta, report.as_ref())?;
+        durations.push((meta.outcome, meta.seconds));
+        show_progress(bar.as_ref(), durations.len(), total, line);
+    }
+    for (submission, fingerprint) in again_alone {
+        let (meta, report) =
+            grade_submission(options, exercises, seed, submission, fingerprint).await;
+        let line = record(options, &mut summary, &meta, report.as_ref())?;
+        durations.push((meta.outcome, meta.seconds));
+        show_progress(bar.as_ref(), durations.len(), total, format!("{line} (graded alone)"));
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     write_class_files(&options.out)?;
-    report_costs(&durations, started.elapsed(), options.jobs.max(1));
+    report_costs(&durations, started.elapsed(), jobs);
     eprintln!("wrote {}", options.out.join("gradebook.csv").display());
     eprintln!("wrote {}", options.out.join("report.html").display());
     Ok(summary)
+}
+
+/// Writes one submission's results and the class files, and counts it: the progress line.
+fn record(
+    options: &Options,
+    summary: &mut Summary,
+    meta: &Meta,
+    report: Option<&Report>,
+) -> Result<String> {
+    outputs::write_student(&options.out, meta, report)?;
+    write_class_files(&options.out)?;
+    Ok(match (&meta.outcome, report) {
+        (Outcome::Error, _) => {
+            summary.errors += 1;
+            format!(
+                "{}: grader error, will retry next run: {}",
+                meta.student,
+                meta.message.clone().unwrap_or_default()
+            )
+        }
+        (outcome, Some(report)) => {
+            summary.graded += 1;
+            format!(
+                "{}: {}/{} ({:?}, {:.0} s)",
+                meta.student, report.score, report.max_score, outcome, meta.seconds
+            )
+        }
+        (outcome, None) => format!("{}: {outcome:?}", meta.student),
+    })
+}
+
+fn show_progress(bar: Option<&indicatif::ProgressBar>, done: usize, total: usize, line: String) {
+    match bar {
+        Some(bar) => {
+            bar.set_message(line);
+            bar.inc(1);
+        }
+        None => eprintln!("[{done}/{total}] {line}"),
+    }
 }
 
 /// Moves aside the results of students no longer in the class folder, and says so.

@@ -75,9 +75,16 @@ pub fn write_student(out: &Path, meta: &Meta, report: Option<&Report>) -> Result
         )?;
     }
     write_atomically(&dir.join("meta.json"), &serde_json::to_vec_pretty(meta)?)?;
-    match std::fs::remove_file(dir.join("attempts.json")) {
-        Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err)
-            .with_context(|| format!("cannot remove {}", dir.join("attempts.json").display())),
+    forget_attempt(out, &meta.student)
+}
+
+/// Clears the note of [`start_attempt`]: the attempt ended without killing the grader.
+pub fn forget_attempt(out: &Path, student: &str) -> Result<()> {
+    let note = student_dir(out, student).join("attempts.json");
+    match std::fs::remove_file(&note) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+            Err(err).with_context(|| format!("cannot remove {}", note.display()))
+        }
         _ => Ok(()),
     }
 }

@@ -18,6 +18,8 @@ use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
+use crate::run::users::RunUser;
+
 /// Which network the jailed program gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Network {
@@ -43,15 +45,16 @@ const SYSTEM_DIRS: &[&str] = &["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/li
 #[derive(Debug, Clone)]
 pub struct Jail {
     args: Vec<OsString>,
+    /// Where something is mounted: a host folder or file, or a scratch folder.
+    mounted: Vec<PathBuf>,
 }
 
 impl Jail {
     /// The namespaces and mounts every untrusted step gets.
     pub fn new(network: Network) -> Self {
-        let mut jail = Self { args: Vec::new() };
-        // `--unshare-user-try`: a user namespace where the machine allows one (always, for a
-        // grader that is not root); a grader running as root works without.
-        jail.flags(&["--unshare-user-try", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]);
+        let mut jail = Self { args: Vec::new(), mounted: Vec::new() };
+        // The user namespace is the command's business: see [`Jail::command`].
+        jail.flags(&["--unshare-pid", "--unshare-ipc", "--unshare-uts"]);
         jail.flags(&["--unshare-cgroup-try", "--die-with-parent", "--cap-drop", "ALL"]);
         if network == Network::None {
             jail.flags(&["--unshare-net"]);
@@ -62,10 +65,11 @@ impl Jail {
         }
         for file in ETC_FILES {
             jail.flags(&["--ro-bind-try", file, file]);
+            jail.mounted.push(PathBuf::from(file));
         }
         jail.flags(&["--proc", "/proc", "--dev", "/dev"]);
         for dir in ["/tmp", "/dev/shm", "/run"] {
-            jail.flags(&["--size", &TMPFS_BYTES.to_string(), "--tmpfs", dir]);
+            jail.scratch(dir);
         }
         jail
     }
@@ -75,6 +79,7 @@ impl Jail {
     pub fn ro(&mut self, path: impl AsRef<Path>) -> &mut Self {
         let path = path.as_ref();
         self.args.extend(["--ro-bind".into(), path.into(), path.into()]);
+        self.mounted.push(path.to_owned());
         self
     }
 
@@ -82,13 +87,18 @@ impl Jail {
     pub fn rw(&mut self, path: impl AsRef<Path>) -> &mut Self {
         let path = path.as_ref();
         self.args.extend(["--bind".into(), path.into(), path.into()]);
+        self.mounted.push(path.to_owned());
         self
     }
 
-    /// An empty writable folder at `path` (e.g. a scratch `HOME`).
+    /// An empty folder at `path` that whoever runs inside may write (e.g. a scratch `HOME`):
+    /// open to all like `/tmp`, because a program run with [`Jail::command_as`] is not the
+    /// root that made it.
     pub fn scratch(&mut self, path: impl AsRef<Path>) -> &mut Self {
         let size = TMPFS_BYTES.to_string();
-        self.args.extend(["--size".into(), size.into(), "--tmpfs".into(), path.as_ref().into()]);
+        self.flags(&["--perms", "1777", "--size", &size]);
+        self.args.extend(["--tmpfs".into(), path.as_ref().into()]);
+        self.mounted.push(path.as_ref().to_owned());
         self
     }
 
@@ -101,8 +111,65 @@ impl Jail {
     /// The command that runs `program` in the jail. Its environment is the caller's to set
     /// (bwrap passes it through): clear it first.
     pub fn command(&self, bwrap: &Path, program: impl AsRef<Path>) -> tokio::process::Command {
+        // A user namespace where the machine allows one (always, for a grader that is not
+        // root); a grader running as root works without.
+        self.started(bwrap, &["--unshare-user-try"], program.as_ref())
+    }
+
+    /// The folders above the mounts that bubblewrap made on the way, not mounts themselves.
+    fn folders_leading_to_mounts(&self) -> Vec<PathBuf> {
+        let mut folders: Vec<PathBuf> = self
+            .mounted
+            .iter()
+            .flat_map(|path| path.ancestors().skip(1))
+            .filter(|folder| folder.parent().is_some() && !self.mounted.iter().any(|m| m == folder))
+            .map(Path::to_owned)
+            .collect();
+        folders.sort();
+        folders.dedup();
+        folders
+    }
+
+    fn started<S: AsRef<std::ffi::OsStr>>(
+        &self,
+        bwrap: &Path,
+        flags: &[S],
+        program: &Path,
+    ) -> tokio::process::Command {
         let mut command = tokio::process::Command::new(bwrap);
-        command.args(&self.args).arg("--").arg(program.as_ref());
+        // After the jail's own flags: a `--cap-add` must follow its `--cap-drop ALL`.
+        command.args(&self.args).args(flags).arg("--").arg(program);
+        command
+    }
+
+    /// Like [`Jail::command`], but `program` runs as `user`: bubblewrap, started by root, makes
+    /// the mounts (the toolchain under `/root` is root's to mount), then `setpriv` gives up
+    /// root and every capability for good before `program` starts. See [`can_change_user`].
+    pub fn command_as(
+        &self,
+        bwrap: &Path,
+        user: RunUser,
+        program: impl AsRef<Path>,
+    ) -> tokio::process::Command {
+        // No user namespace, where `user` would have no id. Only the capabilities setpriv
+        // needs to change user and clear the bounding set; it drops them all.
+        let flags = ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"];
+        let mut flags: Vec<OsString> = [&flags[..], &["--cap-add", "CAP_SETPCAP"]]
+            .concat()
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        // bubblewrap makes the folders leading to a mount as private as the host's (`/root`
+        // is 0700): open them, or `user` could not reach the toolchain under them.
+        for folder in self.folders_leading_to_mounts() {
+            flags.extend(["--chmod".into(), "0755".into(), folder.into()]);
+        }
+        let id = user.id().to_string();
+        let mut command = self.started(bwrap, &flags, Path::new(SETPRIV));
+        command
+            .args(["--reuid", &id, "--regid", &id, "--clear-groups"])
+            .args(["--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"])
+            .arg(program.as_ref());
         command
     }
 
@@ -128,6 +195,15 @@ impl Jail {
             Err(_) => {}
         }
     }
+}
+
+/// util-linux's `setpriv`, which changes user inside a jail that root started.
+const SETPRIV: &str = "/usr/bin/setpriv";
+
+/// Whether [`Jail::command_as`] can run a program as a run's user: bubblewrap runs, the grader
+/// is root (who alone may change user) and `setpriv` is installed.
+pub fn can_change_user() -> bool {
+    available().is_ok() && crate::run::users::available() && Path::new(SETPRIV).exists()
 }
 
 /// Whether untrusted steps run in bubblewrap on this machine: `Ok(bwrap)` with its path, or

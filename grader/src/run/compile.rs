@@ -27,6 +27,7 @@ use crate::fs::LockWaits;
 use crate::run::bwrap::{self, Jail};
 use crate::run::diagnostics::{self, Warning};
 use crate::run::sandbox::{Ended, Limits, Sandboxed};
+use crate::run::users::{self, RunUser};
 
 /// The folders of an exercise that are the student's to write.
 pub const STUDENT_DIRS: &[&str] = &["src", "templates"];
@@ -90,7 +91,13 @@ pub async fn build(
     std::fs::create_dir_all(&target)?;
     keep_private(&target)?;
     let toolchain = Toolchain::find().await?;
-    let command = cargo_build(&toolchain, &stage, &target, exercise)?;
+    // The run's own user compiles, never root: the stage and the target folder become its.
+    let builder = RunUser::owning(run_dir).filter(|_| bwrap::can_change_user());
+    if let Some(user) = builder {
+        users::lend_tree(&stage, user)?;
+        users::lend_tree(&target, user)?;
+    }
+    let command = cargo_build(&toolchain, &stage, &target, exercise, builder)?;
     let log = run_dir.join(format!("build-{}", exercise.dir_name()));
     let mut process = Sandboxed::spawn(command, Limits::BUILD, &log)?;
     match process.wait(timeout).await? {
@@ -143,6 +150,7 @@ fn cargo_build(
     stage: &Path,
     target: &Path,
     exercise: &Exercise,
+    user: Option<RunUser>,
 ) -> Result<Command> {
     // A scratch `HOME`: nothing of the grader's user for the build to find.
     let home = grader_dir().join("home");
@@ -161,7 +169,11 @@ fn cargo_build(
                 .scratch(&toolchain.cargo_home)
                 .ro(toolchain.cargo_home.join("registry"))
                 .scratch(&home);
-            jail.command(bwrap, toolchain.sysroot.join("bin/cargo"))
+            let cargo = toolchain.sysroot.join("bin/cargo");
+            match user {
+                Some(user) => jail.command_as(bwrap, user, cargo),
+                None => jail.command(bwrap, cargo),
+            }
         }
         Err(_) => {
             std::fs::create_dir_all(&home)?;

@@ -5,9 +5,9 @@
 //! folder of that run and runs as its user: it cannot signal the grader or another run's
 //! processes, enter another run's folder, or write what the grader writes (the batch's
 //! gradebook and feedback). The run's Redis runs as a second id of its own, in a folder of its
-//! own, so that the service cannot read the server's memory either. Builds stay with the
-//! grader's user, which owns the shared build folder; the student's code does not run while it
-//! compiles, and bubblewrap shows the compiler only the toolchain, the registry and the stage.
+//! own, so that the service cannot read the server's memory either. The run's build runs as
+//! the run's user too: the shared build folder is lent to it for the build ([`lend_tree`]),
+//! and bubblewrap shows the compiler only the toolchain, the registry and the stage.
 //!
 //! A grader that is not root cannot change user; students' processes then run as the grader's
 //! own user, which is what a student grading their own work on a laptop wants anyway. Run users
@@ -52,6 +52,11 @@ impl RunUser {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let run = NEXT.fetch_add(1, Ordering::Relaxed) % RUNS_PER_GRADER;
         RunUser(FIRST_RUN_UID + std::process::id() * RUNS_PER_GRADER + run)
+    }
+
+    /// The user and group id.
+    pub fn id(self) -> u32 {
+        self.0
     }
 
     /// In the child, between fork and exec: becomes this user, with no supplementary groups.
@@ -128,6 +133,28 @@ pub fn create_run_folder(folder: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Gives `tree`, a folder and everything in it (links themselves, never what they point to),
+/// to `user`: the build's stage and target folder, which a build running as its run's user
+/// must read and write.
+pub fn lend_tree(tree: &Path, user: RunUser) -> Result<()> {
+    let chown = |path: &Path| {
+        std::os::unix::fs::lchown(path, Some(user.0), Some(user.0))
+            .with_context(|| format!("cannot give {} to user {}", path.display(), user.0))
+    };
+    chown(tree)?;
+    for entry in
+        std::fs::read_dir(tree).with_context(|| format!("cannot read {}", tree.display()))?
+    {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            lend_tree(&entry.path(), user)?;
+        } else {
+            chown(&entry.path())?;
+        }
+    }
+    Ok(())
+}
+
 fn give(folder: &Path, user: RunUser) -> Result<()> {
     std::os::unix::fs::chown(folder, Some(user.0), Some(user.0))
         .with_context(|| format!("cannot give {} to user {}", folder.display(), user.0))
@@ -186,6 +213,25 @@ mod tests {
             assert!(service.is_some() && server.is_some());
             assert_ne!(service, server, "the service could read Redis' memory");
         }
+    }
+
+    #[test]
+    fn a_lent_tree_belongs_to_the_user_all_the_way_down() {
+        if !is_root() {
+            return;
+        }
+        let tree = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tree.path().join("debug/deps")).unwrap();
+        std::fs::write(tree.path().join("debug/deps/libx.rlib"), b"").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", tree.path().join("debug/link")).unwrap();
+        let user = RunUser::fresh();
+        lend_tree(tree.path(), user).unwrap();
+        for path in ["", "debug", "debug/deps", "debug/deps/libx.rlib", "debug/link"] {
+            let owner = std::fs::symlink_metadata(tree.path().join(path)).unwrap().uid();
+            assert_eq!(owner, user.0, "{path} was not lent");
+        }
+        let passwd = std::fs::metadata("/etc/passwd").unwrap().uid();
+        assert_eq!(passwd, 0, "the link was followed");
     }
 
     #[test]
