@@ -217,13 +217,18 @@ pub fn available() -> Result<&'static Path, &'static str> {
     }
 }
 
+/// What every jail is, in words for the isolation line.
+const JAILED: &str = "bubblewrap: namespaces of its own (mount, pid, ipc, uts, user where \
+                      allowed; builds also network), a root of read-only system folders, a \
+                      fresh /proc and private /tmp, /dev/shm and /run";
+
 /// What [`available`] found, for the scorecard's isolation line.
 pub fn describe() -> String {
     match available() {
-        Ok(_) => "bubblewrap: namespaces of its own (mount, pid, ipc, uts, user where allowed; \
-                  builds also network), a root of read-only system folders, a fresh /proc and \
-                  private /tmp, /dev/shm and /run"
-            .to_owned(),
+        Ok(_) if can_change_user() => {
+            format!("{JAILED}; builds as the run's user, all capabilities dropped")
+        }
+        Ok(_) => JAILED.to_owned(),
         Err(why) => format!("not in bubblewrap ({why})"),
     }
 }
@@ -318,5 +323,40 @@ mod tests {
         let Some(seen) = in_jail(&jail, &script) else { return };
         assert!(!seen.contains("wrote"), "{seen}");
         assert!(!file.exists());
+    }
+
+    #[tokio::test]
+    async fn a_program_run_as_a_user_has_that_id_no_capability_and_reaches_the_toolchain() {
+        if !can_change_user() {
+            eprintln!("skipped: only a grader running as root changes user");
+            return;
+        }
+        // A folder under a private one, as the toolchain is under `/root`.
+        let private = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(
+            private.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        let tools = private.path().join("toolchain");
+        std::fs::create_dir(&tools).unwrap();
+        std::fs::write(tools.join("tool"), "#!/bin/sh\necho ran\n").unwrap();
+        std::fs::set_permissions(
+            tools.join("tool"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        let mut jail = Jail::new(Network::None);
+        jail.ro(&tools);
+        let user = crate::run::users::RunUser::for_tests();
+        let script =
+            format!("id -u; grep CapEff /proc/self/status; {}", tools.join("tool").display());
+        let bwrap = available().unwrap();
+        let output =
+            jail.command_as(bwrap, user, "/bin/sh").args(["-c", &script]).output().await.unwrap();
+        let seen = String::from_utf8_lossy(&output.stdout);
+        assert!(seen.starts_with(&format!("{}\n", user.id())), "{seen}");
+        assert!(seen.contains("CapEff:\t0000000000000000"), "{seen}");
+        assert!(seen.contains("ran"), "{seen}\n{}", String::from_utf8_lossy(&output.stderr));
     }
 }
