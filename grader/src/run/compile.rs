@@ -93,9 +93,11 @@ pub async fn build(
     let toolchain = Toolchain::find().await?;
     // The run's own user compiles, never root: the stage and the target folder become its.
     let builder = RunUser::owning(run_dir).filter(|_| bwrap::can_change_user());
-    if let Some(user) = builder {
-        users::lend_tree(&stage, user)?;
-        users::lend_tree(&target, user)?;
+    for tree in [&stage, &target] {
+        match builder {
+            Some(user) => users::lend_tree(tree, user)?,
+            None => users::reclaim_tree(tree)?,
+        }
     }
     let command = cargo_build(&toolchain, &stage, &target, exercise, builder)?;
     let log = run_dir.join(format!("build-{}", exercise.dir_name()));

@@ -247,7 +247,10 @@ pub fn check_fixtures(exercise: &str) {
     let fixtures = Fixture::all(exercise);
     assert!(!fixtures.is_empty(), "no fixtures for {exercise}");
     let mut mismatches = Vec::new();
-    for fixture in &fixtures {
+    // `KNOWN_BAD_ONLY=name,name`: grade just these while working on them.
+    let only = std::env::var("KNOWN_BAD_ONLY").ok();
+    let chosen = |name: &str| only.as_deref().is_none_or(|only| only.split(',').any(|o| o == name));
+    for fixture in fixtures.iter().filter(|fixture| chosen(&fixture.name)) {
         if fixture.needs_bubblewrap && !bubblewrap_runs(&fixture.name) {
             continue;
         }
