@@ -11,7 +11,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::book::{preprocessor, tables};
 use crate::course;
 use crate::report::scorecard;
-use crate::run::{compile, containment};
+use crate::run::compile::{self, BuildFolder};
+use crate::run::containment;
 use crate::student::progress::StateDir;
 use crate::student::{checklist, reset, watch};
 use crate::{batch, grade};
@@ -410,6 +411,8 @@ fn grading_options(cli: &Cli) -> anyhow::Result<grade::Options> {
         progress: true,
         lock_waits: Default::default(),
         only: cli.only.clone(),
+        // One's own work: built where `cargo run -p grader` built the dependencies.
+        build_folder: BuildFolder::Workspace,
     })
 }
 

@@ -12,7 +12,7 @@ use crate::criteria::probe::{self, Probe};
 use crate::criteria::{self, Because, ExerciseSpec, Failure, Symptom, Verdict, fail};
 use crate::fs::LockWaits;
 use crate::report::{CriterionReport, ExerciseReport, Report, Stage, Status};
-use crate::run::compile::{self, Build, Built};
+use crate::run::compile::{self, Build, BuildFolder, Built};
 use crate::run::contract::Contract;
 use crate::run::database::DatabaseServer;
 use crate::run::redis_server::{Acl, PrivateRedis, RedisServer};
@@ -39,6 +39,8 @@ pub struct Options {
     pub lock_waits: LockWaits,
     /// The ids of the only criteria to check; every criterion when empty.
     pub only: Vec<String>,
+    /// Where the exercises are built: the workspace's `target/` for one's own work.
+    pub build_folder: BuildFolder,
 }
 
 impl Options {
@@ -219,6 +221,7 @@ impl<'a> Session<'a> {
             exercise,
             options.build_timeout,
             run_dir,
+            options.build_folder,
             &options.lock_waits,
         )
         .await?
@@ -396,7 +399,7 @@ impl Session<'_> {
             self.options,
             format!("building the reference solution of {} ...", exercise.dir_name()),
         );
-        reference::binary(exercise, &self.options.lock_waits)
+        reference::binary(exercise, self.options.build_folder, &self.options.lock_waits)
             .await
             .map_err(|err| format!("the grader cannot build the reference solution: {err:#}"))
     }

@@ -7,19 +7,20 @@
 //! Each task is one `<li id="t{id}">`, and the pages of a user say whose they are in
 //! `data-user`: the grader recognises a page by these markers.
 
-use sqlx::FromRow;
-
 use crate::Db;
+use crate::db::row;
 use crate::db::{query_as, query_scalar};
 use crate::model::{Category, User};
 
-/// One line of a task list: the task with its category's name.
-#[derive(Debug, FromRow)]
-struct TaskLine {
-    id: i64,
-    title: String,
-    done: bool,
-    category: String,
+row! {
+    /// One line of a task list: the task with its category's name.
+    #[derive(Debug)]
+    struct TaskLine {
+        id: i64,
+        title: String,
+        done: bool,
+        category: String,
+    }
 }
 
 /// The query of task lines, completed with `WHERE`/`ORDER BY` (sqlx wants static SQL).

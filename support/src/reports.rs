@@ -3,16 +3,19 @@
 //! Each function runs its SQL through [`Db`], so every call is counted in
 //! `GET /__workbook/stats` and the grader can tell a cached answer from a recomputed one.
 
+use crate::db::row;
 use serde::{Deserialize, Serialize};
 
 use crate::db::{Db, query_as, query_scalar};
 
-/// A category and how many tasks it holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct CategorySummary {
-    pub id: i64,
-    pub name: String,
-    pub task_count: i64,
+row! {
+    /// A category and how many tasks it holds.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct CategorySummary {
+        pub id: i64,
+        pub name: String,
+        pub task_count: i64,
+    }
 }
 
 /// One user's statistics.

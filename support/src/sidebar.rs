@@ -4,18 +4,21 @@
 //! what exercise 5 caches as a template fragment. Each call counts as one computation in
 //! [`crate::stats`]: the grader reads that counter to tell how often the fragment was rebuilt.
 
+use crate::db::row;
 use serde::{Deserialize, Serialize};
 
 use crate::db::{Db, query_as};
 use crate::stats;
 
-/// One line of the sidebar.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct CategoryCount {
-    pub id: i64,
-    pub name: String,
-    /// Tasks in the category: the owner's own, or everybody's for an anonymous visitor.
-    pub tasks: i64,
+row! {
+    /// One line of the sidebar.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct CategoryCount {
+        pub id: i64,
+        pub name: String,
+        /// Tasks in the category: the owner's own, or everybody's for an anonymous visitor.
+        pub tasks: i64,
+    }
 }
 
 /// Every category, by name, with the task count of `owner` (or of all users for `None`).

@@ -30,6 +30,7 @@ use crate::fs::LockWaits;
 use crate::fs::write_atomically;
 use crate::grade::{self, Progress};
 use crate::report::{Report, Stage};
+use crate::run::compile::BuildFolder;
 use crate::run::users;
 use outputs::{Meta, Outcome};
 use run_info::RunInfo;
@@ -345,6 +346,8 @@ async fn grade_folder(
         progress: false,
         lock_waits: LockWaits::default(),
         only: Vec::new(),
+        // Other people's code: built apart from the instructor's own builds.
+        build_folder: BuildFolder::Private,
     };
     let progress = Arc::new(Mutex::new(Progress::default()));
     // Time spent waiting for another submission's build is the grader's, not this student's.

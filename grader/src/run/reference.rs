@@ -13,13 +13,17 @@ use sha2::{Digest, Sha256};
 
 use crate::course::{self, Exercise};
 use crate::fs::LockWaits;
-use crate::run::compile::{self, Build, Built};
+use crate::run::compile::{self, Build, BuildFolder, Built};
 
 /// The longest building the reference may take (it rebuilds one crate: dependencies are built).
 const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The reference solution's binary for `exercise`, built now if no kept copy matches.
-pub async fn binary(exercise: &Exercise, waits: &LockWaits) -> Result<PathBuf> {
+pub async fn binary(
+    exercise: &Exercise,
+    folder: BuildFolder,
+    waits: &LockWaits,
+) -> Result<PathBuf> {
     let dir = compile::grader_dir().join("reference");
     std::fs::create_dir_all(&dir)?;
     // One builder at a time: the others wait here, then find its binary.
@@ -30,7 +34,9 @@ pub async fn binary(exercise: &Exercise, waits: &LockWaits) -> Result<PathBuf> {
     }
     let build_dir = tempfile::tempdir_in(&dir)?;
     let solutions = course::root().join("solutions");
-    match compile::build(&solutions, exercise, BUILD_TIMEOUT, build_dir.path(), waits).await? {
+    match compile::build(&solutions, exercise, BUILD_TIMEOUT, build_dir.path(), folder, waits)
+        .await?
+    {
         Build::Built(Built { binary, .. }) => {
             std::fs::rename(&binary, &kept).context("cannot keep the reference binary")?;
             Ok(kept)

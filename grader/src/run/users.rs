@@ -157,12 +157,27 @@ pub fn reclaim_tree(tree: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Gives `folder` itself, not what it holds, to `user` (see [`lend_tree`]).
+pub fn lend_folder(folder: &Path, user: RunUser) -> Result<()> {
+    give_one(folder, user.0)
+}
+
+/// Takes `folder` itself back (see [`reclaim_tree`]).
+pub fn reclaim_folder(folder: &Path) -> Result<()> {
+    if available() {
+        // SAFETY: geteuid has no preconditions.
+        give_one(folder, unsafe { libc::geteuid() })?;
+    }
+    Ok(())
+}
+
+fn give_one(path: &Path, id: u32) -> Result<()> {
+    std::os::unix::fs::lchown(path, Some(id), Some(id))
+        .with_context(|| format!("cannot give {} to user {id}", path.display()))
+}
+
 fn give_tree(tree: &Path, id: u32) -> Result<()> {
-    let chown = |path: &Path| {
-        std::os::unix::fs::lchown(path, Some(id), Some(id))
-            .with_context(|| format!("cannot give {} to user {id}", path.display()))
-    };
-    chown(tree)?;
+    give_one(tree, id)?;
     let entries =
         std::fs::read_dir(tree).with_context(|| format!("cannot read {}", tree.display()))?;
     for entry in entries {
@@ -170,7 +185,7 @@ fn give_tree(tree: &Path, id: u32) -> Result<()> {
         if entry.file_type()?.is_dir() {
             give_tree(&entry.path(), id)?;
         } else {
-            chown(&entry.path())?;
+            give_one(&entry.path(), id)?;
         }
     }
     Ok(())

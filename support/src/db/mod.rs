@@ -31,7 +31,10 @@
 
 pub(crate) mod connections;
 mod query;
+mod row;
 mod schema;
+
+pub(crate) use row::row;
 
 use std::str::FromStr;
 use std::sync::Arc;
