@@ -1,5 +1,5 @@
-//! The grader's own cost: one student's grade with a cold and with a warm build folder, and a
-//! generated class graded with `grader batch`.
+//! The grader's own cost: one student's grade with a warm build folder, and generated classes
+//! graded with `grader batch`. (A new student's cold start is `first_scorecard`.)
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -7,29 +7,20 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use tokio::process::Command;
 
-use crate::class::{self, Origin, Student};
+use crate::class::{self, Mix, Origin, Student};
 use crate::processes;
 
-/// The longest one measurement may take: a cold build compiles every dependency.
+/// The longest one measurement may take: a class of full submissions builds six exercises each.
 const TIMEOUT: Duration = Duration::from_secs(3 * 3600);
 
 /// The seed of every grade, so that each run of the benchmark grades alike.
 const SEED: &str = "1";
 
 /// Grades `exercise` (by number) in the folder `submission` and returns the seconds it took.
-/// With `target_dir`, the grader builds there (`CARGO_TARGET_DIR`) instead of in its usual,
-/// warm folder. The submission must earn full marks.
-pub async fn grade_one(
-    grader: &Path,
-    submission: &Path,
-    exercise: u32,
-    target_dir: Option<&Path>,
-) -> Result<f64> {
+/// The submission must earn full marks.
+pub async fn grade_one(grader: &Path, submission: &Path, exercise: u32) -> Result<f64> {
     let mut command = Command::new(grader);
     command.arg("--path").arg(submission).args([&exercise.to_string(), "--seed", SEED]);
-    if let Some(target_dir) = target_dir {
-        command.env("CARGO_TARGET_DIR", target_dir);
-    }
     let started = Instant::now();
     processes::run(command, TIMEOUT)
         .await
@@ -51,26 +42,49 @@ pub struct BatchCost {
     pub as_expected: usize,
 }
 
-/// Generates a class of `size` submissions of `exercise` in `work` and grades it with
-/// `grader batch`.
+/// A class to generate and grade.
+pub struct Class<'a> {
+    /// The exercises each student hands in, by folder name.
+    pub exercises: &'a [String],
+    /// `grader batch --exercise`: the number of a one-exercise class's exercise; `None` grades
+    /// every exercise.
+    pub only: Option<u32>,
+    pub mix: Mix,
+    pub size: usize,
+    /// Names the class's folders and goes into its notes, e.g. `one-j2`.
+    pub label: String,
+}
+
+/// Generates `class` in `work` and grades it with `grader batch -j jobs`.
 pub async fn grade_class(
     grader: &Path,
     workbook: &Path,
-    exercise: (u32, &str),
-    size: usize,
+    class: &Class<'_>,
+    jobs: usize,
     work: &Path,
 ) -> Result<BatchCost> {
-    let (class_dir, out) = (work.join("class"), work.join("class-grades"));
-    let students = class::generate(workbook, exercise.1, size, &class_dir)?;
+    let class_dir = work.join(format!("class-{}", class.label));
+    let out = work.join(format!("class-{}-grades", class.label));
+    let students = class::generate(
+        workbook,
+        class.exercises,
+        class.mix,
+        class.size,
+        &class_dir,
+        &class.label,
+    )?;
     let mut command = Command::new(grader);
-    command.arg("batch").arg(&class_dir).arg("--out").arg(&out);
-    command.args(["--exercise", &exercise.0.to_string(), "--seed", SEED]);
-    let jobs = grader::batch::default_jobs();
+    command.arg("batch").arg(&class_dir).arg("--out").arg(&out).args(["--seed", SEED]);
+    if let Some(exercise) = class.only {
+        command.args(["--exercise", &exercise.to_string()]);
+    }
     command.args(["--jobs", &jobs.to_string()]);
     // The benchmark's own generated class: trusted, and measurable on macOS too.
     command.arg("--allow-unsandboxed");
     let started = Instant::now();
-    processes::run(command, TIMEOUT).await.context("grader batch failed")?;
+    processes::run(command, TIMEOUT)
+        .await
+        .with_context(|| format!("grader batch of the class {} failed", class.label))?;
     let wall_seconds = started.elapsed().as_secs_f64();
 
     let mut as_expected = 0;
@@ -78,10 +92,10 @@ pub async fn grade_class(
         as_expected += usize::from(read_result(&out, student)?);
     }
     Ok(BatchCost {
-        submissions: size,
+        submissions: class.size,
         wall_seconds,
         jobs,
-        seconds_per_submission: per_submission(wall_seconds, size),
+        seconds_per_submission: per_submission(wall_seconds, class.size),
         as_expected,
     })
 }

@@ -8,6 +8,7 @@
 mod cargo;
 mod class;
 mod django;
+mod first_scorecard;
 mod fixed;
 mod grading;
 mod load;
@@ -32,6 +33,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 
+use crate::class::Mix;
 use crate::machine::Machine;
 use crate::table::GraderCost;
 
@@ -58,17 +60,26 @@ struct Cli {
     #[arg(long)]
     no_django: bool,
     /// Leave the grader's cost out.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "only_grading")]
     no_grading: bool,
-    /// Also time a cold grade, every dependency compiled in a fresh target folder (minutes).
+    /// Measure only the grader's cost: no servers, no Django, no wrk or redis-benchmark.
     #[arg(long)]
-    cold: bool,
+    only_grading: bool,
+    /// Also time a new student's first scorecard: `cargo run -p grader -- 1` in a fresh clone
+    /// of the workbook's HEAD, every dependency compiled (many minutes), then a re-grade after
+    /// an edit. The clone is deleted afterwards.
+    #[arg(long)]
+    first_scorecard: bool,
     /// The exercise graded for the grader's cost, by number.
     #[arg(long, default_value_t = 2)]
     exercise: u32,
-    /// Submissions in the generated class graded with `grader batch`.
+    /// Submissions in the generated class of one exercise graded with `grader batch`.
     #[arg(long, default_value_t = 20)]
     class_size: usize,
+    /// Submissions in the generated class of full submissions (every exercise solved) graded
+    /// with `grader batch`; 0 leaves it out.
+    #[arg(long, default_value_t = 3)]
+    full_class_size: usize,
 }
 
 #[tokio::main]
@@ -92,12 +103,15 @@ async fn main() -> ExitCode {
 
 async fn run(cli: &Cli) -> Result<()> {
     let workbook = grader::course::root();
-    for tool in ["wrk", "redis-server", "redis-benchmark"] {
-        on_path(tool)?;
+    let serve = !cli.only_grading;
+    if serve {
+        for tool in ["wrk", "redis-server", "redis-benchmark"] {
+            on_path(tool)?;
+        }
     }
-    let django = match cli.no_django {
-        true => None,
-        false => Some(django::serve_script(&django::shared_dir(&workbook))?),
+    let django = match serve && !cli.no_django {
+        true => Some(django::serve_script(&django::shared_dir(&workbook))?),
+        false => None,
     };
     let work = target_dir(&workbook).join("bench");
     if work.exists() {
@@ -105,7 +119,7 @@ async fn run(cli: &Cli) -> Result<()> {
             .with_context(|| format!("cannot clear {}", work.display()))?;
     }
     std::fs::create_dir_all(&work)?;
-    eprintln!("servers' output and the generated class go to {}", work.display());
+    eprintln!("servers' output and the generated classes go to {}", work.display());
 
     let started = Machine::now();
     let load = wrk::Settings {
@@ -114,15 +128,16 @@ async fn run(cli: &Cli) -> Result<()> {
         duration: Duration::from_secs(cli.duration),
     };
     let serving = serving::Options { load, tasks: cli.tasks, django, rounds: cli.rounds.max(1) };
-    let pages = serving::measure(&serving, &workbook, &work).await?;
+    let pages = match serve {
+        true => serving::measure(&serving, &workbook, &work).await?,
+        false => vec![],
+    };
     let grader = match cli.no_grading {
         true => None,
-        false => Some(grader_cost(cli, &workbook, &work).await?),
+        false => Some(grader_cost(cli, &workbook, &work, started.cores).await?),
     };
-    let report = table::Report {
-        started,
-        ended: Machine::now(),
-        settings: format!(
+    let settings = match serve {
+        true => format!(
             "wrk -t{threads} -c{connections} -d{}s --latency; \
              redis-benchmark -c{connections} --threads {threads} GET; {} tasks; \
              solutions built with --release; each row the median of {} rounds",
@@ -132,39 +147,65 @@ async fn run(cli: &Cli) -> Result<()> {
             threads = load.threads,
             connections = load.connections,
         ),
-        pages,
-        grader,
+        false => "none: the grader's cost only (--only-grading)".to_owned(),
     };
+    let report = table::Report { started, ended: Machine::now(), settings, pages, grader };
     print!("{}", table::render(&report));
     Ok(())
 }
 
-async fn grader_cost(cli: &Cli, workbook: &Path, work: &Path) -> Result<GraderCost> {
+async fn grader_cost(cli: &Cli, workbook: &Path, work: &Path, cores: usize) -> Result<GraderCost> {
     let exercise = exercise_folder(cli.exercise)?;
+    let default_jobs = grader::batch::default_jobs();
+    let mut cost =
+        GraderCost { exercise: exercise.clone(), default_jobs, cores, ..GraderCost::default() };
+    if cli.first_scorecard {
+        eprintln!("timing a new student's first scorecard in a fresh clone (many minutes)");
+        cost.first_scorecard = Some(first_scorecard::measure(workbook, work).await?);
+    }
     eprintln!("building the grader");
     let grader = cargo::binary(&cargo::build(workbook, &["grader"], false).await?, "grader")?;
-    let mut cost = GraderCost { exercise: exercise.clone(), ..GraderCost::default() };
     let solutions = workbook.join("solutions");
-    if cli.cold {
-        eprintln!("grading solutions/{exercise} with a cold build folder");
-        let cold_target = work.join("cold-target");
-        cost.cold_seconds =
-            Some(grading::grade_one(&grader, &solutions, cli.exercise, Some(&cold_target)).await?);
-        // Gigabytes of dependencies nobody needs again.
-        std::fs::remove_dir_all(&cold_target)?;
-    }
     eprintln!("grading solutions/{exercise} once, untimed, to bring the build folder up to date");
-    grading::grade_one(&grader, &solutions, cli.exercise, None).await?;
+    grading::grade_one(&grader, &solutions, cli.exercise).await?;
     eprintln!("grading solutions/{exercise}, just edited, with the warm build folder");
     let edited = work.join("edited");
     class::copy_with_note(&solutions.join(&exercise), &edited.join(&exercise), "just edited")?;
-    cost.warm_seconds = Some(grading::grade_one(&grader, &edited, cli.exercise, None).await?);
-    eprintln!("grading a class of {} with grader batch", cli.class_size);
-    cost.batch = Some(
-        grading::grade_class(&grader, workbook, (cli.exercise, &exercise), cli.class_size, work)
-            .await?,
-    );
+    cost.warm_seconds = Some(grading::grade_one(&grader, &edited, cli.exercise).await?);
+
+    let one_exercise = [exercise];
+    for jobs in jobs_to_compare(default_jobs, cores) {
+        eprintln!("grading a class of {} with grader batch -j {jobs}", cli.class_size);
+        let class = grading::Class {
+            exercises: &one_exercise,
+            only: Some(cli.exercise),
+            mix: Mix::Alternating,
+            size: cli.class_size,
+            label: format!("one-j{jobs}"),
+        };
+        cost.batches.push(grading::grade_class(&grader, workbook, &class, jobs, work).await?);
+    }
+    if cli.full_class_size > 0 {
+        eprintln!("grading {} full submissions with grader batch", cli.full_class_size);
+        let every_exercise: Vec<String> =
+            grader::course::EXERCISES.iter().map(|exercise| exercise.dir_name()).collect();
+        let class = grading::Class {
+            exercises: &every_exercise,
+            only: None,
+            mix: Mix::SolutionsOnly,
+            size: cli.full_class_size,
+            label: format!("full-j{default_jobs}"),
+        };
+        cost.full_batch =
+            Some(grading::grade_class(&grader, workbook, &class, default_jobs, work).await?);
+    }
     Ok(cost)
+}
+
+/// The `-j` values a class is graded at: the grader's default, and the machine's cores when
+/// the memory made the default smaller (one row when they are equal).
+fn jobs_to_compare(default_jobs: usize, cores: usize) -> Vec<usize> {
+    if default_jobs == cores { vec![default_jobs] } else { vec![default_jobs, cores] }
 }
 
 fn target_dir(workbook: &Path) -> PathBuf {
@@ -188,4 +229,23 @@ fn on_path(tool: &str) -> Result<()> {
         "{tool} is not on PATH; the benchmark needs it. Install it with \
          `sudo apt-get install -y {apt}` (Debian/Ubuntu) or `brew install {brew}` (macOS)."
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cores_get_a_batch_of_their_own_only_when_the_default_differs() {
+        assert_eq!(jobs_to_compare(2, 2), [2]);
+        assert_eq!(jobs_to_compare(2, 8), [2, 8]);
+    }
+
+    #[test]
+    fn the_flags_parse() {
+        let cli = Cli::try_parse_from(["bench", "--only-grading", "--first-scorecard"]).unwrap();
+        assert!(cli.only_grading && cli.first_scorecard);
+        assert_eq!(cli.full_class_size, 3);
+        assert!(Cli::try_parse_from(["bench", "--only-grading", "--no-grading"]).is_err());
+    }
 }

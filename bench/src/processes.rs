@@ -98,6 +98,73 @@ pub async fn run(mut command: tokio::process::Command, timeout: Duration) -> Res
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
+/// A finished command whose output lines were timed as they arrived.
+pub struct Timed {
+    pub status: ExitStatus,
+    /// Each stdout line, with the time from the start to its arrival.
+    pub stdout: Vec<(Duration, String)>,
+    /// Each stderr line, likewise.
+    pub stderr: Vec<(Duration, String)>,
+}
+
+impl Timed {
+    /// When the first stdout line containing `text` arrived.
+    pub fn stdout_at(&self, text: &str) -> Option<Duration> {
+        first_line_at(&self.stdout, text)
+    }
+
+    /// When the first stderr line containing `text` arrived.
+    pub fn stderr_at(&self, text: &str) -> Option<Duration> {
+        first_line_at(&self.stderr, text)
+    }
+
+    /// The last lines of stderr, to explain a failure.
+    pub fn stderr_tail(&self) -> String {
+        let start = self.stderr.len().saturating_sub(30);
+        let lines: Vec<&str> = self.stderr[start..].iter().map(|(_, line)| line.as_str()).collect();
+        lines.join("\n")
+    }
+}
+
+fn first_line_at(lines: &[(Duration, String)], text: &str) -> Option<Duration> {
+    lines.iter().find(|(_, line)| line.contains(text)).map(|(at, _)| *at)
+}
+
+/// Runs `command` to its end, at most `timeout`, timing each line of its output as it
+/// arrives. Unlike [`run`], any exit status is returned rather than refused: the caller knows
+/// which ones are expected.
+pub async fn run_timed(mut command: tokio::process::Command, timeout: Duration) -> Result<Timed> {
+    let program = format!("{:?}", command.as_std().get_program());
+    command.process_group(0).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let started = Instant::now();
+    let mut child =
+        command.spawn().with_context(|| format!("cannot start {program}: is it installed?"))?;
+    let mut group = StopGroupOnDrop(child.id().map(|pid| pid as libc::pid_t));
+    let stdout = tokio::spawn(timed_lines(child.stdout.take(), started));
+    let stderr = tokio::spawn(timed_lines(child.stderr.take(), started));
+    let status = match tokio::time::timeout(timeout, child.wait()).await {
+        Ok(status) => status?,
+        Err(_) => bail!("{program} did not finish within {} s; stopped it", timeout.as_secs()),
+    };
+    group.0 = None;
+    Ok(Timed { status, stdout: stdout.await?, stderr: stderr.await? })
+}
+
+/// Reads `stream` line by line, noting when each line arrived.
+async fn timed_lines(
+    stream: Option<impl tokio::io::AsyncRead + Unpin>,
+    started: Instant,
+) -> Vec<(Duration, String)> {
+    use tokio::io::AsyncBufReadExt as _;
+    let Some(stream) = stream else { return vec![] };
+    let mut lines = tokio::io::BufReader::new(stream).lines();
+    let mut timed = vec![];
+    while let Ok(Some(line)) = lines.next_line().await {
+        timed.push((started.elapsed(), line));
+    }
+    timed
+}
+
 /// Stops a command's process group when its run is abandoned (time-out, Ctrl-C): SIGINT
 /// first, which lets the grader stop the servers and builds it started, then SIGKILL.
 struct StopGroupOnDrop(Option<libc::pid_t>);
@@ -162,6 +229,19 @@ mod tests {
         assert_eq!(run(shell("echo hi"), Duration::from_secs(10)).await.unwrap(), "hi\n");
         let err = run(shell("echo broken >&2; exit 3"), Duration::from_secs(10)).await.unwrap_err();
         assert!(err.to_string().contains("broken"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn each_line_is_timed_as_it_arrives_and_any_exit_status_returned() {
+        let script = "echo building >&2; sleep 0.3; echo grading >&2; echo 'Total 0/9'; exit 1";
+        let timed = run_timed(shell(script), Duration::from_secs(10)).await.unwrap();
+        assert_eq!(timed.status.code(), Some(1));
+        let building = timed.stderr_at("building").unwrap();
+        let grading = timed.stderr_at("grading").unwrap();
+        assert!(grading - building >= Duration::from_millis(250), "{building:?} {grading:?}");
+        assert!(timed.stdout_at("Total ").unwrap() >= grading);
+        assert_eq!(timed.stderr_at("missing"), None);
+        assert_eq!(timed.stderr_tail(), "building\ngrading");
     }
 
     #[tokio::test]

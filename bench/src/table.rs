@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use crate::first_scorecard::FirstScorecard;
 use crate::grading::BatchCost;
 use crate::load::Load;
 use crate::machine::Machine;
@@ -51,9 +52,17 @@ impl Page {
 pub struct GraderCost {
     /// The exercise graded, e.g. `02-view-cache`.
     pub exercise: String,
-    pub cold_seconds: Option<f64>,
+    /// A new student's fresh clone: the first scorecard and a re-grade after an edit.
+    pub first_scorecard: Option<FirstScorecard>,
     pub warm_seconds: Option<f64>,
-    pub batch: Option<BatchCost>,
+    /// The class of one exercise, at the default `-j` and then at `-j` = the machine's cores
+    /// when that differs.
+    pub batches: Vec<BatchCost>,
+    /// A class of full submissions (every exercise solved), at the default `-j`.
+    pub full_batch: Option<BatchCost>,
+    /// The grader's default `-j` and the machine's cores, to say which `-j` each batch used.
+    pub default_jobs: usize,
+    pub cores: usize,
 }
 
 pub struct Report {
@@ -81,18 +90,26 @@ pub fn render(report: &Report) -> String {
         report.ended.date
     );
     let _ = writeln!(out, "load: {}\n", report.settings);
-    out.push_str(
-        "| page | server | req/s | p50 | p99 | errors | body | DB queries | vs Django | of axum + GET | of Redis GET | of axum fixed |\n\
-         | --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |\n",
-    );
-    for page in &report.pages {
-        for row in &page.rows {
-            out.push_str(&serving_row(page, row));
-        }
+    if report.pages.iter().any(|page| !page.rows.is_empty()) {
+        out.push_str(&serving_table(&report.pages));
     }
     if let Some(grader) = &report.grader {
         out.push('\n');
         out.push_str(&grader_rows(grader));
+    }
+    out
+}
+
+fn serving_table(pages: &[Page]) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "| page | server | req/s | p50 | p99 | errors | body | DB queries | vs Django | of axum + GET | of Redis GET | of axum fixed |\n\
+         | --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |\n",
+    );
+    for page in pages {
+        for row in &page.rows {
+            out.push_str(&serving_row(page, row));
+        }
     }
     out
 }
@@ -129,12 +146,8 @@ fn serving_row(page: &Page, row: &Row) -> String {
 fn grader_rows(grader: &GraderCost) -> String {
     let exercise = &grader.exercise;
     let mut rows = vec![];
-    if let Some(seconds) = grader.cold_seconds {
-        rows.push((
-            format!("one student, cold build ({exercise})"),
-            seconds,
-            "fresh CARGO_TARGET_DIR: every dependency compiled".to_owned(),
-        ));
+    if let Some(first) = &grader.first_scorecard {
+        rows.extend(first_scorecard_rows(first));
     }
     if let Some(seconds) = grader.warm_seconds {
         rows.push((
@@ -143,24 +156,71 @@ fn grader_rows(grader: &GraderCost) -> String {
             "dependencies already built; the student's crate rebuilt".to_owned(),
         ));
     }
-    if let Some(batch) = &grader.batch {
-        let n = batch.submissions;
-        rows.push((
-            format!("batch of {n} submissions ({exercise})"),
-            batch.wall_seconds,
-            format!("`grader batch`, whole run; {} of {n} scored as expected", batch.as_expected),
-        ));
-        rows.push((
-            format!("batch, per submission at -j {}", batch.jobs),
-            batch.seconds_per_submission,
-            "the whole run's wall time over its submissions".to_owned(),
-        ));
+    for batch in &grader.batches {
+        let jobs = jobs_note(batch.jobs, grader);
+        rows.extend(batch_rows(batch, &format!("submissions of {exercise}"), &jobs));
+    }
+    if let Some(batch) = &grader.full_batch {
+        let jobs = jobs_note(batch.jobs, grader);
+        rows.extend(batch_rows(batch, "full submissions (every exercise solved)", &jobs));
     }
     let mut out = String::from("| grader cost | seconds | what |\n| --- | --: | --- |\n");
     for (what, seconds, note) in rows {
         let _ = writeln!(out, "| {what} | {seconds:.1} | {note} |");
     }
     out
+}
+
+type CostRow = (String, f64, String);
+
+fn first_scorecard_rows(first: &FirstScorecard) -> [CostRow; 3] {
+    [
+        (
+            "first scorecard (fresh clone, cold)".to_owned(),
+            first.first_seconds,
+            "`cargo run -p grader -- 1` in a fresh `git clone` to its scorecard: the grader and \
+             every dependency compiled"
+                .to_owned(),
+        ),
+        (
+            "re-grade after an edit".to_owned(),
+            first.regrade_seconds,
+            "the same command after a comment added to 01-redis-setup's `src/lib.rs`".to_owned(),
+        ),
+        (
+            "… of which build".to_owned(),
+            first.regrade_build_seconds,
+            "from the grader's `building` line to its `grading` line".to_owned(),
+        ),
+    ]
+}
+
+/// A class's whole run and its cost per submission, e.g. of `submissions of 02-view-cache`.
+fn batch_rows(batch: &BatchCost, of: &str, jobs: &str) -> [CostRow; 2] {
+    let n = batch.submissions;
+    [
+        (
+            format!("batch of {n} {of}, -j {}", batch.jobs),
+            batch.wall_seconds,
+            format!("`grader batch`, whole run; {} of {n} scored as expected", batch.as_expected),
+        ),
+        (
+            format!("… per submission at -j {}", batch.jobs),
+            batch.seconds_per_submission,
+            format!("the whole run's wall time over its submissions; {jobs}"),
+        ),
+    ]
+}
+
+/// Where a batch's `-j` came from: the grader's default, the machine's cores, or both.
+fn jobs_note(jobs: usize, grader: &GraderCost) -> String {
+    let cores = grader.cores;
+    match (jobs == grader.default_jobs, jobs == cores) {
+        (true, true) => format!("the default -j, which is the machine's {cores} cores"),
+        (true, false) => format!("the default -j (the memory allows fewer than the {cores} cores)"),
+        (false, true) => format!("-j = the machine's {cores} cores"),
+        (false, false) => format!("-j {jobs}"),
+    }
 }
 
 /// `850 µs`, `1.23 ms`, `2.50 s`.
@@ -243,26 +303,89 @@ mod tests {
         );
     }
 
+    fn batch(submissions: usize, wall_seconds: f64, jobs: usize) -> BatchCost {
+        BatchCost {
+            submissions,
+            wall_seconds,
+            jobs,
+            seconds_per_submission: wall_seconds / submissions as f64,
+            as_expected: submissions,
+        }
+    }
+
     #[test]
     fn the_grader_rows_show_only_what_was_measured() {
         let grader = GraderCost {
             exercise: "02-view-cache".into(),
-            cold_seconds: None,
             warm_seconds: Some(14.24),
-            batch: Some(BatchCost {
-                submissions: 20,
-                wall_seconds: 300.0,
-                jobs: 2,
-                seconds_per_submission: 15.0,
-                as_expected: 20,
-            }),
+            batches: vec![batch(20, 300.0, 2)],
+            default_jobs: 2,
+            cores: 2,
+            ..GraderCost::default()
         };
         let table = render(&report(vec![], Some(grader)));
-        assert!(!table.contains("cold"), "{table}");
+        assert!(!table.contains("first scorecard"), "{table}");
+        assert!(!table.contains("full submissions"), "{table}");
         assert!(table.contains("| one student, warm build (02-view-cache) | 14.2 |"), "{table}");
-        assert!(table.contains("| batch of 20 submissions (02-view-cache) | 300.0 |"), "{table}");
+        assert!(
+            table.contains("| batch of 20 submissions of 02-view-cache, -j 2 | 300.0 |"),
+            "{table}"
+        );
         assert!(table.contains("20 of 20 scored as expected"), "{table}");
-        assert!(table.contains("| batch, per submission at -j 2 | 15.0 |"), "{table}");
+        assert!(table.contains("| … per submission at -j 2 | 15.0 |"), "{table}");
+        assert!(table.contains("the default -j, which is the machine's 2 cores"), "{table}");
+    }
+
+    #[test]
+    fn a_new_students_first_scorecard_and_re_grade() {
+        let grader = GraderCost {
+            exercise: "02-view-cache".into(),
+            first_scorecard: Some(FirstScorecard {
+                first_seconds: 412.34,
+                regrade_seconds: 9.87,
+                regrade_build_seconds: 3.21,
+            }),
+            ..GraderCost::default()
+        };
+        let table = render(&report(vec![], Some(grader)));
+        assert!(table.contains("| first scorecard (fresh clone, cold) | 412.3 |"), "{table}");
+        assert!(table.contains("fresh `git clone`"), "{table}");
+        assert!(table.contains("| re-grade after an edit | 9.9 |"), "{table}");
+        assert!(table.contains("| … of which build | 3.2 |"), "{table}");
+    }
+
+    #[test]
+    fn batches_at_the_default_j_and_at_the_cores_and_of_full_submissions() {
+        let grader = GraderCost {
+            exercise: "02-view-cache".into(),
+            batches: vec![batch(20, 300.0, 2), batch(20, 240.0, 4)],
+            full_batch: Some(batch(3, 180.0, 2)),
+            default_jobs: 2,
+            cores: 4,
+            ..GraderCost::default()
+        };
+        let table = render(&report(vec![], Some(grader)));
+        assert!(table.contains("| … per submission at -j 2 | 15.0 |"), "{table}");
+        assert!(table.contains("the default -j (the memory allows fewer than the 4 cores)"));
+        assert!(
+            table.contains("| batch of 20 submissions of 02-view-cache, -j 4 | 240.0 |"),
+            "{table}"
+        );
+        assert!(table.contains("| … per submission at -j 4 | 12.0 |"), "{table}");
+        assert!(table.contains("-j = the machine's 4 cores"), "{table}");
+        assert!(
+            table.contains("| batch of 3 full submissions (every exercise solved), -j 2 | 180.0 |"),
+            "{table}"
+        );
+        assert!(table.contains("| … per submission at -j 2 | 60.0 |"), "{table}");
+    }
+
+    #[test]
+    fn without_serving_figures_the_serving_table_is_left_out() {
+        let table = render(&report(vec![], None));
+        assert!(!table.contains("| page | server |"), "{table}");
+        let table = render(&report(vec![row(Role::Solution, 6000.0)], None));
+        assert!(table.contains("| page | server |"), "{table}");
     }
 
     #[test]
