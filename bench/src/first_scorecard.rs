@@ -93,7 +93,7 @@ async fn student_grades(clone: &Path) -> Result<StudentGrade> {
     let mut command = Command::new("cargo");
     command.current_dir(clone).args(GRADER_ARGS);
     for (name, _) in std::env::vars_os() {
-        if set_by_our_cargo(&name) {
+        if not_in_a_fresh_shell(&name) {
             command.env_remove(&name);
         }
     }
@@ -134,10 +134,10 @@ fn read_grade(timed: &Timed) -> Result<StudentGrade> {
     })
 }
 
-/// Whether `name` is a variable that our own `cargo run` (or rustup) set or that changes how
-/// cargo builds, which a student's fresh shell would not have. `CARGO_HOME` stays: it is the
+/// Whether `name` is a variable that a student's fresh shell would not have: one our own
+/// `cargo run` (or rustup's proxy) set, or one that changes how cargo builds. `CARGO_HOME` stays: it is the
 /// student's too, and holds the downloaded crates.
-fn set_by_our_cargo(name: &OsStr) -> bool {
+fn not_in_a_fresh_shell(name: &OsStr) -> bool {
     let Some(name) = name.to_str() else { return false };
     let cargo_set =
         (name.starts_with("CARGO") || name.starts_with("__CARGO")) && name != "CARGO_HOME";
@@ -149,7 +149,10 @@ fn set_by_our_cargo(name: &OsStr) -> bool {
             | "RUSTC_WRAPPER"
             | "RUSTC_WORKSPACE_WRAPPER"
             | "RUSTDOC"
+            // rustup's proxy pins the toolchain it ran and counts its own nesting.
             | "RUSTUP_TOOLCHAIN"
+            | "RUSTUP_TOOLCHAIN_SOURCE"
+            | "RUST_RECURSION_COUNT"
             | "OUT_DIR"
             // Cargo puts our own target folder's libraries first on these.
             | "LD_LIBRARY_PATH"
@@ -178,21 +181,24 @@ mod tests {
     #[test]
     fn a_fresh_shell_keeps_path_home_and_the_toolchains_homes() {
         for kept in ["PATH", "HOME", "CARGO_HOME", "RUSTUP_HOME", "LANG"] {
-            assert!(!set_by_our_cargo(OsStr::new(kept)), "{kept}");
+            assert!(!not_in_a_fresh_shell(OsStr::new(kept)), "{kept}");
         }
         for removed in [
             "CARGO",
             "CARGO_TARGET_DIR",
             "CARGO_BUILD_TARGET_DIR",
             "CARGO_MANIFEST_DIR",
+            "CARGO_MANIFEST_PATH",
             "CARGO_PKG_NAME",
             "CARGO_PRIMARY_PACKAGE",
             "RUSTFLAGS",
             "CARGO_ENCODED_RUSTFLAGS",
             "RUSTUP_TOOLCHAIN",
+            "RUST_RECURSION_COUNT",
+            "LD_LIBRARY_PATH",
             "REDIS_URL",
         ] {
-            assert!(set_by_our_cargo(OsStr::new(removed)), "{removed}");
+            assert!(not_in_a_fresh_shell(OsStr::new(removed)), "{removed}");
         }
     }
 
