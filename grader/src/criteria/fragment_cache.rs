@@ -23,6 +23,8 @@ use crate::words::counted;
 const FRAGMENT_TIMEOUT: i64 = 500;
 /// How far below the timeout a fresh key may be (seconds pass between SET and TTL).
 const TTL_TOLERANCE: i64 = 5;
+/// Django's `make_template_fragment_key("sidebar", [None])`, a visitor's sidebar.
+const VISITOR_FRAGMENT_KEY: &str = "template.cache.sidebar.6846ba559f7f55c20a67d890d03d20e0";
 /// How quickly the page must answer while Redis is down (only catches hangs).
 const OUTAGE_ANSWER_LIMIT: Duration = Duration::from_secs(4);
 /// The category the escaping check renames, and the one the invalidation check renames.
@@ -53,7 +55,7 @@ pub fn spec() -> ExerciseSpec {
             },
             Criterion {
                 id: "fragment-key-and-ttl",
-                title: "The fragment is stored for 500 s under a key that differs per user",
+                title: "The fragment is stored for 500 s under Django's key, one per user",
                 category: Category::Caching,
                 points: 2,
                 hint: "Store with SET key value EX 500, under make_template_fragment_key with \
@@ -138,8 +140,9 @@ async fn fragment_key_and_ttl(probe: &mut Probe) -> Verdict {
     probe.empty_the_cache().await?;
     let alice = log_in(probe, "alice").await?;
     let bob = log_in(probe, "bob").await?;
-    let alices = keys_created_by_a_view(probe, &alice).await?;
-    let bobs = keys_created_by_a_view(probe, &bob).await?;
+    let alices = keys_created_by_a_view(probe, Some(&alice)).await?;
+    let bobs = keys_created_by_a_view(probe, Some(&bob)).await?;
+    let visitors = keys_created_by_a_view(probe, None).await?;
     expect(
         !alices.is_empty(),
         "alice's first view to store her sidebar in Redis",
@@ -151,7 +154,23 @@ async fn fragment_key_and_ttl(probe: &mut Probe) -> Verdict {
         "bob's first view to store a sidebar of his own under another key",
         format!("no new key: bob was served the fragment stored under {}", alices.join(", ")),
     )?;
+    // Django's key: the visitor's vary-on value is `None`, whose key is known exactly; a
+    // user's hash covers their id, so only its form is.
+    let visitor_key = probe.contract.full_key(VISITOR_FRAGMENT_KEY);
+    expect(
+        visitors.contains(&visitor_key),
+        format!("a visitor's first view to store the sidebar under `{visitor_key}`"),
+        created_keys(&visitors),
+    )?;
+    let form = probe.contract.full_key("template.cache.sidebar.");
     for key in alices.iter().chain(&bobs) {
+        expect(
+            is_fragment_key(key, &form),
+            format!("a user's sidebar under `{form}` followed by the MD5 of the vary-on values"),
+            format!("`{key}`"),
+        )?;
+    }
+    for key in alices.iter().chain(&bobs).chain(&visitors) {
         let ttl = probe.redis.ttl(key).await?;
         expect(
             (FRAGMENT_TIMEOUT - TTL_TOLERANCE..=FRAGMENT_TIMEOUT).contains(&ttl),
@@ -345,11 +364,30 @@ async fn dashboard(probe: &Probe, cookie: Option<&str>) -> Result<Reply, Failure
 }
 
 /// The keys that one view of the dashboard as `cookie` added to the service's database.
-async fn keys_created_by_a_view(probe: &mut Probe, cookie: &str) -> Result<Vec<String>, Failure> {
+async fn keys_created_by_a_view(
+    probe: &mut Probe,
+    cookie: Option<&str>,
+) -> Result<Vec<String>, Failure> {
     let before = probe.redis.keys("*").await?;
-    dashboard(probe, Some(cookie)).await?;
+    dashboard(probe, cookie).await?;
     let after = probe.redis.keys("*").await?;
     Ok(after.into_iter().filter(|key| !before.contains(key)).collect())
+}
+
+/// Whether `key` is `form` (the prefix, the version and `template.cache.sidebar.`) followed by
+/// an MD5 in hex, as Django's `make_template_fragment_key` writes it.
+fn is_fragment_key(key: &str, form: &str) -> bool {
+    key.strip_prefix(form).is_some_and(|digest| {
+        digest.len() == 32 && digest.bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
+/// What a view stored, in words.
+fn created_keys(keys: &[String]) -> String {
+    match keys {
+        [] => "no new key".to_owned(),
+        keys => format!("new keys: {}", keys.join(", ")),
+    }
 }
 
 /// `POST /categories/{id}` with the new name, as `cookie` when given.
