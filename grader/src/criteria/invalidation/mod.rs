@@ -154,15 +154,17 @@ impl<'a> Split<'a> {
 async fn read_your_writes(probe: &mut Probe) -> Verdict {
     probe.empty_the_cache().await?;
     let TwoInstances { a, b, second } = two_instances(probe).await?;
-    let mut outcome = Ok(());
-    for split in Split::both_ways(&a, &b) {
-        outcome = writes_show_in_reads(probe, split).await;
-        if outcome.is_err() {
-            break;
-        }
-    }
+    let outcome = writes_show_across(probe, &a, &b).await;
     second.stop().await;
     outcome
+}
+
+/// The six writes on B, read on A; then on A, read on B.
+async fn writes_show_across(probe: &mut Probe, a: &Node, b: &Node) -> Verdict {
+    for split in Split::both_ways(a, b) {
+        writes_show_in_reads(probe, split).await?;
+    }
+    Ok(())
 }
 
 /// The six writes, each sent to the writer and followed by a read on the reader, which has
