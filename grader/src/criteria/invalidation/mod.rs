@@ -20,7 +20,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use workbook::seed::SplitMix64;
 
-use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
+use super::{
+    Because, Category, Criterion, ExerciseSpec, Failure, Symptom, Verdict, check, expect, fail,
+};
 use crate::criteria::inspect::{describe_commands, describe_ttl};
 use crate::criteria::instance::Instance;
 use crate::criteria::probe::{Body, Probe};
@@ -52,10 +54,14 @@ pub fn spec() -> ExerciseSpec {
                 title: "After each of the six writes, the next read shows it",
                 category: Category::Invalidation,
                 points: 4,
-                hint: "Announce a Change from every write of the repository, map each \
-                       change to the entries it makes stale in invalidator::stale_entries, and \
-                       keep the stamps in Redis, where every instance of the service sees them.",
-                hints: &[],
+                hint: "Announce a Change from every write of the repository and map each \
+                       change to the entries it makes stale in invalidator::stale_entries.",
+                hints: &[(
+                    Symptom::OneProcessOnly,
+                    "Each write showed on the instance that made it and not on the other: keep \
+                     what invalidation depends on (the stamps) in Redis, where every instance \
+                     of the service sees it, never in a process's memory.",
+                )],
                 check: check!(read_your_writes),
             },
             Criterion {
@@ -167,83 +173,143 @@ async fn writes_show_across(probe: &mut Probe, a: &Node, b: &Node) -> Verdict {
     Ok(())
 }
 
-/// The six writes, each sent to the writer and followed by a read on the reader, which has
-/// the entry the write affects cached.
+/// The six writes, each sent to the writer and followed by a read on the reader, with the
+/// entry the write affects cached.
 async fn writes_show_in_reads(probe: &mut Probe, split: Split<'_>) -> Verdict {
-    let Split { writer, reader } = split;
-    let mut stale = Vec::new();
+    let writer = split.writer;
+    let mut stale = StaleReads::default();
 
     // Categories: create, rename.
-    warm(probe, reader, CATEGORIES).await?;
+    warm_both(probe, split, CATEGORIES).await?;
     let name = probe.unique("created");
     let category = create_category(probe, writer, &name).await?;
-    let wrote = "created a category";
-    note_stale(probe, &mut stale, split, wrote, CATEGORIES, "name", json!(name)).await?;
+    let created = Shown::row(CATEGORIES, "name", json!(name));
+    stale.check(probe, split, "created a category", created).await?;
 
-    warm(probe, reader, CATEGORIES).await?;
+    warm_both(probe, split, CATEGORIES).await?;
     let renamed = probe.unique("renamed");
     let rename = Some(json!({ "name": renamed }));
     write(probe, writer, Method::PUT, &format!("/categories/{category}"), rename).await?;
-    let wrote = "renamed a category";
-    note_stale(probe, &mut stale, split, wrote, CATEGORIES, "name", json!(renamed)).await?;
+    let renamed = Shown::row(CATEGORIES, "name", json!(renamed));
+    stale.check(probe, split, "renamed a category", renamed).await?;
 
     // Tasks: create, update, delete.
     let tasks = tasks_of(category);
-    warm(probe, reader, &tasks).await?;
+    warm_both(probe, split, &tasks).await?;
     let title = probe.unique("task");
     let task = create_task(probe, writer, category, &title).await?;
-    note_stale(probe, &mut stale, split, "created a task", &tasks, "title", json!(title)).await?;
+    let created = Shown::row(&tasks, "title", json!(title));
+    stale.check(probe, split, "created a task", created).await?;
 
-    warm(probe, reader, &tasks).await?;
+    warm_both(probe, split, &tasks).await?;
     let retitled = probe.unique("retitled");
     retitle_task(probe, writer, task, &retitled).await?;
-    let wrote = "updated a task";
-    note_stale(probe, &mut stale, split, wrote, &tasks, "title", json!(retitled)).await?;
+    let updated = Shown::row(&tasks, "title", json!(retitled));
+    stale.check(probe, split, "updated a task", updated).await?;
 
-    warm(probe, reader, &tasks).await?;
+    warm_both(probe, split, &tasks).await?;
     write(probe, writer, Method::DELETE, &format!("/tasks/{task}"), None).await?;
-    if lists(&read(probe, reader, &tasks).await?.body, "id", &json!(task)) {
-        let read = split.read_after(&tasks, "deleted a task");
-        stale.push(format!("{read} still lists task {task}"));
-    }
+    stale.check(probe, split, "deleted a task", Shown::no_row(&tasks, task)).await?;
 
     // Deleting a category retires the list and the category's tasks.
     let doomed_task = new_task(probe, writer, category, "doomed").await?;
-    warm(probe, reader, CATEGORIES).await?;
-    warm(probe, reader, &tasks).await?;
+    warm_both(probe, split, CATEGORIES).await?;
+    warm_both(probe, split, &tasks).await?;
     write(probe, writer, Method::DELETE, &format!("/categories/{category}"), None).await?;
     let wrote = "deleted the category";
-    if lists(&read(probe, reader, CATEGORIES).await?.body, "id", &json!(category)) {
-        let read = split.read_after(CATEGORIES, wrote);
-        stale.push(format!("{read} still lists category {category}"));
-    }
-    if lists(&read(probe, reader, &tasks).await?.body, "id", &json!(doomed_task)) {
-        let read = split.read_after(&tasks, wrote);
-        stale.push(format!("{read} still lists its task {doomed_task}"));
-    }
+    stale.check(probe, split, wrote, Shown::no_row(CATEGORIES, category)).await?;
+    stale.check(probe, split, wrote, Shown::no_row(&tasks, doomed_task)).await?;
 
-    expect(
-        stale.is_empty(),
-        format!("every write on {} to show in the next read on {}", writer.name, reader.name),
-        format!("stale: {}", stale.join("; ")),
-    )
+    stale.verdict(split)
 }
 
-/// Reads `path` on the reader after the writer `wrote`, and notes a stale answer (no row whose
-/// `field` is `value`).
-async fn note_stale(
-    probe: &Probe,
-    stale: &mut Vec<String>,
-    split: Split<'_>,
-    wrote: &str,
-    path: &str,
-    field: &str,
-    value: Value,
-) -> Verdict {
-    if !lists(&read(probe, split.reader, path).await?.body, field, &value) {
-        stale.push(format!("{} has no row with {field} {value}", split.read_after(path, wrote)));
-    }
+/// Caches `path` on both instances: then the writer's own read after a write tells whether
+/// the invalidation reached at least its own process.
+async fn warm_both(probe: &Probe, split: Split<'_>, path: &str) -> Verdict {
+    warm(probe, split.reader, path).await?;
+    warm(probe, split.writer, path).await?;
     Ok(())
+}
+
+/// What a read after a write must show: a row of `path` whose `field` is `value`, or (for a
+/// delete) no such row.
+struct Shown<'a> {
+    path: &'a str,
+    field: &'static str,
+    value: Value,
+    present: bool,
+}
+
+impl<'a> Shown<'a> {
+    fn row(path: &'a str, field: &'static str, value: Value) -> Self {
+        Self { path, field, value, present: true }
+    }
+
+    /// The row with id `id` is gone.
+    fn no_row(path: &'a str, id: i64) -> Self {
+        Self { path, field: "id", value: json!(id), present: false }
+    }
+
+    fn is_in(&self, list: &Value) -> bool {
+        lists(list, self.field, &self.value) == self.present
+    }
+
+    /// What a stale read showed instead.
+    fn instead(&self) -> String {
+        let (field, value) = (self.field, &self.value);
+        if self.present {
+            format!("has no row with {field} {value}")
+        } else {
+            format!("still has the row with {field} {value}")
+        }
+    }
+}
+
+/// The stale reads of one pass of [`writes_show_in_reads`].
+struct StaleReads {
+    found: Vec<String>,
+    /// Whether the writer's own read was up to date each time the reader's was stale.
+    writer_saw_each: bool,
+}
+
+impl Default for StaleReads {
+    fn default() -> Self {
+        Self { found: Vec::new(), writer_saw_each: true }
+    }
+}
+
+impl StaleReads {
+    /// Reads `shown.path` on the reader after the writer `wrote`; a stale answer is noted, with
+    /// whether the writer's own read of it is up to date.
+    async fn check(
+        &mut self,
+        probe: &Probe,
+        split: Split<'_>,
+        wrote: &str,
+        shown: Shown<'_>,
+    ) -> Verdict {
+        if shown.is_in(&read(probe, split.reader, shown.path).await?.body) {
+            return Ok(());
+        }
+        let mut note = format!("{} {}", split.read_after(shown.path, wrote), shown.instead());
+        let writer_saw = shown.is_in(&read(probe, split.writer, shown.path).await?.body);
+        if writer_saw {
+            note.push_str(&format!(" (while {}'s own GET is up to date)", split.writer.name));
+        }
+        self.writer_saw_each &= writer_saw;
+        self.found.push(note);
+        Ok(())
+    }
+
+    fn verdict(self, split: Split<'_>) -> Verdict {
+        let (writer, reader) = (split.writer.name, split.reader.name);
+        let verdict = expect(
+            self.found.is_empty(),
+            format!("every write on {writer} to show in the next read on {reader}"),
+            format!("stale: {}", self.found.join("; ")),
+        );
+        if self.writer_saw_each { verdict.because(Symptom::OneProcessOnly) } else { verdict }
+    }
 }
 
 async fn targeted(probe: &mut Probe) -> Verdict {
