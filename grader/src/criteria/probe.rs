@@ -204,7 +204,15 @@ impl Probe {
 
     /// The support crate's counters, from `GET /__workbook/stats`.
     pub async fn stats(&self) -> Result<workbook::stats::Stats, Failure> {
-        let reply = self.get("/__workbook/stats").await?;
+        self.stats_at(&self.service.base_url).await
+    }
+
+    /// Like [`Self::stats`], of the service at `base_url` (another instance of it): each
+    /// process counts its own queries.
+    pub async fn stats_at(&self, base_url: &str) -> Result<workbook::stats::Stats, Failure> {
+        let path = "/__workbook/stats";
+        let reply =
+            self.send_to(base_url, Method::GET, path, Body::Empty, None, REQUEST_TIMEOUT).await?;
         serde_json::from_str(&reply.body).map_err(|err| {
             fail("the counters of GET /__workbook/stats", format!("{} ({err})", reply.summary()))
         })

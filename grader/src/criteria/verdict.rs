@@ -27,6 +27,9 @@ pub enum Symptom {
     NothingCached,
     /// The service used keys, or a pattern, outside its `prefix:version:` namespace.
     OutsidePrefix,
+    /// A change showed on the instance of the service that made it, not on another instance:
+    /// what should carry it lives in one process's memory.
+    OneProcessOnly,
 }
 
 /// Naming the [`Symptom`] of a failure, on a [`Failure`] or on a [`Verdict`]-like result.

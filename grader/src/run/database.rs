@@ -4,7 +4,7 @@
 //! On PostgreSQL every service gets a fresh role and a database that role owns, so that one
 //! submission can never see another's data, and both are dropped when the service is done.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -135,6 +135,14 @@ async fn remove_owned(admin_url: String, name: String) {
     }
 }
 
+/// The folder of the SQLite file `database_url` names, which a second service on the same
+/// database must be able to write: SQLite keeps its `-wal` and `-shm` files beside the file.
+/// `None` for a database server.
+pub fn sqlite_folder(database_url: &str) -> Option<PathBuf> {
+    let file = database_url.strip_prefix("sqlite://")?;
+    Path::new(file).parent().map(Path::to_owned)
+}
+
 /// Runs one statement on a service's database (SQLite or PostgreSQL), through a connection of
 /// the grader's own.
 pub async fn execute(database_url: &str, statement: &'static str) -> Result<()> {
@@ -187,4 +195,16 @@ fn random_password() -> String {
     use std::hash::{BuildHasher, RandomState};
     let state = RandomState::new();
     format!("{:016x}{:016x}", state.hash_one(1), state.hash_one(std::time::SystemTime::now()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sqlite_file_is_shared_through_its_folder_and_a_server_needs_none() {
+        let folder = sqlite_folder("sqlite:///tmp/grader-run-x/04-invalidation/db.sqlite3");
+        assert_eq!(folder, Some(PathBuf::from("/tmp/grader-run-x/04-invalidation")));
+        assert_eq!(sqlite_folder("postgres://someone:secret@127.0.0.1:5432/theirs"), None);
+    }
 }

@@ -20,6 +20,8 @@ pub struct RunningService {
     binary: PathBuf,
     environment: Vec<(String, String)>,
     dir: PathBuf,
+    /// Another service's folder this one may write too: where the database they share lives.
+    shared: Option<PathBuf>,
     starts: u32,
 }
 
@@ -31,12 +33,35 @@ impl RunningService {
         environment: Vec<(String, String)>,
         dir: &Path,
     ) -> Result<Self, String> {
+        Self::launch(binary, environment, dir, None).await
+    }
+
+    /// Like [`Self::start`], for a second instance on another service's SQLite file: that
+    /// file's folder, `shared`, is writable in its jail too (SQLite writes its `-wal` and
+    /// `-shm` files beside the database).
+    pub async fn start_sharing(
+        binary: &Path,
+        environment: Vec<(String, String)>,
+        dir: &Path,
+        shared: &Path,
+    ) -> Result<Self, String> {
+        Self::launch(binary, environment, dir, Some(shared.to_owned())).await
+    }
+
+    async fn launch(
+        binary: &Path,
+        environment: Vec<(String, String)>,
+        dir: &Path,
+        shared: Option<PathBuf>,
+    ) -> Result<Self, String> {
         let mut service = Self {
-            process: spawn(binary, &environment, dir, 1).map_err(|err| err.to_string())?,
+            process: spawn(binary, &environment, dir, shared.as_deref(), 1)
+                .map_err(|err| err.to_string())?,
             base_url: base_url(&environment),
             binary: binary.to_owned(),
             environment,
             dir: dir.to_owned(),
+            shared,
             starts: 1,
         };
         service.wait_until_healthy().await?;
@@ -47,8 +72,9 @@ impl RunningService {
     pub async fn restart(&mut self) -> Result<(), String> {
         self.process.stop(Duration::from_secs(1)).await;
         self.starts += 1;
-        self.process = spawn(&self.binary, &self.environment, &self.dir, self.starts)
-            .map_err(|err| err.to_string())?;
+        self.process =
+            spawn(&self.binary, &self.environment, &self.dir, self.shared.as_deref(), self.starts)
+                .map_err(|err| err.to_string())?;
         self.wait_until_healthy().await
     }
 
@@ -65,8 +91,9 @@ impl RunningService {
         environment.extend(extra.iter().map(|(name, value)| (name.to_string(), value.to_string())));
         self.process.stop(Duration::from_secs(1)).await;
         self.starts += 1;
-        self.process = spawn(&self.binary, &environment, &self.dir, self.starts)
-            .map_err(|err| err.to_string())?;
+        self.process =
+            spawn(&self.binary, &environment, &self.dir, self.shared.as_deref(), self.starts)
+                .map_err(|err| err.to_string())?;
         self.wait_until_healthy().await
     }
 
@@ -144,18 +171,25 @@ impl RunningService {
 }
 
 /// Starts the service in bubblewrap where it runs: its binary read-only, its own folder
-/// writable, and nothing else of the host. Its database is a file in that folder or a server
-/// reached over TCP; its Redis, over the run's loopback.
+/// writable (and the `shared` folder of a database it shares), and nothing else of the host.
+/// Its database is a file in one of those folders or a server reached over TCP; its Redis,
+/// over the run's loopback.
 fn spawn(
     binary: &Path,
     environment: &[(String, String)],
     dir: &Path,
+    shared: Option<&Path>,
     start: u32,
 ) -> Result<Sandboxed> {
     let mut command = match bwrap::available() {
         Ok(bwrap) => {
             let mut jail = Jail::new(bwrap::Network::Run);
-            jail.ro(binary).rw(dir).chdir(dir);
+            jail.ro(binary);
+            // Before its own folder, which may lie inside the shared one.
+            if let Some(shared) = shared {
+                jail.rw(shared);
+            }
+            jail.rw(dir).chdir(dir);
             jail.command(bwrap, binary)
         }
         Err(_) => Command::new(binary),

@@ -1,12 +1,13 @@
 //! The task manager's HTTP API as the invalidation checks use it: reads that say what they cost
-//! the database, and writes that must succeed.
+//! the database, and writes that must succeed, each sent to one [`Node`]: the service under
+//! test, or a second instance of it on the same Redis and database.
 
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::criteria::probe::{Body, Probe, REQUEST_TIMEOUT};
+use crate::criteria::probe::{Body, Probe, REQUEST_TIMEOUT, Reply};
 use crate::criteria::{Failure, Verdict, expect, fail};
 
 /// The owner of every task the checks create (a user of the seed data).
@@ -16,6 +17,45 @@ const HOLD_POLLS: u32 = 250;
 const HOLD_POLL_INTERVAL: Duration = Duration::from_millis(20);
 
 pub const CATEGORIES: &str = "/categories";
+
+/// One running instance of the service: where a request goes, and its name in messages.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub name: &'static str,
+    base_url: String,
+}
+
+impl Node {
+    /// The service under test, when a check needs no other instance.
+    pub fn service(probe: &Probe) -> Self {
+        Self::at("the service", &probe.service.base_url)
+    }
+
+    /// The instance that answers at `base_url`, called `name` in messages.
+    pub fn at(name: &'static str, base_url: &str) -> Self {
+        Self { name, base_url: base_url.to_owned() }
+    }
+
+    async fn send(
+        &self,
+        probe: &Probe,
+        method: Method,
+        path: &str,
+        body: Body,
+    ) -> Result<Reply, Failure> {
+        probe.send_to(&self.base_url, method, path, body, None, REQUEST_TIMEOUT).await
+    }
+
+    /// The queries this instance has run so far (each process counts its own).
+    pub async fn queries(&self, probe: &Probe) -> Result<u64, Failure> {
+        Ok(probe.stats_at(&self.base_url).await?.queries)
+    }
+
+    /// `GET path`, whatever it answers.
+    pub async fn get(&self, probe: &Probe, path: &str) -> Result<Reply, Failure> {
+        self.send(probe, Method::GET, path, Body::Empty).await
+    }
+}
 
 pub fn tasks_of(category: i64) -> String {
     format!("/categories/{category}/tasks")
@@ -27,65 +67,83 @@ pub struct Read {
     pub queries: u64,
 }
 
-/// `GET path`, which must answer `200` with JSON; counts the queries it ran.
-pub async fn read(probe: &Probe, path: &str) -> Result<Read, Failure> {
-    let before = probe.stats().await?.queries;
-    let reply = probe.get(path).await?;
-    let queries = probe.stats().await?.queries.saturating_sub(before);
+/// `GET path` on `on`, which must answer `200` with JSON; counts the queries it ran there.
+pub async fn read(probe: &Probe, on: &Node, path: &str) -> Result<Read, Failure> {
+    let before = on.queries(probe).await?;
+    let reply = on.get(probe, path).await?;
+    let queries = on.queries(probe).await?.saturating_sub(before);
     expect(reply.status == 200, format!("GET {path} to answer 200"), reply.summary())?;
     Ok(Read { body: reply.json(), queries })
 }
 
-/// Reads `path` twice and checks that the second read was a cache hit: without that there is
-/// nothing for a write to invalidate. Returns the cached answer.
-pub async fn warm(probe: &Probe, path: &str) -> Result<Value, Failure> {
-    read(probe, path).await?;
-    let again = read(probe, path).await?;
+/// Reads `path` on `on` twice and checks that the second read was a cache hit: without that
+/// there is nothing for a write to invalidate. Returns the cached answer.
+pub async fn warm(probe: &Probe, on: &Node, path: &str) -> Result<Value, Failure> {
+    read(probe, on, path).await?;
+    let again = read(probe, on, path).await?;
     expect(
         again.queries == 0,
-        format!("a second GET {path} served from the cache (no query)"),
+        format!("a second GET {path} on {} served from the cache (no query)", on.name),
         format!("it ran {}: the answer is not cached", queries(again.queries)),
     )?;
     Ok(again.body)
 }
 
-/// Sends a write, which must succeed; returns its JSON answer.
+/// Sends a write to `on`, which must succeed; returns its JSON answer.
 pub async fn write(
     probe: &Probe,
+    on: &Node,
     method: Method,
     path: &str,
     body: Option<Value>,
 ) -> Result<Value, Failure> {
     let what = format!("{method} {path}");
     let body = body.map_or(Body::Empty, Body::Json);
-    let reply = probe.send(method, path, body, None, REQUEST_TIMEOUT).await?;
+    let reply = on.send(probe, method, path, body).await?;
     expect((200..300).contains(&reply.status), format!("{what} to succeed"), reply.summary())?;
     Ok(reply.json())
 }
 
-/// `POST /categories`; returns the new category's id.
-pub async fn create_category(probe: &Probe, name: &str) -> Result<i64, Failure> {
-    let created = write(probe, Method::POST, CATEGORIES, Some(json!({ "name": name }))).await?;
+/// `POST /categories` on `on`; returns the new category's id.
+pub async fn create_category(probe: &Probe, on: &Node, name: &str) -> Result<i64, Failure> {
+    let body = Some(json!({ "name": name }));
+    let created = write(probe, on, Method::POST, CATEGORIES, body).await?;
     id_of(&created, "POST /categories")
 }
 
-/// `POST /tasks` in `category`; returns the new task's id.
-pub async fn create_task(probe: &Probe, category: i64, title: &str) -> Result<i64, Failure> {
+/// `POST /tasks` in `category` on `on`; returns the new task's id.
+pub async fn create_task(
+    probe: &Probe,
+    on: &Node,
+    category: i64,
+    title: &str,
+) -> Result<i64, Failure> {
     let body = json!({ "title": title, "category_id": category, "owner_id": OWNER });
-    let created = write(probe, Method::POST, "/tasks", Some(body)).await?;
+    let created = write(probe, on, Method::POST, "/tasks", Some(body)).await?;
     id_of(&created, "POST /tasks")
 }
 
+/// `PUT /tasks/{task}` on `on`: gives the task `title` and marks it done.
+pub async fn retitle_task(probe: &Probe, on: &Node, task: i64, title: &str) -> Verdict {
+    let edit = json!({ "title": title, "done": true });
+    write(probe, on, Method::PUT, &format!("/tasks/{task}"), Some(edit)).await.map(|_| ())
+}
+
 /// Creates a category with a fresh name made from `what`; returns its id.
-pub async fn new_category(probe: &mut Probe, what: &str) -> Result<i64, Failure> {
+pub async fn new_category(probe: &mut Probe, on: &Node, what: &str) -> Result<i64, Failure> {
     let name = probe.unique(what);
-    create_category(probe, &name).await
+    create_category(probe, on, &name).await
 }
 
 /// Creates a task in `category` with a fresh title made from `what`; returns its id.
-pub async fn new_task(probe: &mut Probe, category: i64, what: &str) -> Result<i64, Failure> {
+pub async fn new_task(
+    probe: &mut Probe,
+    on: &Node,
+    category: i64,
+    what: &str,
+) -> Result<i64, Failure> {
     let title = probe.unique(what);
-    create_task(probe, category, &title).await
+    create_task(probe, on, category, &title).await
 }
 
 fn id_of(created: &Value, what: &str) -> Result<i64, Failure> {
@@ -99,34 +157,36 @@ pub fn lists(list: &Value, field: &str, value: &Value) -> bool {
     list.as_array().is_some_and(|rows| rows.iter().any(|row| &row[field] == value))
 }
 
-/// Asks the support crate to hold the next query once it has run.
-pub async fn hold_next_query(probe: &Probe) -> Verdict {
-    let reply = probe
-        .send(Method::POST, "/__workbook/hold-next-query", Body::Empty, None, REQUEST_TIMEOUT)
-        .await?;
-    expect(reply.status == 200, "POST /__workbook/hold-next-query to answer 200", reply.summary())
+/// Asks the support crate of `on` to hold its next query once it has run (the brake is the
+/// process's own: another instance's queries go by).
+pub async fn hold_next_query(probe: &Probe, on: &Node) -> Verdict {
+    brake(probe, on, "/__workbook/hold-next-query").await
 }
 
-/// Asks the support crate to hold the next write (`INSERT`, `UPDATE`, `DELETE`) before it
-/// reaches the database.
-pub async fn hold_next_write(probe: &Probe) -> Verdict {
-    let reply = probe
-        .send(Method::POST, "/__workbook/hold-next-write", Body::Empty, None, REQUEST_TIMEOUT)
-        .await?;
-    expect(reply.status == 200, "POST /__workbook/hold-next-write to answer 200", reply.summary())
+/// Asks the support crate of `on` to hold its next write (`INSERT`, `UPDATE`, `DELETE`)
+/// before it reaches the database.
+pub async fn hold_next_write(probe: &Probe, on: &Node) -> Verdict {
+    brake(probe, on, "/__workbook/hold-next-write").await
 }
 
-/// Lets held queries go (and disarms a hold that caught nothing).
-pub async fn release(probe: &Probe) -> Verdict {
-    let reply =
-        probe.send(Method::POST, "/__workbook/release", Body::Empty, None, REQUEST_TIMEOUT).await?;
-    expect(reply.status == 200, "POST /__workbook/release to answer 200", reply.summary())
+/// Lets the held queries of `on` go (and disarms a hold that caught nothing).
+pub async fn release(probe: &Probe, on: &Node) -> Verdict {
+    brake(probe, on, "/__workbook/release").await
 }
 
-/// Waits until a query is held; `false` when none is after a generous while.
-pub async fn query_is_held(probe: &Probe) -> Result<bool, Failure> {
+async fn brake(probe: &Probe, on: &Node, path: &str) -> Verdict {
+    let reply = on.send(probe, Method::POST, path, Body::Empty).await?;
+    expect(
+        reply.status == 200,
+        format!("POST {path} on {} to answer 200", on.name),
+        reply.summary(),
+    )
+}
+
+/// Waits until `on` holds a query; `false` when it does not after a generous while.
+pub async fn query_is_held(probe: &Probe, on: &Node) -> Result<bool, Failure> {
     for _ in 0..HOLD_POLLS {
-        if probe.stats().await?.queries_held > 0 {
+        if probe.stats_at(&on.base_url).await?.queries_held > 0 {
             return Ok(true);
         }
         tokio::time::sleep(HOLD_POLL_INTERVAL).await;

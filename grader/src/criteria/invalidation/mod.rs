@@ -5,6 +5,11 @@
 //! exactly the entries they made stale. Every check first shows that the entries it watches
 //! really are cached (a second read runs no query), works on categories it creates itself,
 //! and starts from an empty cache, so one bug costs only its own criterion.
+//!
+//! An invalidation must reach every process that serves the cache, so the checks whose claim
+//! holds across processes (read-your-writes, the burst, the races) start a second instance of
+//! the service on the same Redis and the same database, and split the work between the two:
+//! one writes, the other reads, and then the other way round.
 
 mod api;
 
@@ -15,12 +20,15 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use workbook::seed::SplitMix64;
 
-use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
+use super::{
+    Because, Category, Criterion, ExerciseSpec, Failure, Symptom, Verdict, check, expect, fail,
+};
 use crate::criteria::inspect::{describe_commands, describe_ttl};
+use crate::criteria::instance::Instance;
 use crate::criteria::probe::{Body, Probe};
 use api::{
-    CATEGORIES, create_category, create_task, lists, new_category, new_task, read, tasks_of, warm,
-    write,
+    CATEGORIES, Node, create_category, create_task, lists, new_category, new_task, read,
+    retitle_task, tasks_of, warm, write,
 };
 
 /// Redis commands that clear more than the entries a write made stale.
@@ -48,7 +56,12 @@ pub fn spec() -> ExerciseSpec {
                 points: 4,
                 hint: "Announce a Change from every write of the repository and map each \
                        change to the entries it makes stale in invalidator::stale_entries.",
-                hints: &[],
+                hints: &[(
+                    Symptom::OneProcessOnly,
+                    "Each write showed on the instance that made it and not on the other: keep \
+                     what invalidation depends on (the stamps) in Redis, where every instance \
+                     of the service sees it, never in a process's memory.",
+                )],
                 check: check!(read_your_writes),
             },
             Criterion {
@@ -66,8 +79,10 @@ pub fn spec() -> ExerciseSpec {
                 title: "A seeded burst of concurrent writes and reads ends with cache = database",
                 category: Category::Invalidation,
                 points: 2,
-                hint: "Invalidate after the database write has finished, and keep invalidations \
-                       of different entries independent of each other.",
+                hint: "Give an entry a new stamp after the database write has finished, rather \
+                       than patching its cached value, so that the next read stores exactly what \
+                       the database holds; keep the stamps in Redis, where every instance sees \
+                       them.",
                 hints: &[],
                 check: check!(concurrent_burst),
             },
@@ -76,8 +91,9 @@ pub fn spec() -> ExerciseSpec {
                 title: "A slow reader cannot put back a value a writer has just invalidated",
                 category: Category::Invalidation,
                 points: 3,
-                hint: "Use versioned keys: read the entry's stamp before the database and \
-                       store under that stamp; a write gives the entry a new stamp.",
+                hint: "Use versioned keys: read the entry's stamp from Redis before the \
+                       database and store under that stamp; a write gives the entry a new stamp \
+                       in Redis once its database write is done.",
                 hints: &[],
                 check: check!(slow_reader_race),
             },
@@ -105,83 +121,206 @@ pub fn spec() -> ExerciseSpec {
     }
 }
 
-async fn read_your_writes(probe: &mut Probe) -> Verdict {
-    probe.empty_the_cache().await?;
-    let mut stale = Vec::new();
-
-    // Categories: create, rename.
-    warm(probe, CATEGORIES).await?;
-    let name = probe.unique("created");
-    let category = create_category(probe, &name).await?;
-    note_stale(probe, &mut stale, "create a category", CATEGORIES, "name", json!(name)).await?;
-
-    warm(probe, CATEGORIES).await?;
-    let renamed = probe.unique("renamed");
-    write(probe, Method::PUT, &format!("/categories/{category}"), Some(json!({ "name": renamed })))
-        .await?;
-    note_stale(probe, &mut stale, "rename a category", CATEGORIES, "name", json!(renamed)).await?;
-
-    // Tasks: create, update, delete.
-    let tasks = tasks_of(category);
-    warm(probe, &tasks).await?;
-    let title = probe.unique("task");
-    let task = create_task(probe, category, &title).await?;
-    note_stale(probe, &mut stale, "create a task", &tasks, "title", json!(title)).await?;
-
-    warm(probe, &tasks).await?;
-    let retitled = probe.unique("retitled");
-    let edit = json!({ "title": retitled, "done": true });
-    write(probe, Method::PUT, &format!("/tasks/{task}"), Some(edit)).await?;
-    note_stale(probe, &mut stale, "update a task", &tasks, "title", json!(retitled)).await?;
-
-    warm(probe, &tasks).await?;
-    write(probe, Method::DELETE, &format!("/tasks/{task}"), None).await?;
-    let after = read(probe, &tasks).await?.body;
-    if lists(&after, "id", &json!(task)) {
-        stale.push(format!("delete a task: GET {tasks} still lists task {task}"));
-    }
-
-    // Deleting a category retires the list and the category's tasks.
-    let doomed_task = new_task(probe, category, "doomed").await?;
-    warm(probe, CATEGORIES).await?;
-    warm(probe, &tasks).await?;
-    write(probe, Method::DELETE, &format!("/categories/{category}"), None).await?;
-    if lists(&read(probe, CATEGORIES).await?.body, "id", &json!(category)) {
-        stale.push(format!("delete a category: GET {CATEGORIES} still lists category {category}"));
-    }
-    if lists(&read(probe, &tasks).await?.body, "id", &json!(doomed_task)) {
-        stale.push(format!("delete a category: GET {tasks} still lists its task {doomed_task}"));
-    }
-
-    expect(
-        stale.is_empty(),
-        "every write to show in the next read",
-        format!("stale after: {}", stale.join("; ")),
-    )
+/// The service under test (instance A) and a second instance of it on the same Redis and the
+/// same database (instance B), as two processes behind a load balancer: what one keeps in its
+/// own memory, the other never sees.
+struct TwoInstances {
+    a: Node,
+    b: Node,
+    second: Instance,
 }
 
-/// Reads `path` after a write and notes a stale answer (no row whose `field` is `value`).
-async fn note_stale(
-    probe: &Probe,
-    stale: &mut Vec<String>,
-    write: &str,
-    path: &str,
-    field: &str,
-    value: Value,
-) -> Verdict {
-    if !lists(&read(probe, path).await?.body, field, &value) {
-        stale.push(format!("{write}: GET {path} has no row with {field} {value}"));
+async fn two_instances(probe: &mut Probe) -> Result<TwoInstances, Failure> {
+    let binary = probe.service.binary().to_owned();
+    let second = probe.start_instance_on_the_services_database(&binary, "instance B", &[]).await?;
+    let a = Node::at("instance A", &probe.service.base_url);
+    let b = Node::at("instance B", &second.service.base_url);
+    Ok(TwoInstances { a, b, second })
+}
+
+/// Which instance writes and which one reads, in a check that splits the two.
+#[derive(Clone, Copy)]
+struct Split<'a> {
+    writer: &'a Node,
+    reader: &'a Node,
+}
+
+impl<'a> Split<'a> {
+    /// Both ways round: B writes and A reads, then A writes and B reads.
+    fn both_ways(a: &'a Node, b: &'a Node) -> [Self; 2] {
+        [Split { writer: b, reader: a }, Split { writer: a, reader: b }]
+    }
+
+    /// `instance B's GET /categories after instance A created a category`, for messages.
+    fn read_after(&self, path: &str, wrote: &str) -> String {
+        format!("{}'s GET {path} after {} {wrote}", self.reader.name, self.writer.name)
+    }
+}
+
+async fn read_your_writes(probe: &mut Probe) -> Verdict {
+    probe.empty_the_cache().await?;
+    let TwoInstances { a, b, second } = two_instances(probe).await?;
+    let outcome = writes_show_across(probe, &a, &b).await;
+    second.stop().await;
+    outcome
+}
+
+/// The six writes on B, read on A; then on A, read on B.
+async fn writes_show_across(probe: &mut Probe, a: &Node, b: &Node) -> Verdict {
+    for split in Split::both_ways(a, b) {
+        writes_show_in_reads(probe, split).await?;
     }
     Ok(())
 }
 
+/// The six writes, each sent to the writer and followed by a read on the reader, with the
+/// entry the write affects cached.
+async fn writes_show_in_reads(probe: &mut Probe, split: Split<'_>) -> Verdict {
+    let writer = split.writer;
+    let mut stale = StaleReads::default();
+
+    // Categories: create, rename.
+    warm_both(probe, split, CATEGORIES).await?;
+    let name = probe.unique("created");
+    let category = create_category(probe, writer, &name).await?;
+    let created = Shown::row(CATEGORIES, "name", json!(name));
+    stale.check(probe, split, "created a category", created).await?;
+
+    warm_both(probe, split, CATEGORIES).await?;
+    let renamed = probe.unique("renamed");
+    let rename = Some(json!({ "name": renamed }));
+    write(probe, writer, Method::PUT, &format!("/categories/{category}"), rename).await?;
+    let renamed = Shown::row(CATEGORIES, "name", json!(renamed));
+    stale.check(probe, split, "renamed a category", renamed).await?;
+
+    // Tasks: create, update, delete.
+    let tasks = tasks_of(category);
+    warm_both(probe, split, &tasks).await?;
+    let title = probe.unique("task");
+    let task = create_task(probe, writer, category, &title).await?;
+    let created = Shown::row(&tasks, "title", json!(title));
+    stale.check(probe, split, "created a task", created).await?;
+
+    warm_both(probe, split, &tasks).await?;
+    let retitled = probe.unique("retitled");
+    retitle_task(probe, writer, task, &retitled).await?;
+    let updated = Shown::row(&tasks, "title", json!(retitled));
+    stale.check(probe, split, "updated a task", updated).await?;
+
+    warm_both(probe, split, &tasks).await?;
+    write(probe, writer, Method::DELETE, &format!("/tasks/{task}"), None).await?;
+    stale.check(probe, split, "deleted a task", Shown::no_row(&tasks, task)).await?;
+
+    // Deleting a category retires the list and the category's tasks.
+    let doomed_task = new_task(probe, writer, category, "doomed").await?;
+    warm_both(probe, split, CATEGORIES).await?;
+    warm_both(probe, split, &tasks).await?;
+    write(probe, writer, Method::DELETE, &format!("/categories/{category}"), None).await?;
+    let wrote = "deleted the category";
+    stale.check(probe, split, wrote, Shown::no_row(CATEGORIES, category)).await?;
+    stale.check(probe, split, wrote, Shown::no_row(&tasks, doomed_task)).await?;
+
+    stale.verdict(split)
+}
+
+/// Caches `path` on both instances: then the writer's own read after a write tells whether
+/// the invalidation reached at least its own process.
+async fn warm_both(probe: &Probe, split: Split<'_>, path: &str) -> Verdict {
+    warm(probe, split.reader, path).await?;
+    warm(probe, split.writer, path).await?;
+    Ok(())
+}
+
+/// What a read after a write must show: a row of `path` whose `field` is `value`, or (for a
+/// delete) no such row.
+struct Shown<'a> {
+    path: &'a str,
+    field: &'static str,
+    value: Value,
+    present: bool,
+}
+
+impl<'a> Shown<'a> {
+    fn row(path: &'a str, field: &'static str, value: Value) -> Self {
+        Self { path, field, value, present: true }
+    }
+
+    /// The row with id `id` is gone.
+    fn no_row(path: &'a str, id: i64) -> Self {
+        Self { path, field: "id", value: json!(id), present: false }
+    }
+
+    fn is_in(&self, list: &Value) -> bool {
+        lists(list, self.field, &self.value) == self.present
+    }
+
+    /// What a stale read showed instead.
+    fn instead(&self) -> String {
+        let (field, value) = (self.field, &self.value);
+        if self.present {
+            format!("has no row with {field} {value}")
+        } else {
+            format!("still has the row with {field} {value}")
+        }
+    }
+}
+
+/// The stale reads of one pass of [`writes_show_in_reads`].
+struct StaleReads {
+    found: Vec<String>,
+    /// Whether the writer's own read was up to date each time the reader's was stale.
+    writer_saw_each: bool,
+}
+
+impl Default for StaleReads {
+    fn default() -> Self {
+        Self { found: Vec::new(), writer_saw_each: true }
+    }
+}
+
+impl StaleReads {
+    /// Reads `shown.path` on the reader after the writer `wrote`; a stale answer is noted, with
+    /// whether the writer's own read of it is up to date.
+    async fn check(
+        &mut self,
+        probe: &Probe,
+        split: Split<'_>,
+        wrote: &str,
+        shown: Shown<'_>,
+    ) -> Verdict {
+        if shown.is_in(&read(probe, split.reader, shown.path).await?.body) {
+            return Ok(());
+        }
+        let mut note = format!("{} {}", split.read_after(shown.path, wrote), shown.instead());
+        let writer_saw = shown.is_in(&read(probe, split.writer, shown.path).await?.body);
+        if writer_saw {
+            note.push_str(&format!(" (while {}'s own GET is up to date)", split.writer.name));
+        }
+        self.writer_saw_each &= writer_saw;
+        self.found.push(note);
+        Ok(())
+    }
+
+    fn verdict(self, split: Split<'_>) -> Verdict {
+        let (writer, reader) = (split.writer.name, split.reader.name);
+        let verdict = expect(
+            self.found.is_empty(),
+            format!("every write on {writer} to show in the next read on {reader}"),
+            format!("stale: {}", self.found.join("; ")),
+        );
+        if self.writer_saw_each { verdict.because(Symptom::OneProcessOnly) } else { verdict }
+    }
+}
+
 async fn targeted(probe: &mut Probe) -> Verdict {
     probe.empty_the_cache().await?;
-    let written = new_category(probe, "written").await?;
-    let untouched = new_category(probe, "untouched").await?;
-    new_task(probe, untouched, "task").await?;
+    let service = Node::service(probe);
+    let on = &service;
+    let written = new_category(probe, on, "written").await?;
+    let untouched = new_category(probe, on, "untouched").await?;
+    new_task(probe, on, untouched, "task").await?;
     for path in [CATEGORIES, &tasks_of(written), &tasks_of(untouched)] {
-        warm(probe, path).await?;
+        warm(probe, on, path).await?;
     }
     let bystander = probe.unique("bystander");
     let bystander = probe.contract.full_key(&bystander);
@@ -189,19 +328,19 @@ async fn targeted(probe: &mut Probe) -> Verdict {
 
     // Three task writes in one category, then a rename of the other.
     let before = probe.redis.command_counts().await?;
-    let task = new_task(probe, written, "task").await?;
-    let edit = json!({ "title": probe.unique("retitled"), "done": true });
-    write(probe, Method::PUT, &format!("/tasks/{task}"), Some(edit)).await?;
-    write(probe, Method::DELETE, &format!("/tasks/{task}"), None).await?;
+    let task = new_task(probe, on, written, "task").await?;
+    let retitled = probe.unique("retitled");
+    retitle_task(probe, on, task, &retitled).await?;
+    write(probe, on, Method::DELETE, &format!("/tasks/{task}"), None).await?;
     expect_still_cached(
         probe,
         &[CATEGORIES, &tasks_of(untouched)],
         "three writes of tasks in another category",
     )
     .await?;
-    warm(probe, &tasks_of(written)).await?;
+    warm(probe, on, &tasks_of(written)).await?;
     let rename = json!({ "name": probe.unique("renamed") });
-    write(probe, Method::PUT, &format!("/categories/{untouched}"), Some(rename)).await?;
+    write(probe, on, Method::PUT, &format!("/categories/{untouched}"), Some(rename)).await?;
     expect_still_cached(
         probe,
         &[&tasks_of(written), &tasks_of(untouched)],
@@ -226,8 +365,9 @@ async fn targeted(probe: &mut Probe) -> Verdict {
 
 /// Each of `paths` must still be served from the cache after `writes`.
 async fn expect_still_cached(probe: &Probe, paths: &[&str], writes: &str) -> Verdict {
+    let service = Node::service(probe);
     for path in paths {
-        let again = read(probe, path).await?;
+        let again = read(probe, &service, path).await?;
         expect(
             again.queries == 0,
             format!("GET {path} still cached after {writes}"),
@@ -261,9 +401,18 @@ fn burst_plan(seed: u64) -> Vec<Vec<Step>> {
 
 async fn concurrent_burst(probe: &mut Probe) -> Verdict {
     probe.empty_the_cache().await?;
+    let TwoInstances { a, b, second } = two_instances(probe).await?;
+    let outcome = burst_across(probe, &a, &b).await;
+    second.stop().await;
+    outcome
+}
+
+/// The burst with every category written on one instance and read on the other: half of them
+/// written on A, half on B.
+async fn burst_across(probe: &mut Probe, a: &Node, b: &Node) -> Verdict {
     let mut categories = Vec::new();
-    for _ in 0..BURST_CATEGORIES {
-        categories.push(new_category(probe, "burst").await?);
+    for split in Split::both_ways(a, b).into_iter().cycle().take(BURST_CATEGORIES) {
+        categories.push((new_category(probe, split.writer, "burst").await?, split));
     }
     let plan = burst_plan(probe.contract.seed);
     let mut titles = Vec::new();
@@ -271,46 +420,52 @@ async fn concurrent_burst(probe: &mut Probe) -> Verdict {
         titles.push(round.iter().map(|_| probe.unique("burst-task")).collect::<Vec<_>>());
     }
 
-    for &category in &categories {
-        warm(probe, &tasks_of(category)).await?;
+    for (category, split) in &categories {
+        warm(probe, split.reader, &tasks_of(*category)).await?;
     }
 
     // Each round runs one step per category at the same time: writes and reads overlap, and
     // no two steps of a round touch the same entry.
-    let before = probe.stats().await?.queries;
+    let before = a.queries(probe).await? + b.queries(probe).await?;
     let probe_ref = &*probe;
     for (round, names) in plan.iter().zip(&titles) {
-        let steps =
-            round.iter().zip(&categories).zip(names).map(|((step, &category), title)| async move {
+        let steps = round.iter().zip(&categories).zip(names).map(
+            |((step, (category, split)), title)| async move {
                 match step {
-                    Step::Read => probe_ref.get(&tasks_of(category)).await.map(|_| ()),
-                    Step::AddTask => create_task(probe_ref, category, title).await.map(|_| ()),
+                    Step::Read => {
+                        split.reader.get(probe_ref, &tasks_of(*category)).await.map(|_| ())
+                    }
+                    Step::AddTask => {
+                        create_task(probe_ref, split.writer, *category, title).await.map(|_| ())
+                    }
                 }
-            });
+            },
+        );
         join_all(steps).await.into_iter().collect::<Result<Vec<()>, Failure>>()?;
     }
-    let queries = probe.stats().await?.queries - before;
+    let queries = a.queries(probe).await? + b.queries(probe).await? - before;
     let steps = (BURST_ROUNDS * BURST_CATEGORIES) as u64;
     expect(
         queries < steps,
         format!("some of the burst's reads served from the cache (fewer than {steps} queries)"),
-        format!("{}: nothing is cached", api::queries(queries)),
+        format!("{} on the two instances: nothing is cached", api::queries(queries)),
     )?;
 
     // What the cache says now, then what the database says.
     let mut cached = Vec::new();
-    for &category in &categories {
-        cached.push(read(probe, &tasks_of(category)).await?.body);
+    for (category, split) in &categories {
+        cached.push(read(probe, split.reader, &tasks_of(*category)).await?.body);
     }
     probe.empty_the_cache().await?;
-    for (&category, cached) in categories.iter().zip(&cached) {
-        let stored = read(probe, &tasks_of(category)).await?.body;
+    for ((category, split), cached) in categories.iter().zip(&cached) {
+        let path = tasks_of(*category);
+        let stored = read(probe, split.reader, &path).await?.body;
         expect(
             &stored == cached,
             format!(
-                "GET {} after the burst (seed {}) to agree with the database",
-                tasks_of(category),
-                probe.contract.seed
+                "{}'s GET {path} after the burst (seed {}, {} adding the category's tasks) to \
+                 agree with the database",
+                split.reader.name, probe.contract.seed, split.writer.name
             ),
             format!("the cache served {cached}, the database holds {stored}"),
         )?;
@@ -318,103 +473,194 @@ async fn concurrent_burst(probe: &mut Probe) -> Verdict {
     Ok(())
 }
 
-async fn slow_reader_race(probe: &mut Probe) -> Verdict {
-    // The race both ways round: the read overlapping the write after the read's query, and
-    // before the write's.
-    reader_held_after_its_query(probe).await?;
-    reader_before_the_write_reaches_the_database(probe).await
+/// The write a race overlaps: one that adds a row to the raced list, one that changes a row
+/// in it.
+#[derive(Debug, Clone, Copy)]
+enum RacedWrite {
+    AddTask,
+    RetitleTask,
 }
 
-/// The reader misses, reads the database and is held there; the writer adds a task and
+impl RacedWrite {
+    /// What the writer did, for messages.
+    fn wrote(self) -> &'static str {
+        match self {
+            Self::AddTask => "added a task",
+            Self::RetitleTask => "retitled a task",
+        }
+    }
+
+    /// The write, on `writer`: afterwards the list must show `title`.
+    async fn run(self, probe: &Probe, writer: &Node, list: &CachedList, title: &str) -> Verdict {
+        match self {
+            Self::AddTask => create_task(probe, writer, list.category, title).await.map(|_| ()),
+            Self::RetitleTask => retitle_task(probe, writer, list.task, title).await,
+        }
+    }
+}
+
+async fn slow_reader_race(probe: &mut Probe) -> Verdict {
+    let TwoInstances { a, b, second } = two_instances(probe).await?;
+    let outcome = races_across(probe, &a, &b).await;
+    second.stop().await;
+    outcome
+}
+
+/// Every race with the reader on one instance and the writer on the other, both ways round,
+/// for a write that adds a task and one that changes a task; and each race both ways round in
+/// time: the reader held after its query, and the writer held before its write.
+async fn races_across(probe: &mut Probe, a: &Node, b: &Node) -> Verdict {
+    for split in Split::both_ways(a, b) {
+        for write in [RacedWrite::AddTask, RacedWrite::RetitleTask] {
+            // A kind of write that retires nothing even within one process is read-your-writes'
+            // loss; the race asks whether one that does can be undone by a slow reader.
+            if !invalidates_at_all(probe, split.reader, write).await? {
+                continue;
+            }
+            reader_held_after_its_query(probe, split, write).await?;
+            reader_before_the_write_reaches_the_database(probe, split, write).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `on` shows its own `write` in its next read, with nothing overlapping it.
+async fn invalidates_at_all(
+    probe: &mut Probe,
+    on: &Node,
+    write: RacedWrite,
+) -> Result<bool, Failure> {
+    let list = cached_task_list(probe, on, "unraced").await?;
+    let title = probe.unique("written-alone");
+    write.run(probe, on, &list, &title).await?;
+    Ok(lists(&read(probe, on, &list.path).await?.body, "title", &json!(title)))
+}
+
+/// The reader misses, reads the database and is held there; the writer writes and
 /// invalidates; then the reader goes on and stores what it read before the write.
-async fn reader_held_after_its_query(probe: &mut Probe) -> Verdict {
-    let (category, tasks) = cached_task_list(probe, "raced").await?;
+async fn reader_held_after_its_query(
+    probe: &mut Probe,
+    split: Split<'_>,
+    write: RacedWrite,
+) -> Verdict {
+    let Split { writer, reader } = split;
+    let list = cached_task_list(probe, reader, "raced").await?;
     probe.empty_the_cache().await?;
 
     let title = probe.unique("written-during-read");
-    api::hold_next_query(probe).await?;
+    api::hold_next_query(probe, reader).await?;
     let probe_ref = &*probe;
-    let reader = probe_ref.get(&tasks);
-    let writer = async {
-        if !api::query_is_held(probe_ref).await? {
-            api::release(probe_ref).await?;
+    let held_read = reader.get(probe_ref, &list.path);
+    let overlapping_write = async {
+        if !api::query_is_held(probe_ref, reader).await? {
+            api::release(probe_ref, reader).await?;
             return Err(fail(
-                format!("GET {tasks} with an empty cache to query the database"),
+                format!(
+                    "{}'s GET {} with an empty cache to query the database",
+                    reader.name, list.path
+                ),
                 "no query ran: the grader could not hold the reader",
             ));
         }
-        let written = create_task(probe_ref, category, &title).await;
-        api::release(probe_ref).await?;
+        let written = write.run(probe_ref, writer, &list, &title).await;
+        api::release(probe_ref, reader).await?;
         written
     };
-    let (reader, writer) = tokio::join!(reader, writer);
-    writer?;
-    reader?;
-    expect_fresh_after_race(
-        probe,
-        &tasks,
-        &title,
-        "the reader stored what it read before the write, after the write had invalidated",
-    )
-    .await
+    let (held_read, overlapping_write) = tokio::join!(held_read, overlapping_write);
+    overlapping_write?;
+    held_read?;
+    let why = format!(
+        "{} loaded the list before {} {}, and stored it once that write had answered",
+        reader.name,
+        writer.name,
+        write.wrote()
+    );
+    expect_fresh_after_race(probe, reader, &list.path, &title, &why).await
 }
 
-/// The writer is held just before its `INSERT` reaches the database; meanwhile a reader reads
+/// The writer is held just before its write reaches the database; meanwhile the reader reads
 /// the list. A writer that invalidates *before* writing lets that reader put the old list
 /// back, and nothing retires it once the write lands.
-async fn reader_before_the_write_reaches_the_database(probe: &mut Probe) -> Verdict {
-    let (category, tasks) = cached_task_list(probe, "raced-early").await?;
+async fn reader_before_the_write_reaches_the_database(
+    probe: &mut Probe,
+    split: Split<'_>,
+    write: RacedWrite,
+) -> Verdict {
+    let Split { writer, reader } = split;
+    let list = cached_task_list(probe, reader, "raced-early").await?;
     let title = probe.unique("written-after-read");
-    api::hold_next_write(probe).await?;
+    api::hold_next_write(probe, writer).await?;
     let probe_ref = &*probe;
-    let writer = create_task(probe_ref, category, &title);
-    let reader = async {
-        if !api::query_is_held(probe_ref).await? {
-            api::release(probe_ref).await?;
+    let held_write = write.run(probe_ref, writer, &list, &title);
+    let overlapping_read = async {
+        if !api::query_is_held(probe_ref, writer).await? {
+            api::release(probe_ref, writer).await?;
             return Err(fail(
-                "POST /tasks to write to the database",
+                format!("the write of {} to reach the database", writer.name),
                 "no write ran: the grader could not hold the writer",
             ));
         }
-        let read = read(probe_ref, &tasks).await;
-        api::release(probe_ref).await?;
+        let read = read(probe_ref, reader, &list.path).await;
+        api::release(probe_ref, writer).await?;
         read
     };
-    let (writer, reader) = tokio::join!(writer, reader);
-    reader?;
-    writer?;
-    expect_fresh_after_race(probe, &tasks, &title, "a read while the write waited put the old list back: the write invalidated before it wrote, and not after").await
+    let (held_write, overlapping_read) = tokio::join!(held_write, overlapping_read);
+    overlapping_read?;
+    held_write?;
+    let why = format!(
+        "{} read the list while {} {} and was held before its write reached the database; \
+         the list from before the write outlived it (a writer that invalidates before it \
+         writes, and not after, does this)",
+        reader.name,
+        writer.name,
+        write.wrote()
+    );
+    expect_fresh_after_race(probe, reader, &list.path, &title, &why).await
 }
 
-/// After a race, the list must show the task the writer added.
-async fn expect_fresh_after_race(probe: &Probe, tasks: &str, title: &str, why: &str) -> Verdict {
-    let after = read(probe, tasks).await?;
+/// After a race, `on`'s next read must show the writer's `title`.
+async fn expect_fresh_after_race(
+    probe: &Probe,
+    on: &Node,
+    tasks: &str,
+    title: &str,
+    why: &str,
+) -> Verdict {
+    let after = read(probe, on, tasks).await?;
     expect(
         lists(&after.body, "title", &json!(title)),
-        format!("GET {tasks} after the race to list the task {title:?}"),
+        format!("{}'s GET {tasks} after the race to list the task {title:?}", on.name),
         format!("a stale list from the cache ({}): {why}", api::queries(after.queries)),
     )
 }
 
-/// From an empty cache, a new category with one task, its task list cached: returns the
-/// category and the path of its task list.
-async fn cached_task_list(probe: &mut Probe, what: &str) -> Result<(i64, String), Failure> {
+/// A category with one task, whose task list is cached.
+struct CachedList {
+    category: i64,
+    task: i64,
+    /// `GET` this for the category's tasks.
+    path: String,
+}
+
+/// From an empty cache, a new category with one task, its task list cached by `on`.
+async fn cached_task_list(probe: &mut Probe, on: &Node, what: &str) -> Result<CachedList, Failure> {
     probe.empty_the_cache().await?;
-    let category = new_category(probe, what).await?;
-    new_task(probe, category, "before").await?;
-    let tasks = tasks_of(category);
-    warm(probe, &tasks).await?;
-    Ok((category, tasks))
+    let category = new_category(probe, on, what).await?;
+    let task = new_task(probe, on, category, "before").await?;
+    let path = tasks_of(category);
+    warm(probe, on, &path).await?;
+    Ok(CachedList { category, task, path })
 }
 
 async fn entries_expire(probe: &mut Probe) -> Verdict {
     probe.empty_the_cache().await?;
-    let category = new_category(probe, "expiring").await?;
-    warm(probe, CATEGORIES).await?;
-    warm(probe, &tasks_of(category)).await?;
+    let service = Node::service(probe);
+    let category = new_category(probe, &service, "expiring").await?;
+    warm(probe, &service, CATEGORIES).await?;
+    warm(probe, &service, &tasks_of(category)).await?;
     // A write, so that whatever a write stores (stamps, versions) is there too.
-    new_task(probe, category, "task").await?;
-    read(probe, &tasks_of(category)).await?;
+    new_task(probe, &service, category, "task").await?;
+    read(probe, &service, &tasks_of(category)).await?;
 
     let keys = probe.redis.keys(&format!("{}:*", probe.contract.key_prefix)).await?;
     expect(!keys.is_empty(), "cached entries in Redis", "no key under the prefix")?;
@@ -426,7 +672,9 @@ async fn entries_expire(probe: &mut Probe) -> Verdict {
 }
 
 async fn write_while_redis_down(probe: &mut Probe) -> Verdict {
-    let (category, tasks) = cached_task_list(probe, "outage").await?;
+    let service = Node::service(probe);
+    let CachedList { category, path: tasks, .. } =
+        cached_task_list(probe, &service, "outage").await?;
 
     // Redis goes away with the entry in it, and comes back with it (as a Redis that persists
     // its data would).
@@ -442,7 +690,7 @@ async fn write_while_redis_down(probe: &mut Probe) -> Verdict {
     service_sees_redis(probe).await?;
 
     for attempt in ["first", "second"] {
-        let after = read(probe, &tasks).await?;
+        let after = read(probe, &service, &tasks).await?;
         expect(
             lists(&after.body, "title", &json!(title)),
             format!("the {attempt} GET {tasks} after Redis is back to list {title:?}"),
