@@ -151,6 +151,13 @@ impl Inspector {
         self.in_db(located.db).await?.ttl(&located.key).await
     }
 
+    /// `PTTL` (milliseconds) of a key found by [`Self::keys_anywhere`]: fine enough to tell
+    /// whether a request restarted the key's expiry.
+    pub async fn pttl_of(&mut self, located: &Located) -> RedisResult<i64> {
+        let mut inspector = self.in_db(located.db).await?;
+        redis::cmd("PTTL").arg(&located.key).query_async(&mut inspector.conn).await
+    }
+
     /// `EXISTS` of a key found by [`Self::keys_anywhere`].
     pub async fn exists_at(&mut self, located: &Located) -> RedisResult<bool> {
         self.in_db(located.db).await?.exists(&located.key).await

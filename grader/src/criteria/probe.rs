@@ -129,7 +129,12 @@ impl Probe {
 
     /// A fresh name, such as `greeting-9f3a1c`, the same for the same seed.
     pub fn unique(&mut self, what: &str) -> String {
-        format!("{what}-{:06x}", self.names.next_u64() & 0xff_ffff)
+        format!("{what}-{:06x}", self.unique_number())
+    }
+
+    /// A number no earlier request of this run used, below 2^24: e.g. an id nobody has.
+    pub fn unique_number(&mut self) -> u64 {
+        self.names.next_u64() & 0xff_ffff
     }
 
     /// Sends a request; a time-out or a broken connection is a failure of the service.

@@ -19,6 +19,7 @@ use workbook::stats::Stats;
 
 use super::probe::Reply;
 use super::{Category, Criterion, ExerciseSpec, Failure, Probe, Verdict, check, expect, fail};
+use crate::words::counted;
 
 /// At most this many database connections may be open at once, and ...
 const MAX_DB_CONNECTIONS: u64 = 8;
@@ -37,6 +38,10 @@ const LATENCY_RATIO: f64 = 3.0;
 const LATENCY_ROUNDS: usize = 3;
 const LATENCY_CONCURRENCY: usize = 8;
 const LATENCY_REQUESTS: usize = 24;
+/// The tagged requests of the slow-requests check: a category id above every seeded one.
+const TAGGED_CATEGORY_BASE: i64 = 10_000_000;
+/// How many times the grader asks for its tagged page: a count nobody else would send.
+const TAGGED_REQUESTS: usize = 3;
 
 pub fn spec() -> ExerciseSpec {
     ExerciseSpec {
@@ -450,6 +455,14 @@ async fn slow_requests_page(probe: &mut Probe) -> Verdict {
         let (_, queries) = counted_get(probe, &path).await?;
         queries_by_path.insert(path, queries);
     }
+    // Tagged requests: a category nobody has, asked for a number of times nobody else would,
+    // so that a canned list, or requests the service sends itself, cannot stand in for them.
+    let tagged = page_path(TAGGED_CATEGORY_BASE + probe.unique_number() as i64);
+    let mut tagged_queries = 0;
+    for _ in 0..TAGGED_REQUESTS {
+        tagged_queries = counted_get(probe, &tagged).await?.1;
+    }
+    queries_by_path.insert(tagged.clone(), tagged_queries);
     let reply = probe.get("/requests/slowest").await?;
     expect(reply.status == 200, "GET /requests/slowest to answer 200", reply.summary())?;
     let records = reply.json().as_array().cloned().unwrap_or_default();
@@ -470,6 +483,15 @@ async fn slow_requests_page(probe: &mut Probe) -> Verdict {
         path == "/requests/slowest" || path.starts_with("/categories/")
     };
     expect(records.iter().any(known), "the grader's own requests in the list", reply.summary())?;
+    let listed = records.iter().filter(|record| record["path"] == tagged.as_str()).count();
+    expect(
+        listed == TAGGED_REQUESTS,
+        format!("the grader's {TAGGED_REQUESTS} requests for GET {tagged}, each listed once"),
+        format!(
+            "{} for it: the page does not list the requests the service served",
+            counted(listed as u64, "entry")
+        ),
+    )?;
     for record in &records {
         let path = record["path"].as_str().unwrap_or_default();
         if let Some(queries) = queries_by_path.get(path) {

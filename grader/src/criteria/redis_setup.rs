@@ -66,11 +66,11 @@ pub fn spec() -> ExerciseSpec {
             },
             Criterion {
                 id: "session-expiry",
-                title: "Session keys expire after SESSION_TTL",
+                title: "Session keys expire SESSION_TTL after logging in",
                 category: Category::Security,
                 points: 2,
                 hint: "A session without a TTL lives forever: store it with SET ... EX \
-                       session_ttl.",
+                       session_ttl when logging in, and only read it (GET) afterwards.",
                 hints: &[],
                 check: check!(session_expiry),
             },
@@ -260,7 +260,7 @@ async fn sessions_in_redis(probe: &mut Probe) -> Verdict {
 }
 
 async fn session_expiry(probe: &mut Probe) -> Verdict {
-    let (_, created) = log_in(probe, "bob").await?;
+    let (cookie, created) = log_in(probe, "bob").await?;
     let wanted = probe.contract.session_ttl as i64;
     for key in &created {
         let ttl = probe.redis.ttl_of(key).await?;
@@ -268,6 +268,35 @@ async fn session_expiry(probe: &mut Probe) -> Verdict {
             (wanted - TTL_TOLERANCE..=wanted).contains(&ttl),
             format!("the session key {key} to expire in {wanted} s (SESSION_TTL)"),
             describe_ttl(ttl),
+        )?;
+    }
+    expiry_left_alone_by_a_request(probe, &cookie, &created).await
+}
+
+/// The session expires SESSION_TTL after logging in, as Django's does by default: a request
+/// that reads it must not restart its TTL. Told apart by the order of two `PTTL`s, not by a
+/// clock: time only runs down between them unless the request set the expiry again.
+async fn expiry_left_alone_by_a_request(
+    probe: &mut Probe,
+    cookie: &str,
+    keys: &[Located],
+) -> Verdict {
+    // Long enough that a restarted TTL would come back higher than it was read before.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut before = Vec::new();
+    for key in keys {
+        before.push(probe.redis.pttl_of(key).await?);
+    }
+    let reply = probe.get_as("/me", cookie).await?;
+    expect(reply.status == 200, "GET /me with the session cookie to answer 200", reply.summary())?;
+    for (key, before) in keys.iter().zip(before) {
+        let after = probe.redis.pttl_of(key).await?;
+        expect(
+            after <= before,
+            format!("GET /me to leave the expiry of {key} alone (set once, at login)"),
+            format!(
+                "its TTL went from {before} ms up to {after} ms: reading the session restarted it"
+            ),
         )?;
     }
     Ok(())
