@@ -55,6 +55,8 @@ pub struct Probe {
     pub(super) reference: Result<PathBuf, String>,
     http: reqwest::Client,
     names: SplitMix64,
+    /// Whether `/health` has reported Redis up once in this run (see [`Probe::redis_health`]).
+    redis_seen_up: std::sync::atomic::AtomicBool,
 }
 
 /// What a probe is given by the grading run.
@@ -124,6 +126,7 @@ impl Probe {
             reference,
             http,
             names,
+            redis_seen_up: Default::default(),
         }
     }
 
@@ -226,10 +229,20 @@ impl Probe {
     /// The state `/health` reports for Redis (`"up"`, `"down: ..."`), or the whole answer.
     pub async fn redis_health(&self, timeout: Duration) -> Result<String, Failure> {
         let reply = self.send(Method::GET, "/health", Body::Empty, None, timeout).await?;
-        Ok(match reply.json()["checks"]["redis"].as_str() {
+        let state = match reply.json()["checks"]["redis"].as_str() {
             Some(state) => state.to_owned(),
             None => format!("no \"redis\" check in {}", reply.summary()),
-        })
+        };
+        if state == "up" {
+            self.redis_seen_up.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(state)
+    }
+
+    /// Whether `/health` has reported Redis up at least once in this run: a service that never
+    /// has is not reconnecting, and needs no time to do it.
+    pub fn redis_seen_up(&self) -> bool {
+        self.redis_seen_up.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Forgets every cached entry of the service, so that a check starts from a cold cache.

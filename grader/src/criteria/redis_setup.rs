@@ -15,6 +15,9 @@ use crate::words::counted;
 const OUTAGE_ANSWER_LIMIT: Duration = Duration::from_secs(4);
 /// How long the service gets to notice that Redis is back.
 const RECONNECT_LIMIT: Duration = Duration::from_secs(15);
+/// How long a service that has never reported Redis up gets to do it: Redis has been up all
+/// its life, so there is nothing to reconnect to (a starter fails here in seconds, not 15).
+const FIRST_CONNECT_LIMIT: Duration = Duration::from_secs(5);
 /// How far below the asked TTL a fresh key may be (seconds pass between SET and TTL).
 const TTL_TOLERANCE: i64 = 5;
 
@@ -99,7 +102,8 @@ pub fn spec() -> ExerciseSpec {
                 title: "Reconnects by itself when Redis comes back",
                 category: Category::Resilience,
                 points: 1,
-                hint: "A plain MultiplexedConnection stays broken after a restart; a \
+                hint: "First make /health report Redis up (health-pings-redis). Then: a plain \
+                       MultiplexedConnection stays broken after a restart; a \
                        ConnectionManager reconnects on its own.",
                 hints: &[],
                 check: check!(reconnects),
@@ -383,6 +387,12 @@ async fn reconnects(probe: &mut Probe) -> Verdict {
     // The previous check already restarted Redis once: a service that never reconnects is
     // still down here.
     let state = wait_for_redis_up(probe).await;
+    if !probe.redis_seen_up() {
+        return Err(fail(
+            "/health to report Redis up before the grader restarts it",
+            format!("{state:?}: it never has in this run, so there is no connection to restore"),
+        ));
+    }
     expect(
         state == "up",
         "/health to report Redis up again after the grader's earlier restart of Redis",
@@ -409,10 +419,11 @@ async fn reconnects(probe: &mut Probe) -> Verdict {
     stored_key(probe, &key).await.map(drop)
 }
 
-/// Polls `/health` until it reports Redis up, for at most [`RECONNECT_LIMIT`]; returns the
-/// last state seen.
+/// Polls `/health` until it reports Redis up, for at most [`RECONNECT_LIMIT`] (or
+/// [`FIRST_CONNECT_LIMIT`] while it never has); returns the last state seen.
 async fn wait_for_redis_up(probe: &mut Probe) -> String {
-    let deadline = tokio::time::Instant::now() + RECONNECT_LIMIT;
+    let limit = if probe.redis_seen_up() { RECONNECT_LIMIT } else { FIRST_CONNECT_LIMIT };
+    let deadline = tokio::time::Instant::now() + limit;
     loop {
         let state = match probe.redis_health(OUTAGE_ANSWER_LIMIT).await {
             Ok(state) => state,
