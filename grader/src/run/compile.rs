@@ -27,7 +27,7 @@ use crate::fs::LockWaits;
 use crate::run::bwrap::{self, Jail};
 use crate::run::diagnostics::{self, Warning};
 use crate::run::sandbox::{Ended, Limits, Sandboxed};
-use crate::run::users::{self, RunUser};
+use crate::run::users::{self, Reach, RunUser};
 
 /// The folders of an exercise that are the student's to write.
 pub const STUDENT_DIRS: &[&str] = &["src", "templates"];
@@ -81,7 +81,7 @@ pub enum BuildFolder {
 
 impl BuildFolder {
     /// The folder, and the parts of it a build writes: what a run user is lent for its build.
-    fn paths(self, grader: &Path) -> Result<(PathBuf, Vec<Lent>)> {
+    fn paths(self, grader: &Path) -> Result<(PathBuf, Vec<(PathBuf, Reach)>)> {
         match self {
             BuildFolder::Workspace => {
                 let target = grader.parent().context("the grader's folder has no parent")?;
@@ -89,33 +89,18 @@ impl BuildFolder {
                 std::fs::create_dir_all(&profile)?;
                 // Cargo writes its notes at the top and its output in `debug/`; the rest of
                 // `target/` (the grader's own folders) stays the grader's.
-                Ok((target.to_owned(), vec![Lent::Folder(target.to_owned()), Lent::Tree(profile)]))
+                Ok((
+                    target.to_owned(),
+                    vec![(target.to_owned(), Reach::Folder), (profile, Reach::Tree)],
+                ))
             }
             BuildFolder::Private => {
                 let own = grader.join("build");
                 std::fs::create_dir_all(&own)?;
                 keep_private(&own)?;
-                Ok((own.clone(), vec![Lent::Tree(own)]))
+                Ok((own.clone(), vec![(own, Reach::Tree)]))
             }
         }
-    }
-}
-
-/// What a build's user is given for the build.
-enum Lent {
-    /// The folder alone, not what is in it.
-    Folder(PathBuf),
-    /// The folder and everything in it.
-    Tree(PathBuf),
-}
-
-/// Gives `lent` to the build's user, or back to the grader when the grader builds itself.
-fn lend(lent: &Lent, builder: Option<RunUser>) -> Result<()> {
-    match (lent, builder) {
-        (Lent::Folder(folder), Some(user)) => users::lend_folder(folder, user),
-        (Lent::Folder(folder), None) => users::reclaim_folder(folder),
-        (Lent::Tree(tree), Some(user)) => users::lend_tree(tree, user),
-        (Lent::Tree(tree), None) => users::reclaim_tree(tree),
     }
 }
 
@@ -144,8 +129,8 @@ pub async fn build(
     let toolchain = Toolchain::find().await?;
     // The run's own user compiles, never root: the stage and the target folder become its.
     let builder = RunUser::owning(run_dir).filter(|_| bwrap::can_change_user());
-    for lent in std::iter::once(Lent::Tree(stage.clone())).chain(written) {
-        lend(&lent, builder)?;
+    for (path, reach) in std::iter::once((stage.clone(), Reach::Tree)).chain(written) {
+        users::hand_over(&path, reach, builder)?;
     }
     let command = cargo_build(&toolchain, &stage, &target, exercise, builder)?;
     let log = run_dir.join(format!("build-{}", exercise.dir_name()));

@@ -6,7 +6,7 @@
 //! processes, enter another run's folder, or write what the grader writes (the batch's
 //! gradebook and feedback). The run's Redis runs as a second id of its own, in a folder of its
 //! own, so that the service cannot read the server's memory either. The run's build runs as
-//! the run's user too: the shared build folder is lent to it for the build ([`lend_tree`]),
+//! the run's user too: the shared build folder is lent to it for the build ([`hand_over`]),
 //! and bubblewrap shows the compiler only the toolchain, the registry and the stage.
 //!
 //! A grader that is not root cannot change user; students' processes then run as the grader's
@@ -139,36 +139,30 @@ pub fn create_run_folder(folder: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Gives `tree`, a folder and everything in it (links themselves, never what they point to),
-/// to `user`: the build's stage and target folder, which a build running as its run's user
-/// must read and write.
-pub fn lend_tree(tree: &Path, user: RunUser) -> Result<()> {
-    give_tree(tree, user.0)
+/// How much of a folder changes hands in [`hand_over`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// The folder alone, not what is in it.
+    Folder,
+    /// The folder and everything in it (links themselves, never what they point to).
+    Tree,
 }
 
-/// Takes `tree` back from the run user it was lent to, for a build that runs as the grader
-/// (the reference solution's): inside bubblewrap's user namespace even root cannot enter a
-/// folder whose owner has no id there.
-pub fn reclaim_tree(tree: &Path) -> Result<()> {
-    if available() {
+/// Gives `path` to `user` for a build that runs as that run's user (the stage and the target
+/// folder it must read and write), or, with `None`, back to the grader for a build it runs
+/// itself (the reference solution's): inside bubblewrap's user namespace even root cannot
+/// enter a folder whose owner has no id there. A grader that is not root changes nothing.
+pub fn hand_over(path: &Path, reach: Reach, user: Option<RunUser>) -> Result<()> {
+    let id = match user {
+        Some(user) => user.0,
         // SAFETY: geteuid has no preconditions.
-        give_tree(tree, unsafe { libc::geteuid() })?;
+        None if available() => unsafe { libc::geteuid() },
+        None => return Ok(()),
+    };
+    match reach {
+        Reach::Folder => give_one(path, id),
+        Reach::Tree => give_tree(path, id),
     }
-    Ok(())
-}
-
-/// Gives `folder` itself, not what it holds, to `user` (see [`lend_tree`]).
-pub fn lend_folder(folder: &Path, user: RunUser) -> Result<()> {
-    give_one(folder, user.0)
-}
-
-/// Takes `folder` itself back (see [`reclaim_tree`]).
-pub fn reclaim_folder(folder: &Path) -> Result<()> {
-    if available() {
-        // SAFETY: geteuid has no preconditions.
-        give_one(folder, unsafe { libc::geteuid() })?;
-    }
-    Ok(())
 }
 
 fn give_one(path: &Path, id: u32) -> Result<()> {
@@ -261,7 +255,7 @@ mod tests {
         std::fs::write(tree.path().join("debug/deps/libx.rlib"), b"").unwrap();
         std::os::unix::fs::symlink("/etc/passwd", tree.path().join("debug/link")).unwrap();
         let user = RunUser::fresh();
-        lend_tree(tree.path(), user).unwrap();
+        hand_over(tree.path(), Reach::Tree, Some(user)).unwrap();
         for path in ["", "debug", "debug/deps", "debug/deps/libx.rlib", "debug/link"] {
             let owner = std::fs::symlink_metadata(tree.path().join(path)).unwrap().uid();
             assert_eq!(owner, user.0, "{path} was not lent");
