@@ -16,7 +16,8 @@ use crate::run::compile::{self, Build, BuildFolder, Built};
 use crate::run::contract::Contract;
 use crate::run::database::DatabaseServer;
 use crate::run::redis_server::{Acl, PrivateRedis, RedisServer};
-use crate::run::service::{self, OutputMark, RunningService};
+use crate::run::service::{self, NotStarted, OutputMark, RunningService};
+use crate::run::users::RunUser;
 use crate::run::{network, reference, sandbox, users};
 
 /// What to grade and how.
@@ -147,6 +148,8 @@ pub struct Session<'a> {
     /// The private Redis' folder: outside the run folder, for the server runs as a user of its
     /// own, which may not enter the run's.
     redis_dir: tempfile::TempDir,
+    /// Who the run's builds and services run as (`None`: as the grader).
+    run_user: Option<RunUser>,
     contract: Contract,
     /// Where each service's database is created.
     pub database: DatabaseServer,
@@ -160,9 +163,9 @@ impl<'a> Session<'a> {
             bail!("{} is not a folder of exercises", options.submission.display());
         }
         let run_dir = tempfile::Builder::new().prefix("grader-run-").tempdir()?;
-        users::claim_run_folder(run_dir.path())?;
+        let run_user = users::claim_run_folder(run_dir.path())?;
         let redis_dir = tempfile::Builder::new().prefix("grader-redis-").tempdir()?;
-        users::claim_redis_folder(redis_dir.path(), run_dir.path())?;
+        users::claim_redis_folder(redis_dir.path(), run_user)?;
         let mut contract = Contract::from_seed(options.seed);
         if options.redis_url.is_some() {
             // On a shared server, a prefix of our own keeps us out of everybody else's keys.
@@ -170,7 +173,7 @@ impl<'a> Session<'a> {
         }
         let database = DatabaseServer::from_url(options.database_url.as_deref()).await?;
         let mut session =
-            Self { options, run_dir, redis_dir, contract, database, redis_server: None };
+            Self { options, run_dir, redis_dir, run_user, contract, database, redis_server: None };
         session.redis_server = Some(session.connect_redis().await?);
         Ok(session)
     }
@@ -221,6 +224,7 @@ impl<'a> Session<'a> {
             exercise,
             options.build_timeout,
             run_dir,
+            self.run_user,
             options.build_folder,
             &options.lock_waits,
         )
@@ -236,17 +240,16 @@ impl<'a> Session<'a> {
         };
         say(options, format!("grading {} ...", exercise.dir_name()));
         // A fresh folder each time: a re-grade must not find the last run's database.
-        let exercise_dir = run_dir.join(exercise.dir_name());
-        if exercise_dir.exists() {
-            std::fs::remove_dir_all(&exercise_dir)?;
-        }
-        users::create_run_folder(&exercise_dir)?;
+        let home =
+            users::create_home(run_dir, &format!("{}-", exercise.dir_name()), self.run_user)?;
         let redis_server = match self.redis_server.take() {
             Some(server) => server,
             None => self.connect_redis().await?,
         };
-        let (mut report, redis_server) =
-            self.grade_exercise(exercise, spec, &binary, redis_server, &exercise_dir).await?;
+        let graded = self.grade_exercise(exercise, spec, &binary, redis_server, &home).await;
+        // Links the service left there are removed, never followed.
+        let _ = std::fs::remove_dir_all(&home);
+        let (mut report, redis_server) = graded?;
         self.redis_server = Some(redis_server);
         report.add_compiler_warnings(warnings);
         report.warnings.extend(
@@ -297,10 +300,16 @@ impl Session<'_> {
         let environment =
             contract.environment(&redis_server.service_url(), service::pick_port()?, &database.url);
         let service = match RunningService::start(binary, environment, dir).await {
-            Ok(service) => service,
-            Err(reason) => {
+            Ok(Ok(service)) => service,
+            Ok(Err(NotStarted(reason))) => {
                 database.remove().await;
                 return Ok((not_graded(exercise, spec, Stage::DidNotStart, reason), redis_server));
+            }
+            // The grader's own failure: an error of the run (a batch grades the submission
+            // again), never the student's "did not start".
+            Err(err) => {
+                database.remove().await;
+                return Err(err.context("the grader could not start the service"));
             }
         };
 
@@ -310,16 +319,22 @@ impl Session<'_> {
             redis_server,
             database_server: database_server.clone(),
             service,
-            dir: dir.to_owned(),
+            run_dir: self.run_dir.path().to_owned(),
+            run_user: self.run_user,
             reference,
         });
         let mut results = Vec::new();
         for criterion in options.selected(spec) {
             if let Some(crash) = probe.service.crashed() {
                 say(options, format!("the service crashed; restarting it for {}", criterion.id));
-                if let Err(reason) = probe.service.restart().await {
-                    results.push(CriterionReport::new(criterion, Err(crashed(&crash, &reason))));
-                    continue;
+                match probe.service.restart().await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(NotStarted(reason))) => {
+                        let failure = crashed(&crash, &reason);
+                        results.push(CriterionReport::new(criterion, Err(failure)));
+                        continue;
+                    }
+                    Err(err) => return Err(err.context("the grader could not restart the service")),
                 }
             }
             let mark = probe.service.output_mark();

@@ -436,3 +436,105 @@ fn a_slow_neighbour_under_two_jobs_costs_a_correct_submission_nothing() {
         "{stderr}"
     );
 }
+
+// Linux-only: run users are.
+#[cfg(target_os = "linux")]
+#[test]
+fn links_a_service_plants_in_its_folder_lead_the_grader_nowhere() {
+    if !runs_as_their_own_user("this test") {
+        return;
+    }
+    let class = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    // What the planted links point at: a folder the grader must not write into or give away.
+    let canary = tempfile::tempdir().unwrap();
+    let solution = common::root().join("solutions/01-redis-setup");
+    common::copy_dir(&solution, &class.path().join("alice/01-redis-setup"));
+    common::copy_dir(&solution, &class.path().join("mallory/01-redis-setup"));
+    std::fs::set_permissions(class.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .unwrap();
+    let canary_dir = canary.path();
+    // Every file already in its folder becomes a link to /etc/shadow; links stand under the
+    // names of the logs of later starts and of extra instances' folders; then, on its first
+    // start only, it dies during the checks, so that the grader reads its output and starts it
+    // again.
+    run_first_in_main(
+        &class.path().join("mallory/01-redis-setup"),
+        &format!(
+            "let here = std::env::current_dir().unwrap();\n    \
+             for entry in std::fs::read_dir(&here).into_iter().flatten().flatten() {{\n    \
+                 let _ = std::fs::remove_file(entry.path());\n    \
+                 let _ = std::os::unix::fs::symlink(\"/etc/shadow\", entry.path());\n    \
+             }}\n    \
+             for start in 1..=6 {{\n    \
+                 for stream in [\"stdout\", \"stderr\"] {{\n    \
+                     let planted = {canary_dir:?}.to_owned() + &format!(\"/planted-{{start}}.{{stream}}\");\n    \
+                     let _ = std::os::unix::fs::symlink(&planted, here.join(format!(\"service-{{start}}.{{stream}}\")));\n    \
+                 }}\n    \
+                 let _ = std::os::unix::fs::symlink({canary_dir:?}, here.join(format!(\"instance-{{start}}\")));\n    \
+             }}\n    \
+             if std::fs::symlink_metadata(here.join(\"started-once\")).is_err() {{\n    \
+                 let _ = std::os::unix::fs::symlink(\"/etc/shadow\", here.join(\"started-once\"));\n    \
+                 std::thread::spawn(|| {{\n    \
+                     std::thread::sleep(std::time::Duration::from_secs(3));\n    \
+                     panic!(\"dying on purpose\");\n    \
+                 }});\n    \
+             }}"
+        ),
+    );
+
+    let run = {
+        let _one_at_a_time = common::serial();
+        batch(class.path(), out.path())
+    };
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    let gradebook = std::fs::read_to_string(out.path().join("gradebook.csv")).unwrap();
+    assert!(gradebook.contains("alice,alice,,,alice,20,20,20,graded\n"), "{gradebook}\n{stderr}");
+    let planted: Vec<_> = std::fs::read_dir(canary_dir).unwrap().flatten().collect();
+    assert!(planted.is_empty(), "the grader wrote through a link: {planted:?}");
+    let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(canary_dir).unwrap());
+    assert_eq!(owner, 0, "the grader gave a folder outside the run to the run's user");
+    let shadow = std::fs::read_to_string("/etc/shadow").unwrap();
+    let secret = shadow.lines().next().unwrap();
+    for written in ["students/mallory/feedback.md", "students/mallory/result.json"] {
+        let text = std::fs::read_to_string(out.path().join(written)).unwrap();
+        assert!(!text.contains(secret), "{written} quotes /etc/shadow:\n{text}");
+    }
+}
+
+#[test]
+fn a_failing_build_shows_no_other_submissions_code() {
+    let class = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    // Alice's exercise 2 is staged before Mallory's exercise 1 is built (it need not build).
+    let alice = class.path().join("alice/02-view-cache");
+    common::copy_dir(&common::root().join("solutions/02-view-cache"), &alice);
+    let secret = "alice's own words, nobody else's";
+    std::fs::write(alice.join("src/lib.rs"), format!("// {secret}\nfn broken(")).unwrap();
+    // Mallory's build fails on purpose, printing its staged neighbour into its own feedback.
+    let mallory = class.path().join("mallory/01-redis-setup");
+    common::copy_dir(&common::root().join("solutions/01-redis-setup"), &mallory);
+    let main = mallory.join("src/lib.rs");
+    let code = std::fs::read_to_string(&main).unwrap()
+        + "\nconst _: () = panic!(\"{}\", include_str!(\"../../02-view-cache/src/lib.rs\"));\n";
+    std::fs::write(&main, code).unwrap();
+
+    let run = {
+        let _one_at_a_time = common::serial();
+        assert_cmd::Command::cargo_bin("grader")
+            .unwrap()
+            .env_remove("REDIS_URL")
+            .args(["batch", class.path().to_str().unwrap(), "--out", out.path().to_str().unwrap()])
+            // Every exercise: Alice's 2 is built before Mallory's 1; the others are missing.
+            .args(["--allow-unsandboxed", "--jobs", "1"])
+            .output()
+            .unwrap()
+    };
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    let feedback =
+        std::fs::read_to_string(out.path().join("students/mallory/feedback.md")).unwrap();
+    assert!(feedback.contains("does not compile"), "{feedback}");
+    assert!(!feedback.contains(secret), "Mallory's feedback shows Alice's code:\n{feedback}");
+}

@@ -53,8 +53,11 @@ where
     let served = tokio::runtime::Runtime::new().map_err(anyhow::Error::from).and_then(|runtime| {
         runtime.block_on(async {
             let config = Config::from_env()?;
-            let app = app(Context::new(config.clone())).await?;
-            serve(&config, app).await
+            // The port is the workbook's before any exercise code runs: an exercise cannot
+            // listen there itself and answer the workbook's own paths in its place.
+            let listener = listen(&config).await?;
+            let app = app(Context::new(config)).await?;
+            serve(listener, app).await
         })
     });
     match served {
@@ -66,11 +69,16 @@ where
     }
 }
 
-/// Serves `app` behind the workbook's own routes until the process gets Ctrl-C or SIGTERM.
-async fn serve(config: &Config, app: App) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(config.bind).await.map_err(|err| {
+/// Takes the service's port (`WORKBOOK_BIND`).
+async fn listen(config: &Config) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(config.bind).await.map_err(|err| {
         anyhow::anyhow!("cannot listen on {}: {err} (is the port in use?)", config.bind)
-    })?;
+    })
+}
+
+/// Serves `app` behind the workbook's own routes until the process gets Ctrl-C or SIGTERM.
+/// Requests that arrived while the exercise started wait on the listener until then.
+async fn serve(listener: TcpListener, app: App) -> anyhow::Result<()> {
     tracing::info!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, workbook_routes(app)).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())

@@ -227,7 +227,8 @@ pub fn feedback(meta: &Meta, report: &Report) -> String {
                 let _ = writeln!(md, "The service said:\n\n{}\n", sanitise::code_block(said));
             }
             for note in &criterion.notes {
-                let _ = writeln!(md, "*Note:* {}\n", sanitise::for_terminal(note));
+                // Notes name the student's files: escaped, so a name cannot be Markdown.
+                let _ = writeln!(md, "*Note:* {}\n", sanitise::markdown_text(note));
             }
             let _ = writeln!(md, "*Hint:* {}\n", criterion.hint);
         }

@@ -8,8 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::probe::Probe;
-use super::verdict::{Failure, fail};
+use super::probe::{Probe, judge_start};
+use super::verdict::Failure;
 use crate::run::database::{self, ServiceDatabase};
 use crate::run::service::{self, RunningService};
 use crate::run::users;
@@ -19,6 +19,8 @@ pub struct Instance {
     pub service: RunningService,
     /// The database it was given, removed with it; `None` when it shares the service's.
     database: Option<ServiceDatabase>,
+    /// Its own folder, removed with it.
+    home: PathBuf,
 }
 
 impl Instance {
@@ -27,6 +29,8 @@ impl Instance {
         if let Some(database) = self.database {
             database.remove().await;
         }
+        // Whatever it left there (links included) is removed, never followed.
+        let _ = std::fs::remove_dir_all(&self.home);
     }
 }
 
@@ -39,16 +43,18 @@ impl Probe {
         who: &str,
         extra: &[(&str, String)],
     ) -> Result<Instance, Failure> {
-        let dir = self.instance_dir(who)?;
-        let database = self.database_server.create(&dir).await.map_err(|err| {
+        let home = self.instance_home()?;
+        let database = self.database_server.create(&home).await.map_err(|err| {
             Failure::Error(format!("cannot create a database for {who}: {err:#}"))
         })?;
         let environment = self.instance_environment(&database.url, extra)?;
-        match RunningService::start(binary, environment, &dir).await {
-            Ok(service) => Ok(Instance { service, database: Some(database) }),
-            Err(reason) => {
+        let started = RunningService::start(binary, environment, &home).await;
+        match judge_start(started, &format!("{who} to start")) {
+            Ok(service) => Ok(Instance { service, database: Some(database), home }),
+            Err(failure) => {
                 database.remove().await;
-                Err(fail(format!("{who} to start"), reason))
+                let _ = std::fs::remove_dir_all(&home);
+                Err(failure)
             }
         }
     }
@@ -64,18 +70,23 @@ impl Probe {
         who: &str,
         extra: &[(&str, String)],
     ) -> Result<Instance, Failure> {
-        let dir = self.instance_dir(who)?;
+        let home = self.instance_home()?;
         let Some(url) = self.service.env("DATABASE_URL").map(str::to_owned) else {
             return Err(Failure::Error("the service was started without a DATABASE_URL".into()));
         };
         let environment = self.instance_environment(&url, extra)?;
         let started = match database::sqlite_folder(&url) {
-            Some(shared) => RunningService::start_sharing(binary, environment, &dir, &shared).await,
-            None => RunningService::start(binary, environment, &dir).await,
+            Some(shared) => {
+                RunningService::start_sharing(binary, environment, &home, &shared).await
+            }
+            None => RunningService::start(binary, environment, &home).await,
         };
-        match started {
-            Ok(service) => Ok(Instance { service, database: None }),
-            Err(reason) => Err(fail(format!("{who} to start"), reason)),
+        match judge_start(started, &format!("{who} to start")) {
+            Ok(service) => Ok(Instance { service, database: None, home }),
+            Err(failure) => {
+                let _ = std::fs::remove_dir_all(&home);
+                Err(failure)
+            }
         }
     }
 
@@ -99,15 +110,11 @@ impl Probe {
         Ok(environment)
     }
 
-    /// A folder of its own for each instance, right in the run's folder for the exercise, so
-    /// that it goes to the run's user like the service's own (a folder between them would be
-    /// the grader's, and the instance would run as the grader).
-    fn instance_dir(&mut self, who: &str) -> Result<PathBuf, Failure> {
-        let name: String =
-            who.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
-        let name = self.unique(&format!("instance-{name}"));
-        let dir = self.dir.join(name);
-        users::create_run_folder(&dir).map_err(|err| Failure::Error(format!("{err:#}")))?;
-        Ok(dir)
+    /// A folder of its own for each instance, beside the service's in the run's folder (the
+    /// grader's), under a random name: never inside the service's folder, where the service
+    /// could have planted a link under a name it predicted.
+    fn instance_home(&self) -> Result<PathBuf, Failure> {
+        users::create_home(&self.run_dir, "instance-", self.run_user)
+            .map_err(|err| Failure::Error(format!("{err:#}")))
     }
 }

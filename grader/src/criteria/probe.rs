@@ -13,7 +13,8 @@ use super::verdict::{Because, Failure, Symptom, Verdict, fail};
 use crate::run::contract::Contract;
 use crate::run::database::DatabaseServer;
 use crate::run::redis_server::RedisServer;
-use crate::run::service::RunningService;
+use crate::run::service::{NotStarted, RunningService, Started};
+use crate::run::users::RunUser;
 
 /// How long the grader waits for an ordinary answer before calling the service hung.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,8 +50,10 @@ pub struct Probe {
     /// Where the service's database lives, to give a second service a database of its own.
     pub database_server: DatabaseServer,
     pub service: RunningService,
-    /// The run's folder for this exercise: extra instances live below it.
-    pub(super) dir: PathBuf,
+    /// The run's folder, the grader's own: extra instances get folders of their own in it.
+    pub(super) run_dir: PathBuf,
+    /// Who the run's services run as.
+    pub(super) run_user: Option<RunUser>,
     /// The reference solution's binary, or why there is none.
     pub(super) reference: Result<PathBuf, String>,
     http: reqwest::Client,
@@ -66,8 +69,20 @@ pub struct Setup {
     pub redis_server: RedisServer,
     pub database_server: DatabaseServer,
     pub service: RunningService,
-    pub dir: PathBuf,
+    pub run_dir: PathBuf,
+    pub run_user: Option<RunUser>,
     pub reference: Result<PathBuf, String>,
+}
+
+/// A start of a service as a check judges it: the student's service that did not start fails
+/// the check (`expected` says what the check needed); the grader's own failure to start it is
+/// the grader's error, never the student's.
+pub fn judge_start<T>(started: Started<T>, expected: &str) -> Result<T, Failure> {
+    match started {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(NotStarted(reason))) => Err(fail(expected, reason)),
+        Err(err) => Err(Failure::Error(format!("the grader could not start a service: {err:#}"))),
+    }
 }
 
 /// A request body.
@@ -108,8 +123,16 @@ impl Reply {
 
 impl Probe {
     pub fn new(setup: Setup) -> Self {
-        let Setup { contract, redis, redis_server, database_server, service, dir, reference } =
-            setup;
+        let Setup {
+            contract,
+            redis,
+            redis_server,
+            database_server,
+            service,
+            run_dir,
+            run_user,
+            reference,
+        } = setup;
         let names = SplitMix64::new(contract.seed ^ 0x6e61_6d65);
         let http = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
@@ -122,7 +145,8 @@ impl Probe {
             redis_server,
             database_server,
             service,
-            dir,
+            run_dir,
+            run_user,
             reference,
             http,
             names,

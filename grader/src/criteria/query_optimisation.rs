@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use serde_json::Value;
 use sqlx::postgres::PgConnectOptions;
-use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 use workbook::db::Backend;
 use workbook::seed::Dataset;
 use workbook::stats::Stats;
 
-use super::probe::Reply;
+use super::probe::{Reply, judge_start};
 use super::{Category, Criterion, ExerciseSpec, Failure, Probe, Verdict, check, expect, fail};
+use crate::run::database;
 use crate::words::counted;
 
 /// At most this many database connections may be open at once, and ...
@@ -186,11 +186,10 @@ async fn constant_queries(probe: &mut Probe) -> Verdict {
         // Counted cold: a fresh process and an empty cache, so that no memo of names or cached
         // page hides queries that grow with the tasks.
         probe.empty_the_cache().await?;
-        probe
-            .service
-            .restart()
-            .await
-            .map_err(|reason| fail("the service to start again with nothing remembered", reason))?;
+        judge_start(
+            probe.service.restart().await,
+            "the service to start again with nothing remembered",
+        )?;
         let (reply, queries) = counted_get(probe, &path).await?;
         check_page(probe, &path, &reply, tasks)?;
         counts.push((tasks.len(), queries));
@@ -219,7 +218,7 @@ async fn filter_uses_index(probe: &mut Probe) -> Verdict {
         Backend::Sqlite => sqlite_plan(url).await,
         Backend::Postgres => postgres_plan(url).await,
     }
-    .map_err(|err| Failure::Error(format!("cannot read the query plan from {url}: {err}")))?;
+    .map_err(|err| Failure::Error(format!("cannot read the query plan from {url}: {err:#}")))?;
     let (indexed, expected) = match backend {
         Backend::Sqlite => (
             plan.iter().any(|line| {
@@ -243,18 +242,22 @@ const SQLITE_PLAN: &str =
     "EXPLAIN QUERY PLAN SELECT id, title FROM tasks WHERE category_id = ? ORDER BY id";
 
 /// The `detail` lines of the plan of the filtered listing on the service's SQLite database.
-async fn sqlite_plan(database_url: &str) -> Result<Vec<String>, sqlx::Error> {
-    let mut conn = SqliteConnectOptions::from_str(database_url)?.connect().await?;
-    let rows: Vec<(i64, i64, i64, String)> =
-        sqlx::query_as(SQLITE_PLAN).bind(1).fetch_all(&mut conn).await?;
-    Ok(rows.into_iter().map(|(_, _, _, detail)| detail).collect())
+async fn sqlite_plan(database_url: &str) -> anyhow::Result<Vec<String>> {
+    database::on_sqlite(database_url, |connection| {
+        Box::pin(async move {
+            let rows: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(SQLITE_PLAN).bind(1).fetch_all(connection).await?;
+            Ok(rows.into_iter().map(|(_, _, _, detail)| detail).collect())
+        })
+    })
+    .await
 }
 
 /// The lines of PostgreSQL's plan of the filtered listing. A table of a few hundred rows is
 /// cheaper to read whole, so the planner is told to use an index whenever there is one: the
 /// question is whether the index exists and fits the filter. (No `ORDER BY`: the primary key
 /// would fit that instead.)
-async fn postgres_plan(database_url: &str) -> Result<Vec<String>, sqlx::Error> {
+async fn postgres_plan(database_url: &str) -> anyhow::Result<Vec<String>> {
     let mut conn = PgConnectOptions::from_str(database_url)?.connect().await?;
     sqlx::raw_sql("SET enable_seqscan = off").execute(&mut conn).await?;
     let plan = sqlx::query_scalar("EXPLAIN SELECT id, title FROM tasks WHERE category_id = 1")
@@ -346,17 +349,11 @@ async fn server_timing(probe: &mut Probe) -> Verdict {
     // Every query takes at least QUERY_DELAY_MS: the db time then has a floor as well as a
     // ceiling, and requests overlap when sent together.
     let delay = QUERY_DELAY_MS.to_string();
-    probe
-        .service
-        .restart_with(&[("WORKBOOK_QUERY_DELAY_MS", delay.as_str())])
-        .await
-        .map_err(|reason| fail("the service to restart with a slow database", reason))?;
+    let restarted =
+        probe.service.restart_with(&[("WORKBOOK_QUERY_DELAY_MS", delay.as_str())]).await;
+    judge_start(restarted, "the service to restart with a slow database")?;
     let outcome = timings_alone_and_together(probe).await;
-    probe
-        .service
-        .restart()
-        .await
-        .map_err(|reason| fail("the service to restart with its usual database", reason))?;
+    judge_start(probe.service.restart().await, "the service to restart with its usual database")?;
     outcome
 }
 
@@ -443,11 +440,10 @@ async fn slow_requests_page(probe: &mut Probe) -> Verdict {
     // A fresh process has served only the grader's requests below (and its health checks), so
     // every record the page shows is one the grader can account for: no earlier check's
     // request for the same path, with another query count, can make the verdict vary.
-    probe
-        .service
-        .restart()
-        .await
-        .map_err(|reason| fail("the service to start again with an empty request log", reason))?;
+    judge_start(
+        probe.service.restart().await,
+        "the service to start again with an empty request log",
+    )?;
     let categories = categories_by_size(probe);
     let mut queries_by_path = BTreeMap::new();
     for (category, _) in [&categories[0], &categories[categories.len() - 1]] {

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use workbook::seed::Dataset;
 
 use super::inspect::{describe_commands, describe_ttl};
+use super::probe::judge_start;
 use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
 use crate::criteria::probe::{Body, Probe, REQUEST_TIMEOUT, Reply};
 
@@ -529,17 +530,11 @@ async fn cache_control_check(probe: &mut Probe) -> Verdict {
 }
 
 async fn hit_cheaper(probe: &mut Probe) -> Verdict {
-    probe
-        .service
-        .restart_with(&[("WORKBOOK_QUERY_DELAY_MS", QUERY_DELAY_MS)])
-        .await
-        .map_err(|reason| fail("the service to restart with a slow database", reason))?;
+    let restarted =
+        probe.service.restart_with(&[("WORKBOOK_QUERY_DELAY_MS", QUERY_DELAY_MS)]).await;
+    judge_start(restarted, "the service to restart with a slow database")?;
     let outcome = compare_latencies(probe).await;
-    probe
-        .service
-        .restart()
-        .await
-        .map_err(|reason| fail("the service to restart with its usual settings", reason))?;
+    judge_start(probe.service.restart().await, "the service to restart with its usual settings")?;
     outcome
 }
 

@@ -111,9 +111,7 @@ impl Jail {
     /// The command that runs `program` in the jail. Its environment is the caller's to set
     /// (bwrap passes it through): clear it first.
     pub fn command(&self, bwrap: &Path, program: impl AsRef<Path>) -> tokio::process::Command {
-        // A user namespace where the machine allows one (always, for a grader that is not
-        // root); a grader running as root works without.
-        self.started(bwrap, &["--unshare-user-try"], program.as_ref())
+        self.started(bwrap, user_namespace_flags(), program.as_ref())
     }
 
     /// The folders above the mounts that bubblewrap made on the way, not mounts themselves.
@@ -197,6 +195,24 @@ impl Jail {
     }
 }
 
+/// A user namespace where the machine allows one (always, for a grader that is not root; a
+/// grader running as root works without), in which the program may not make namespaces of
+/// its own: in a nested one (`unshare -Ur`) it would be root. bubblewrap 0.8 and later can
+/// forbid that; an older one jails without, and the isolation line says so.
+fn user_namespace_flags() -> &'static [&'static str] {
+    const NO_NESTED: &[&str] = &["--unshare-user", "--disable-userns"];
+    static FLAGS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+    FLAGS.get_or_init(|| match available() {
+        Ok(bwrap) if runs_jailed(bwrap, NO_NESTED).is_ok() => NO_NESTED,
+        _ => &["--unshare-user-try"],
+    })
+}
+
+/// Whether a jailed program is kept from making user namespaces of its own.
+pub fn blocks_nested_user_namespaces() -> bool {
+    user_namespace_flags().contains(&"--disable-userns")
+}
+
 /// util-linux's `setpriv`, which changes user inside a jail that root started.
 const SETPRIV: &str = "/usr/bin/setpriv";
 
@@ -224,13 +240,17 @@ const JAILED: &str = "bubblewrap: namespaces of its own (mount, pid, ipc, uts, u
 
 /// What [`available`] found, for the scorecard's isolation line.
 pub fn describe() -> String {
-    match available() {
-        Ok(_) if can_change_user() => {
-            format!("{JAILED}; builds as the run's user, all capabilities dropped")
-        }
-        Ok(_) => JAILED.to_owned(),
-        Err(why) => format!("not in bubblewrap ({why})"),
-    }
+    let Ok(_) = available() else {
+        return format!("not in bubblewrap ({})", available().err().unwrap_or_default());
+    };
+    let nested = if blocks_nested_user_namespaces() {
+        "no user namespaces of their own"
+    } else {
+        "nested user namespaces allowed (bubblewrap older than 0.8)"
+    };
+    let builds =
+        if can_change_user() { "; builds as the run's user, all capabilities dropped" } else { "" };
+    format!("{JAILED}; {nested}{builds}")
 }
 
 /// Runs `true` in a jail as a service would be run: as a run user of its own when the grader
@@ -240,9 +260,16 @@ fn probe() -> Result<PathBuf, String> {
         "bwrap not found: install bubblewrap (Debian/Ubuntu: sudo apt-get install -y bubblewrap)"
             .to_owned()
     })?;
-    let mut command = std::process::Command::new(&bwrap);
+    runs_jailed(&bwrap, &[])?;
+    Ok(bwrap)
+}
+
+/// Whether `true` runs in a jail with `extra` flags, as a service would be run; why not if not.
+fn runs_jailed(bwrap: &Path, extra: &[&str]) -> Result<(), String> {
+    let mut command = std::process::Command::new(bwrap);
     command
         .args(Jail::new(Network::None).args())
+        .args(extra)
         .args(["--", "true"])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null());
@@ -252,7 +279,7 @@ fn probe() -> Result<PathBuf, String> {
     }
     let output = command.output().map_err(|err| format!("bwrap cannot be started: {err}"))?;
     if output.status.success() {
-        return Ok(bwrap);
+        return Ok(());
     }
     let said = String::from_utf8_lossy(&output.stderr);
     Err(format!(
@@ -358,5 +385,27 @@ mod tests {
         assert!(seen.starts_with(&format!("{}\n", user.id())), "{seen}");
         assert!(seen.contains("CapEff:\t0000000000000000"), "{seen}");
         assert!(seen.contains("ran"), "{seen}\n{}", String::from_utf8_lossy(&output.stderr));
+    }
+
+    #[tokio::test]
+    async fn a_service_cannot_make_a_user_namespace_of_its_own_to_be_root_in() {
+        let Ok(bwrap) = available() else {
+            eprintln!("skipped: {}", describe());
+            return;
+        };
+        if !blocks_nested_user_namespaces() {
+            eprintln!("skipped: this bubblewrap cannot forbid nested user namespaces (< 0.8)");
+            return;
+        }
+        let mut command = Jail::new(Network::Run).command(bwrap, "/bin/sh");
+        command.args(["-c", "unshare -Ur id -u 2>&1; echo done"]);
+        if crate::run::users::available() {
+            let user = crate::run::users::RunUser::for_tests();
+            command.uid(user.id()).gid(user.id());
+        }
+        let output = command.output().await.unwrap();
+        let seen = String::from_utf8_lossy(&output.stdout);
+        assert!(seen.contains("done"), "{seen}\n{}", String::from_utf8_lossy(&output.stderr));
+        assert!(!seen.lines().any(|line| line.trim() == "0"), "root in a nested namespace: {seen}");
     }
 }

@@ -104,7 +104,8 @@ impl BuildFolder {
     }
 }
 
-/// Builds `exercise` from `submission` and returns a copy of its binary in `run_dir`, or the
+/// Builds `exercise` from `submission` as `builder` (the run's user; the grader's when `None`)
+/// and returns a copy of its binary in `run_dir`, a folder of the grader's own, or the
 /// compiler's errors.
 /// Waiting for the build lock is counted in `waits`, so that it is never charged to the
 /// submission.
@@ -113,6 +114,7 @@ pub async fn build(
     exercise: &Exercise,
     timeout: Duration,
     run_dir: &Path,
+    builder: Option<RunUser>,
     folder: BuildFolder,
     waits: &LockWaits,
 ) -> Result<Build> {
@@ -126,9 +128,12 @@ pub async fn build(
     };
 
     let (target, written) = folder.paths(&grader)?;
+    if folder == BuildFolder::Private {
+        forget_earlier_submissions(&target)?;
+    }
     let toolchain = Toolchain::find().await?;
     // The run's own user compiles, never root: the stage and the target folder become its.
-    let builder = RunUser::owning(run_dir).filter(|_| bwrap::can_change_user());
+    let builder = builder.filter(|_| bwrap::can_change_user());
     for (path, reach) in std::iter::once((stage.clone(), Reach::Tree)).chain(written) {
         users::hand_over(&path, reach, builder)?;
     }
@@ -174,6 +179,50 @@ pub async fn build(
             Ok(Build::Failed(errors))
         }
     }
+}
+
+/// Removes what earlier builds compiled from submissions (each exercise's binary, library,
+/// incremental cache and fingerprint) from a private build folder, before a build whose jail
+/// shows that folder: a build must never find another student's code, even compiled. The
+/// dependencies' outputs stay, so nothing but the exercise's own crate is compiled again.
+fn forget_earlier_submissions(target: &Path) -> Result<()> {
+    let debug = target.join("debug");
+    for exercise in course::exercises() {
+        let package = exercise.package();
+        let krate = package.replace('-', "_");
+        for (folder, prefixes) in [
+            (debug.clone(), vec![package.clone(), format!("{package}.d")]),
+            (debug.join("deps"), vec![format!("{krate}-"), format!("lib{krate}-")]),
+            (debug.join(".fingerprint"), vec![format!("{package}-")]),
+            (debug.join("incremental"), vec![format!("{krate}-")]),
+        ] {
+            remove_entries_named(&folder, &prefixes)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes every entry of `folder` whose name is one of `names` or, for those ending in `-`,
+/// starts with it. Links are removed themselves, never followed.
+fn remove_entries_named(folder: &Path, names: &[String]) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(folder) else { return Ok(()) };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let matches = names.iter().any(|wanted| {
+            if wanted.ends_with('-') { name.starts_with(wanted.as_str()) } else { name == *wanted }
+        });
+        if !matches {
+            continue;
+        }
+        let path = entry.path();
+        let removed = if entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        removed.with_context(|| format!("cannot remove {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// `cargo build` of the staged exercise: in bubblewrap where it runs (no network, a root of
@@ -346,9 +395,9 @@ enum Staged {
     Refused(String),
 }
 
-/// Makes the stage a workspace of every exercise, with `exercise` taken from `submission`.
-/// The other members keep whatever they hold (at first, the pristine starters): only the
-/// exercise being built is compiled. Stage and build folders are the grader's alone.
+/// Makes the stage a workspace of every exercise, with `exercise` taken from `submission` and
+/// every other member the pristine starter: only the exercise being built is compiled, and no
+/// other submission's code is in the stage. Stage and build folders are the grader's alone.
 fn prepare(stage: &Path, graded: Option<(&Path, &Exercise)>) -> Result<Staged> {
     let root = course::root();
     let all = course::exercises();
@@ -374,8 +423,10 @@ fn prepare(stage: &Path, graded: Option<(&Path, &Exercise)>) -> Result<Staged> {
                 }
                 Some(folder)
             }
-            _ if !staged.join("src").exists() => Some(pristine.clone()),
-            _ => None,
+            // Every other member goes back to the starter: the build's jail shows the whole
+            // stage, and no build may see another student's code (sync_dir writes only what
+            // changed, so this costs nothing once the starters are there).
+            _ => Some(pristine.clone()),
         };
         if let Some(source) = source {
             for dir in STUDENT_DIRS {

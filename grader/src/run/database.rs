@@ -10,9 +10,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use futures::future::BoxFuture;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, SqliteConnection};
 use workbook::db::Backend;
+
+use crate::run::users;
 
 /// How long the grader waits for PostgreSQL to accept a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -148,17 +151,42 @@ pub fn sqlite_folder(database_url: &str) -> Option<PathBuf> {
 pub async fn execute(database_url: &str, statement: &'static str) -> Result<()> {
     match Backend::of_url(database_url)? {
         Backend::Sqlite => {
-            let mut connection = sqlx::SqliteConnection::connect(database_url).await?;
-            sqlx::query(statement).execute(&mut connection).await?;
-            connection.close().await?;
+            on_sqlite(database_url, move |connection| {
+                Box::pin(async move {
+                    sqlx::query(statement).execute(connection).await?;
+                    Ok(())
+                })
+            })
+            .await
         }
         Backend::Postgres => {
             let mut connection = PgConnection::connect(database_url).await?;
             sqlx::query(statement).execute(&mut connection).await?;
             connection.close().await?;
+            Ok(())
         }
     }
-    Ok(())
+}
+
+/// Runs `work` on a connection of the grader's own to a service's SQLite file. The file lies in
+/// the service's folder, where the service may have swapped it for a link: the grader opens it
+/// with the rights of the folder's owner ([`users::as_owner_of`]), so that a link leads it
+/// nowhere the service could not go itself.
+pub async fn on_sqlite<T, F>(database_url: &str, work: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
+{
+    let folder = sqlite_folder(database_url)
+        .with_context(|| format!("{database_url} is not a SQLite file's URL"))?;
+    let url = database_url.to_owned();
+    users::as_owner_of(&folder, move || async move {
+        let mut connection = SqliteConnection::connect(&url).await?;
+        let outcome = work(&mut connection).await;
+        connection.close().await?;
+        outcome
+    })
+    .await?
 }
 
 async fn admin_connection(admin_url: &str) -> Result<PgConnection> {

@@ -34,7 +34,7 @@ pub async fn binary(
     }
     let build_dir = tempfile::tempdir_in(&dir)?;
     let solutions = course::root().join("solutions");
-    match compile::build(&solutions, exercise, BUILD_TIMEOUT, build_dir.path(), folder, waits)
+    match compile::build(&solutions, exercise, BUILD_TIMEOUT, build_dir.path(), None, folder, waits)
         .await?
     {
         Build::Built(Built { binary, .. }) => {

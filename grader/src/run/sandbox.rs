@@ -103,8 +103,8 @@ impl Sandboxed {
         let pgid = watchdog.group();
         command
             .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&stdout)?)
-            .stderr(std::fs::File::create(&stderr)?)
+            .stdout(create_log(&stdout)?)
+            .stderr(create_log(&stderr)?)
             .process_group(pgid)
             .kill_on_drop(true);
         let cgroups = Cgroups::create(limits.processes, limits.memory_cgroup_bytes);
@@ -357,6 +357,26 @@ fn set_limit(resource: Resource, value: u64) -> std::io::Result<()> {
     }
 }
 
+/// A new, empty log file at `path`, the grader's alone (0600). An old file or link of that name
+/// is removed first (the link itself, never what it points to), and the new one is created
+/// without following links: whatever stood there, the output goes into a file of our own.
+fn create_log(path: &Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::remove_file(path) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+            return Err(err).with_context(|| format!("cannot replace {}", path.display()));
+        }
+        _ => {}
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))
+}
+
 /// The last `max_bytes` of a file, lossily decoded, starting at a line boundary.
 pub fn tail(path: &Path, max_bytes: u64) -> String {
     use std::io::{Read, Seek, SeekFrom};
@@ -395,4 +415,24 @@ pub fn disk_full(path: &Path) -> bool {
 pub fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").context("no free loopback port")?;
     Ok(listener.local_addr()?.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_replaces_a_link_in_its_place_and_never_writes_through_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "the grader's own").unwrap();
+        let log = dir.path().join("service-2.stdout");
+        std::os::unix::fs::symlink(&victim, &log).unwrap();
+
+        std::io::Write::write_all(&mut create_log(&log).unwrap(), b"the service's words").unwrap();
+
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "the grader's own");
+        assert!(!std::fs::symlink_metadata(&log).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "the service's words");
+    }
 }

@@ -13,6 +13,15 @@ use crate::run::users::RunUser;
 /// How long a service may take to answer `/health` after it starts (it seeds its database).
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Why the student's service did not start: its own doing (it exited, or never answered
+/// `/health`), in words for the student. The grader's own failures to start it (bubblewrap
+/// missing, no processes left) are errors of another type, and never the student's zero.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotStarted(pub String);
+
+/// The outcome of starting a service: `Err` is the grader's failure, `Ok(Err)` the student's.
+pub type Started<T = ()> = Result<Result<T, NotStarted>>;
+
 /// A started service and everything needed to start it again.
 pub struct RunningService {
     process: Sandboxed,
@@ -27,12 +36,12 @@ pub struct RunningService {
 
 impl RunningService {
     /// Starts `binary` with `environment` (which must include `WORKBOOK_BIND`) and waits until
-    /// `/health` answers. `Err` carries a message for the student.
+    /// `/health` answers.
     pub async fn start(
         binary: &Path,
         environment: Vec<(String, String)>,
         dir: &Path,
-    ) -> Result<Self, String> {
+    ) -> Started<Self> {
         Self::launch(binary, environment, dir, None).await
     }
 
@@ -44,7 +53,7 @@ impl RunningService {
         environment: Vec<(String, String)>,
         dir: &Path,
         shared: &Path,
-    ) -> Result<Self, String> {
+    ) -> Started<Self> {
         Self::launch(binary, environment, dir, Some(shared.to_owned())).await
     }
 
@@ -53,10 +62,9 @@ impl RunningService {
         environment: Vec<(String, String)>,
         dir: &Path,
         shared: Option<PathBuf>,
-    ) -> Result<Self, String> {
+    ) -> Started<Self> {
         let mut service = Self {
-            process: spawn(binary, &environment, dir, shared.as_deref(), 1)
-                .map_err(|err| err.to_string())?,
+            process: spawn(binary, &environment, dir, shared.as_deref(), 1)?,
             base_url: base_url(&environment),
             binary: binary.to_owned(),
             environment,
@@ -64,24 +72,22 @@ impl RunningService {
             shared,
             starts: 1,
         };
-        service.wait_until_healthy().await?;
-        Ok(service)
+        Ok(service.wait_until_healthy().await.map(|()| service))
     }
 
     /// Starts the service again after it died; the caller reports why it died.
-    pub async fn restart(&mut self) -> Result<(), String> {
+    pub async fn restart(&mut self) -> Started {
         self.process.stop(Duration::from_secs(1)).await;
         self.starts += 1;
         self.process =
-            spawn(&self.binary, &self.environment, &self.dir, self.shared.as_deref(), self.starts)
-                .map_err(|err| err.to_string())?;
-        self.wait_until_healthy().await
+            spawn(&self.binary, &self.environment, &self.dir, self.shared.as_deref(), self.starts)?;
+        Ok(self.wait_until_healthy().await)
     }
 
     /// Starts the service again with `extra` variables added to (or replacing) its
     /// environment, e.g. to make its database slow on purpose. A later [`Self::restart`] goes
     /// back to the original environment.
-    pub async fn restart_with(&mut self, extra: &[(&str, &str)]) -> Result<(), String> {
+    pub async fn restart_with(&mut self, extra: &[(&str, &str)]) -> Started {
         let mut environment: Vec<(String, String)> = self
             .environment
             .iter()
@@ -92,9 +98,8 @@ impl RunningService {
         self.process.stop(Duration::from_secs(1)).await;
         self.starts += 1;
         self.process =
-            spawn(&self.binary, &environment, &self.dir, self.shared.as_deref(), self.starts)
-                .map_err(|err| err.to_string())?;
-        self.wait_until_healthy().await
+            spawn(&self.binary, &environment, &self.dir, self.shared.as_deref(), self.starts)?;
+        Ok(self.wait_until_healthy().await)
     }
 
     /// The value of one of the service's environment variables, e.g. `DATABASE_URL`.
@@ -147,13 +152,13 @@ impl RunningService {
         self.process.stop(Duration::from_secs(2)).await;
     }
 
-    async fn wait_until_healthy(&mut self) -> Result<(), String> {
+    async fn wait_until_healthy(&mut self) -> Result<(), NotStarted> {
         let client = reqwest::Client::new();
         let url = format!("{}/health", self.base_url);
         let deadline = tokio::time::Instant::now() + START_TIMEOUT;
         while tokio::time::Instant::now() < deadline {
             if let Some(crash) = self.crashed() {
-                return Err(crash);
+                return Err(NotStarted(crash));
             }
             let answer = client.get(&url).timeout(Duration::from_secs(2)).send().await;
             if answer.is_ok_and(|response| response.status().is_success()) {
@@ -162,11 +167,11 @@ impl RunningService {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         self.process.kill_group();
-        Err(format!(
+        Err(NotStarted(format!(
             "the service did not answer GET /health within {} s. Its last output:\n{}",
             START_TIMEOUT.as_secs(),
             self.output_tail()
-        ))
+        )))
     }
 }
 
@@ -195,8 +200,15 @@ fn spawn(
         Err(_) => Command::new(binary),
     };
     command.current_dir(dir).env_clear().envs(environment.iter().map(|(k, v)| (k, v)));
-    let log = dir.join(format!("service-{start}"));
-    Sandboxed::spawn_as(command, Limits::SERVICE, &log, RunUser::owning(dir))
+    Sandboxed::spawn_as(command, Limits::SERVICE, &log_stem(dir, start), RunUser::owning(dir))
+}
+
+/// Where the output of the `start`th start of the service in `home` goes: beside its folder,
+/// in the run's folder, which is the grader's. The service never sees these files, so it can
+/// neither swap them for links nor plant a link under the next start's names.
+fn log_stem(home: &Path, start: u32) -> PathBuf {
+    let name = home.file_name().unwrap_or_default().to_string_lossy();
+    home.with_file_name(format!("{name}.service-{start}"))
 }
 
 /// A place in a service's output (see [`RunningService::output_mark`]): each log file and

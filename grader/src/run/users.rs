@@ -14,7 +14,7 @@
 //! are Linux-only (see [`available`]): elsewhere processes always run as the grader's user.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context, Result};
@@ -79,6 +79,36 @@ impl RunUser {
         if failed { Err(std::io::Error::last_os_error()) } else { Ok(()) }
     }
 
+    /// From now on, this thread (only) opens files with this user's rights: its file-system
+    /// user and group, no supplementary groups, and so none of root's file capabilities.
+    /// Raw system calls: the C library's wrappers would change every thread of the grader.
+    #[cfg(target_os = "linux")]
+    fn reach_files_as_in_this_thread(self) -> std::io::Result<()> {
+        let id = libc::c_long::from(self.0);
+        // SAFETY: plain system calls on integers; setgroups with a count of 0 reads no memory.
+        let now = unsafe {
+            if libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::syscall(libc::SYS_setfsgid, id);
+            libc::syscall(libc::SYS_setfsuid, id);
+            // setfsuid answers with the previous id and never fails: an invalid id (-1) reads
+            // the current one back.
+            (libc::syscall(libc::SYS_setfsuid, -1), libc::syscall(libc::SYS_setfsgid, -1))
+        };
+        if now == (id, id) {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!("cannot reach files as user {}", self.0)))
+        }
+    }
+
+    /// Never called: [`available`] hands out run users only on Linux.
+    #[cfg(not(target_os = "linux"))]
+    fn reach_files_as_in_this_thread(self) -> std::io::Result<()> {
+        Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+    }
+
     /// Never called: [`available`] hands out run users only on Linux.
     #[cfg(not(target_os = "linux"))]
     pub fn become_in_child(self) -> std::io::Result<()> {
@@ -86,14 +116,38 @@ impl RunUser {
     }
 }
 
-/// Gives a new run folder to a user of its own, when the grader is root; otherwise leaves it.
-/// Only that user may enter it: another run's processes cannot read its database or logs.
-pub fn claim_run_folder(folder: &Path) -> Result<()> {
-    if available() {
-        give(folder, RunUser::fresh())?;
-        std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o700))?;
+/// Makes a new run folder the grader's own and picks the run's user, when the grader is root
+/// (`None` otherwise: processes then run as the grader's user).
+///
+/// The folder stays root's: nothing of a submission may create, swap or link a name in it, so
+/// whatever the grader keeps there (the service's logs, the built binary) is safe to open by
+/// path. Run users may pass through it to reach their own folders ([`create_home`]) but not
+/// list it.
+pub fn claim_run_folder(folder: &Path) -> Result<Option<RunUser>> {
+    if !available() {
+        return Ok(None);
     }
-    Ok(())
+    std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o711))
+        .with_context(|| format!("cannot set the permissions of {}", folder.display()))?;
+    Ok(Some(RunUser::fresh()))
+}
+
+/// A fresh folder in `run_folder` for one service (its working folder, its SQLite file), given
+/// to `user`. The name is random, never derived from anything the service is told, and the
+/// folder is made new (`mkdir` fails on any name already there) inside a folder only the
+/// grader writes: no link planted beforehand can stand in for it. Only `user` may enter it.
+pub fn create_home(run_folder: &Path, prefix: &str, user: Option<RunUser>) -> Result<PathBuf> {
+    let home = tempfile::Builder::new()
+        .prefix(prefix)
+        .rand_bytes(16)
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir_in(run_folder)
+        .with_context(|| format!("cannot create a folder in {}", run_folder.display()))?
+        .keep();
+    if let Some(user) = user {
+        give_handle(&home, user.0)?;
+    }
+    Ok(home)
 }
 
 /// A warning when students' services could read `submissions`, the folder of a whole class:
@@ -110,10 +164,10 @@ pub fn readable_by_services(submissions: &Path) -> Option<String> {
 }
 
 /// Gives `folder` (a fresh folder outside the run folder) to the Redis user of the run whose
-/// folder is `run_folder`, when the grader is root; only that user may enter it.
-pub fn claim_redis_folder(folder: &Path, run_folder: &Path) -> Result<()> {
-    if let Some(run_user) = RunUser::owning(run_folder) {
-        give(folder, RunUser(run_user.0 + REDIS_UID_OFFSET))?;
+/// user is `run_user`; only that user may enter it.
+pub fn claim_redis_folder(folder: &Path, run_user: Option<RunUser>) -> Result<()> {
+    if let Some(run_user) = run_user {
+        give_handle(folder, run_user.0 + REDIS_UID_OFFSET)?;
         std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o700))?;
     }
     Ok(())
@@ -129,14 +183,34 @@ pub fn give_file_to_folder_owner(file: &Path, folder: &Path) -> Result<()> {
     }
 }
 
-/// Creates `folder` (one level) inside a run folder, owned by that run's user.
-pub fn create_run_folder(folder: &Path) -> Result<()> {
-    std::fs::create_dir_all(folder)
-        .with_context(|| format!("cannot create {}", folder.display()))?;
-    if let Some(user) = folder.parent().and_then(RunUser::owning) {
-        give(folder, user)?;
-    }
-    Ok(())
+/// Runs `work` on a thread of its own that reaches files as the owner of `folder` does, when
+/// that owner is a run user: for the grader's own connection to a service's SQLite file,
+/// which lies in a folder the service writes. A link the service planted there then leads
+/// nowhere the service could not go itself. The thread's own runtime drives `work`, so that
+/// every thread it starts (SQLite's worker) inherits the same identity; no other thread of
+/// the grader changes.
+pub async fn as_owner_of<T, F, Fut>(folder: &Path, work: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = T>,
+{
+    let owner = RunUser::owning(folder);
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("as-run-user".to_owned())
+        .spawn(move || {
+            let outcome = (|| -> Result<T> {
+                if let Some(owner) = owner {
+                    owner.reach_files_as_in_this_thread()?;
+                }
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                Ok(runtime.block_on(work()))
+            })();
+            let _ = answer.send(outcome);
+        })
+        .context("cannot start a thread")?;
+    answered.await.context("the thread working as the run user died")?
 }
 
 /// How much of a folder changes hands in [`hand_over`].
@@ -185,9 +259,17 @@ fn give_tree(tree: &Path, id: u32) -> Result<()> {
     Ok(())
 }
 
-fn give(folder: &Path, user: RunUser) -> Result<()> {
-    std::os::unix::fs::chown(folder, Some(user.0), Some(user.0))
-        .with_context(|| format!("cannot give {} to user {}", folder.display(), user.0))
+/// Gives the folder at `path` to `id` through a handle opened without following a link: the
+/// folder itself changes hands, never what a link would lead to.
+fn give_handle(path: &Path, id: u32) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let folder = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+        .open(path)
+        .with_context(|| format!("cannot open the folder {}", path.display()))?;
+    std::os::unix::fs::fchown(&folder, Some(id), Some(id))
+        .with_context(|| format!("cannot give {} to user {id}", path.display()))
 }
 
 /// Whether runs get users of their own: on Linux, when the grader is root.
@@ -205,22 +287,54 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_claimed_folder_and_its_subfolders_belong_to_one_run_user() {
+    fn a_run_folder_stays_the_graders_and_each_home_is_the_run_users_under_a_new_name() {
         let run = tempfile::tempdir().unwrap();
-        claim_run_folder(run.path()).unwrap();
-        let service = run.path().join("01-redis-setup");
-        create_run_folder(&service).unwrap();
-        let user = RunUser::owning(run.path());
+        let user = claim_run_folder(run.path()).unwrap();
+        let first = create_home(run.path(), "service-", user).unwrap();
+        let second = create_home(run.path(), "service-", user).unwrap();
+        assert_ne!(first, second, "two services would share a folder");
+        assert!(first.file_name().unwrap().len() > "service-".len() + 12, "a guessable name");
+        let run_meta = std::fs::metadata(run.path()).unwrap();
         if available() {
             assert!(user.is_some_and(|user| user.0 >= FIRST_RUN_UID));
-            assert_eq!(RunUser::owning(&service), user);
-            let mode = std::fs::metadata(run.path()).unwrap().permissions().mode();
+            assert_eq!(run_meta.uid(), 0, "a service could plant names in the run's folder");
+            assert_eq!(run_meta.mode() & 0o777, 0o711, "run users could list the run's folder");
+            assert_eq!(RunUser::owning(&first), user);
+            let mode = std::fs::metadata(&first).unwrap().mode();
             assert_eq!(mode & 0o777, 0o700, "another run's user could enter it");
         } else {
             // Nothing changes hands: the processes run as the grader's user.
             assert_eq!(user, None);
-            assert_eq!(RunUser::owning(&service), None);
+            assert_eq!(RunUser::owning(&first), None);
         }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn the_grader_reaches_a_services_files_with_the_services_rights_only() {
+        if !available() {
+            return;
+        }
+        let run = tempfile::tempdir().unwrap();
+        let user = claim_run_folder(run.path()).unwrap();
+        let home = create_home(run.path(), "service-", user).unwrap();
+        let secret = tempfile::tempdir().unwrap();
+        let secret_file = secret.path().join("gradebook.csv");
+        std::fs::write(&secret_file, "alice,20").unwrap();
+        std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::write(home.join("db.sqlite3"), "the service's own").unwrap();
+        std::os::unix::fs::symlink(&secret_file, home.join("planted")).unwrap();
+
+        let (own, planted) = (home.join("db.sqlite3"), home.join("planted"));
+        let read = as_owner_of(&home, move || async move {
+            (std::fs::read_to_string(own), std::fs::read_to_string(planted))
+        })
+        .await
+        .unwrap();
+        assert_eq!(read.0.unwrap(), "the service's own");
+        assert!(read.1.is_err(), "the link led the grader to a file only root may read");
+        // The grader's other threads are still root.
+        assert_eq!(std::fs::read_to_string(&secret_file).unwrap(), "alice,20");
     }
 
     #[test]
@@ -236,12 +350,12 @@ mod tests {
     fn a_runs_redis_has_a_user_of_its_own() {
         let run = tempfile::tempdir().unwrap();
         let redis = tempfile::tempdir().unwrap();
-        claim_run_folder(run.path()).unwrap();
-        claim_redis_folder(redis.path(), run.path()).unwrap();
+        let user = claim_run_folder(run.path()).unwrap();
+        claim_redis_folder(redis.path(), user).unwrap();
         if is_root() {
-            let (service, server) = (RunUser::owning(run.path()), RunUser::owning(redis.path()));
-            assert!(service.is_some() && server.is_some());
-            assert_ne!(service, server, "the service could read Redis' memory");
+            let server = RunUser::owning(redis.path());
+            assert!(user.is_some() && server.is_some());
+            assert_ne!(user, server, "the service could read Redis' memory");
         }
     }
 
