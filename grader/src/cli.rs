@@ -50,7 +50,8 @@ struct Cli {
     #[arg(long, env = "GRADER_DATABASE_URL", value_name = "URL")]
     database_url: Option<String>,
 
-    /// The longest a build may take, in seconds (the first one compiles every dependency).
+    /// The longest a build may take, in seconds (the first one compiles every dependency). A
+    /// batch compiles the dependencies first, then gives each submission's build at most 300.
     #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
     build_timeout: u64,
 

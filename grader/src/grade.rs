@@ -15,6 +15,7 @@ use crate::report::{CriterionReport, ExerciseReport, Report, Stage, Status};
 use crate::run::compile::{self, Build, BuildFolder, Built};
 use crate::run::contract::Contract;
 use crate::run::database::DatabaseServer;
+use crate::run::disk::RunDisk;
 use crate::run::redis_server::{Acl, PrivateRedis, RedisServer};
 use crate::run::service::{self, NotStarted, OutputMark, RunningService};
 use crate::run::users::RunUser;
@@ -150,6 +151,8 @@ pub struct Session<'a> {
     redis_dir: tempfile::TempDir,
     /// Who the run's builds and services run as (`None`: as the grader).
     run_user: Option<RunUser>,
+    /// The run folder's own disk: after `run_dir`, so that the folder is emptied first.
+    _run_disk: RunDisk,
     contract: Contract,
     /// Where each service's database is created.
     pub database: DatabaseServer,
@@ -163,6 +166,7 @@ impl<'a> Session<'a> {
             bail!("{} is not a folder of exercises", options.submission.display());
         }
         let run_dir = tempfile::Builder::new().prefix("grader-run-").tempdir()?;
+        let run_disk = RunDisk::mount(run_dir.path())?;
         let run_user = users::claim_run_folder(run_dir.path())?;
         let redis_dir = tempfile::Builder::new().prefix("grader-redis-").tempdir()?;
         users::claim_redis_folder(redis_dir.path(), run_user)?;
@@ -172,8 +176,16 @@ impl<'a> Session<'a> {
             contract.key_prefix = format!("{}-{}", contract.key_prefix, std::process::id());
         }
         let database = DatabaseServer::from_url(options.database_url.as_deref()).await?;
-        let mut session =
-            Self { options, run_dir, redis_dir, run_user, contract, database, redis_server: None };
+        let mut session = Self {
+            options,
+            run_dir,
+            redis_dir,
+            run_user,
+            _run_disk: run_disk,
+            contract,
+            database,
+            redis_server: None,
+        };
         session.redis_server = Some(session.connect_redis().await?);
         Ok(session)
     }

@@ -28,7 +28,9 @@ fn bomb_processes() -> usize {
 fn a_fork_bomb_is_capped_reported_and_cleaned_up() {
     // SAFETY: getuid has no preconditions.
     let root = unsafe { libc::getuid() } == 0;
-    let cgroups = std::path::Path::new("/sys/fs/cgroup/pids/cgroup.procs").is_file();
+    let v2_pids = std::fs::read_to_string("/sys/fs/cgroup/cgroup.controllers")
+        .is_ok_and(|controllers| controllers.split_whitespace().any(|c| c == "pids"));
+    let cgroups = std::path::Path::new("/sys/fs/cgroup/pids/cgroup.procs").is_file() || v2_pids;
     if root && !cgroups {
         eprintln!("skipped: running as root without a pids cgroup, nothing could stop a fork bomb");
         return;

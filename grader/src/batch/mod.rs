@@ -30,7 +30,7 @@ use crate::fs::LockWaits;
 use crate::fs::write_atomically;
 use crate::grade::{self, Progress};
 use crate::report::{Report, Stage};
-use crate::run::compile::BuildFolder;
+use crate::run::compile::{self, BuildFolder};
 use crate::run::users;
 use outputs::{Meta, Outcome};
 use run_info::RunInfo;
@@ -51,8 +51,16 @@ pub struct Options {
     pub seed: Option<u64>,
     /// The most one submission may take, build included.
     pub timeout: Duration,
+    /// The most the batch's first build may take, which compiles every dependency (see
+    /// [`SUBMISSION_BUILD_LIMIT`] for the submissions' own).
     pub build_timeout: Duration,
 }
+
+/// The most one submission's build of one exercise may take: once the batch has compiled the
+/// dependencies ([`compile::warm_up`]) a build compiles one crate, in seconds. A build that
+/// never ends (an endless `const`) holds the build lock, which every other job waits on, for
+/// this long at most; and a build that ran out of its own time is final, not graded again.
+const SUBMISSION_BUILD_LIMIT: Duration = Duration::from_secs(300);
 
 /// What the batch did, for the closing summary and the exit code.
 #[derive(Debug, Default)]
@@ -145,6 +153,11 @@ pub async fn run(options: &Options) -> Result<Summary> {
         summary.skipped,
         seed
     );
+    if let (Some(first), false) = (exercises.first(), pending.is_empty()) {
+        eprintln!("batch: compiling the workbook's dependencies (minutes, the first time) ...");
+        compile::warm_up(first, BuildFolder::Private, options.build_timeout, &LockWaits::default())
+            .await?;
+    }
 
     let total = pending.len();
     let bar = progress_bar(total);
@@ -341,7 +354,7 @@ async fn grade_folder(
         seed,
         redis_url: None,
         database_url: None,
-        build_timeout: options.build_timeout,
+        build_timeout: options.build_timeout.min(SUBMISSION_BUILD_LIMIT),
         check_timeout: Duration::from_secs(90),
         progress: false,
         lock_waits: LockWaits::default(),

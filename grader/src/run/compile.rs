@@ -225,6 +225,28 @@ fn remove_entries_named(folder: &Path, names: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Compiles every dependency into `folder` by building the workbook's own starter of
+/// `exercise`, as the grader (trusted code), before any submission is built there. The first
+/// build of a folder takes minutes; done here, it holds no student's time limit and no build
+/// lock a student is waiting on, and every submission's build then compiles its own crate
+/// only, which is why a batch can give builds a short limit of their own.
+pub async fn warm_up(
+    exercise: &Exercise,
+    folder: BuildFolder,
+    timeout: Duration,
+    waits: &LockWaits,
+) -> Result<()> {
+    let scratch = tempfile::Builder::new().prefix("grader-warm-up-").tempdir()?;
+    let starters = course::root().join("exercises");
+    match build(&starters, exercise, timeout, scratch.path(), None, folder, waits).await? {
+        Build::Built(_) => Ok(()),
+        Build::Failed(errors) | Build::Refused(errors) => bail!(
+            "the workbook's own starter of {} does not build, so no submission could:\n{errors}",
+            exercise.dir_name()
+        ),
+    }
+}
+
 /// `cargo build` of the staged exercise: in bubblewrap where it runs (no network, a root of
 /// the toolchain, the stage, the registry's sources and the build folder only), else as is.
 /// Either way with a cleared environment and a scratch `HOME`, so that `option_env!` finds

@@ -9,7 +9,7 @@
 
 use anyhow::{Result, bail};
 
-use super::{bwrap, network, users};
+use super::{bwrap, cgroup, network, users};
 
 /// What of the containment is missing here, in words; empty when all of it is in force.
 pub fn missing() -> Vec<String> {
@@ -28,6 +28,17 @@ pub fn missing() -> Vec<String> {
     }
     if let Err(why) = network::private_available() {
         missing.push(format!("a network of its own per run ({why})"));
+    }
+    if users::available() {
+        let caps = cgroup::Cgroups::create(1, 1 << 30).caps();
+        if !(caps.processes && caps.memory) {
+            missing.push(format!(
+                "cgroups capping each run's processes and memory ({}: the grader could not \
+                 create them; on cgroup v2 it needs the pids and memory controllers enabled in \
+                 the root's cgroup.subtree_control)",
+                cgroup::Layout::detect(std::path::Path::new("/sys/fs/cgroup")).name()
+            ));
+        }
     }
     missing
 }

@@ -16,7 +16,10 @@ pub mod compile;
 pub mod containment;
 pub mod contract;
 pub mod database;
+// `unsafe` only where the OS is called: this module mounts a run's disk through libc.
 pub mod diagnostics;
+#[allow(unsafe_code)]
+pub mod disk;
 // `unsafe` only where the OS is called: this module enters network namespaces and raises loopback through libc.
 #[allow(unsafe_code)]
 pub mod network;
