@@ -187,6 +187,10 @@ enum Command {
         #[arg(long)]
         allow_unsandboxed: bool,
     },
+    /// Compile the exercises' dependencies into the folder `batch` and `gradescope` build in,
+    /// from the workbook's own code: once, e.g. while a container image is made (Gradescope's
+    /// setup.sh), so that no submission waits for it. `batch` does it itself first.
+    WarmUp,
     /// Join the outputs of `grader batch --shard` runs into one gradebook and report.
     Merge {
         /// The output folders of the shards.
@@ -335,6 +339,16 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             eprintln!("wrote {}", root.join("results/results.json").display());
             let failed = outcome == batch::outputs::Outcome::Error;
             Ok(ExitCode::from(if failed { SOME_FAILED } else { ALL_PASSED }))
+        }
+        Some(Command::WarmUp) => {
+            let waits = crate::fs::LockWaits::default();
+            let timeout = Duration::from_secs(cli.build_timeout);
+            compile::warm_up(BuildFolder::Private, timeout, &waits).await?;
+            eprintln!(
+                "the exercises' dependencies are compiled in {}",
+                compile::grader_dir().display()
+            );
+            Ok(ExitCode::from(ALL_PASSED))
         }
         Some(Command::Criteria { exercise, format }) => {
             let exercises = course::select(exercise.as_deref())?;

@@ -538,5 +538,8 @@ fn a_failing_build_shows_no_other_submissions_code() {
     let feedback =
         std::fs::read_to_string(out.path().join("students/mallory/feedback.md")).unwrap();
     assert!(feedback.contains("does not compile"), "{feedback}");
+    // The attack works: the build printed the stage's exercise 2, which is the starter's.
+    let starter = "Cache whole pages in Redis";
+    assert!(feedback.contains(starter), "the neighbour was not printed at all:\n{feedback}");
     assert!(!feedback.contains(secret), "Mallory's feedback shows Alice's code:\n{feedback}");
 }

@@ -13,7 +13,8 @@ use super::outputs::{self, Outcome};
 use super::submissions::{self, Submission};
 use super::{Options, grade_submission};
 use crate::course::Exercise;
-use crate::fs::write_atomically;
+use crate::fs::{LockWaits, write_atomically};
+use crate::run::compile::{self, BuildFolder};
 
 /// Grades `ROOT/submission` (a folder of the student's files, or the one archive in it) and
 /// writes `ROOT/results/results.json`. Returns the outcome.
@@ -37,6 +38,8 @@ pub async fn grade(
         kind,
         superseded: Vec::new(),
     };
+    // A second, where setup.sh ran `grader warm-up`; otherwise not charged to the student.
+    compile::warm_up(BuildFolder::Private, build_timeout, &LockWaits::default()).await?;
     let scratch = tempfile::Builder::new().prefix("grader-gradescope-").tempdir()?;
     let options = Options {
         submissions: folder,
@@ -129,8 +132,8 @@ fn shell_word(text: &str) -> String {
 
 const SETUP: &str = r#"#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder's image: the tools the
-# grader needs, the grader itself, and every dependency built once, so that each submission
-# compiles only its own crates.
+# grader needs, the grader itself, and every dependency built once, in the folder the
+# autograder builds submissions in, so that each submission compiles only its own crate.
 set -euo pipefail
 apt-get update
 apt-get install -y --no-install-recommends build-essential ca-certificates curl git pkg-config \
@@ -139,8 +142,7 @@ curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profil
 . "$HOME/.cargo/env"
 cd /autograder/source/workbook
 cargo build --release -p grader
-# Grading the reference solutions warms the build folder every submission shares.
-./target/release/grader --path solutions > /dev/null || true
+./target/release/grader warm-up
 "#;
 
 const RUN: &str = r#"#!/usr/bin/env bash

@@ -153,9 +153,9 @@ pub async fn run(options: &Options) -> Result<Summary> {
         summary.skipped,
         seed
     );
-    if let (Some(first), false) = (exercises.first(), pending.is_empty()) {
+    if !pending.is_empty() {
         eprintln!("batch: compiling the workbook's dependencies (minutes, the first time) ...");
-        compile::warm_up(first, BuildFolder::Private, options.build_timeout, &LockWaits::default())
+        compile::warm_up(BuildFolder::Private, options.build_timeout, &LockWaits::default())
             .await?;
     }
 

@@ -137,7 +137,7 @@ pub async fn build(
     for (path, reach) in std::iter::once((stage.clone(), Reach::Tree)).chain(written) {
         users::hand_over(&path, reach, builder)?;
     }
-    let command = cargo_build(&toolchain, &stage, &target, exercise, builder)?;
+    let command = cargo_build(&toolchain, &stage, &target, &[exercise.package()], builder)?;
     let log = run_dir.join(format!("build-{}", exercise.dir_name()));
     let mut process = Sandboxed::spawn(command, Limits::BUILD, &log)?;
     match process.wait(timeout).await? {
@@ -225,24 +225,39 @@ fn remove_entries_named(folder: &Path, names: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Compiles every dependency into `folder` by building the workbook's own starter of
-/// `exercise`, as the grader (trusted code), before any submission is built there. The first
-/// build of a folder takes minutes; done here, it holds no student's time limit and no build
-/// lock a student is waiting on, and every submission's build then compiles its own crate
-/// only, which is why a batch can give builds a short limit of their own.
-pub async fn warm_up(
-    exercise: &Exercise,
-    folder: BuildFolder,
-    timeout: Duration,
-    waits: &LockWaits,
-) -> Result<()> {
-    let scratch = tempfile::Builder::new().prefix("grader-warm-up-").tempdir()?;
-    let starters = course::root().join("exercises");
-    match build(&starters, exercise, timeout, scratch.path(), None, folder, waits).await? {
-        Build::Built(_) => Ok(()),
-        Build::Failed(errors) | Build::Refused(errors) => bail!(
-            "the workbook's own starter of {} does not build, so no submission could:\n{errors}",
-            exercise.dir_name()
+/// Compiles every dependency of the exercises into `folder`, as the grader (only the
+/// workbook's own crates and the registry's take part), before any submission is built there.
+/// The first build of a folder takes minutes; done here, it holds no student's time limit and
+/// no build lock a student waits on, and each submission's build then compiles its own crate
+/// only, which is why a batch can give builds a short limit of their own. On a warm folder it
+/// takes a second.
+///
+/// It builds the support crate and `workspace-hack`, whose features are the union of every
+/// member's (see CONTRIBUTING, "Shared builds"): the same artifacts an exercise's build uses.
+pub async fn warm_up(folder: BuildFolder, timeout: Duration, waits: &LockWaits) -> Result<()> {
+    let grader = grader_dir();
+    std::fs::create_dir_all(&grader)?;
+    let _one_build_at_a_time = waits.lock_file(&grader.join("build.lock")).await?;
+    let stage = grader.join("stage");
+    prepare(&stage, None)?;
+    let (target, written) = folder.paths(&grader)?;
+    for (path, reach) in std::iter::once((stage.clone(), Reach::Tree)).chain(written) {
+        users::hand_over(&path, reach, None)?;
+    }
+    let toolchain = Toolchain::find().await?;
+    let packages = ["workbook".to_owned(), "workspace-hack".to_owned()];
+    let command = cargo_build(&toolchain, &stage, &target, &packages, None)?;
+    let log = tempfile::Builder::new().prefix("grader-warm-up-").tempdir()?;
+    let mut process = Sandboxed::spawn(command, Limits::BUILD, &log.path().join("build"))?;
+    match process.wait(timeout).await? {
+        Ended::Exited(status) if status.success() => Ok(()),
+        Ended::Exited(_) => bail!(
+            "the workbook's own dependencies do not build:\n{}",
+            compiler_errors(&crate::run::sandbox::tail(process.stderr_path(), 16 * 1024))
+        ),
+        Ended::TimedOut => bail!(
+            "compiling the workbook's dependencies took longer than {} s (--build-timeout)",
+            timeout.as_secs()
         ),
     }
 }
@@ -255,7 +270,7 @@ fn cargo_build(
     toolchain: &Toolchain,
     stage: &Path,
     target: &Path,
-    exercise: &Exercise,
+    packages: &[String],
     user: Option<RunUser>,
 ) -> Result<Command> {
     // A scratch `HOME`: nothing of the grader's user for the build to find.
@@ -302,7 +317,8 @@ fn cargo_build(
         .arg(stage.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(target)
-        .args(["--package", &exercise.package(), "--color", "never"])
+        .args(packages.iter().flat_map(|package| ["--package", package.as_str()]))
+        .args(["--color", "never"])
         // One JSON line per diagnostic, on stdout, with rustc's rendering inside.
         .args(["--message-format", "json"])
         // Offline, and with the stage's lock file as the grader left it.
