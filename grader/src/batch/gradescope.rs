@@ -31,11 +31,13 @@ pub async fn grade(
         student: "submission".to_owned(),
         name: String::new(),
         lms_id: None,
+        lms: None,
         late: false,
         label: "submission".to_owned(),
         source,
         kind,
         superseded: Vec::new(),
+        attachments: Vec::new(),
     };
     let scratch = tempfile::Builder::new().prefix("grader-gradescope-").tempdir()?;
     let options = Options {
