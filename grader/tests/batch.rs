@@ -11,8 +11,10 @@ use common::{Fixture, copy_dir, root, serial};
 
 const EXERCISE: &str = "01-redis-setup";
 
-/// A class of eight: complete, partial, broken, hanging, zipped with its build output,
-/// unreadable, handed in twice, and a Unicode name in a Moodle folder export.
+/// A class of ten: complete, partial, broken, hanging, zipped by PowerShell with its build
+/// output, unreadable, a workbook beside a newer zip of screenshots, a Unicode name in a Moodle
+/// folder export with its online text, a decomposed name with an empty zip, and a truncated
+/// upload.
 fn build_class(dir: &Path) {
     let solution = root().join("solutions").join(EXERCISE);
     // alice: a checkout of the whole workbook with the exercise solved (and solutions beside).
@@ -35,23 +37,37 @@ fn build_class(dir: &Path) {
          return Router::new().fallback(hang).with_state(state);\n    #[allow(unreachable_code)]",
     );
     std::fs::write(&routes, hanging).unwrap();
-    // erin: the solution as a late Canvas download, zipped with its build output (more than
-    // the 64 MiB an archive may unpack to, were it counted) and macOS' copies.
-    let erin = zip_folder(
+    // erin: the solution as a late Canvas download, zipped by Windows PowerShell 5.1 (names
+    // with backslashes) with its build output (more than the 64 MiB an archive may unpack to,
+    // were it counted) and macOS' copies.
+    let erin = zip_folder_with(
         &solution,
         &dir.join("erin_LATE_1234_5678_workbook.zip"),
-        &format!("workbook/exercises/{EXERCISE}"),
+        &format!("workbook\\exercises\\{EXERCISE}"),
+        '\\',
     );
     finish_with_junk(erin);
     // frank: not an archive at all.
     std::fs::write(dir.join("frank.zip"), b"this is not a zip file").unwrap();
-    // gina: two Canvas files; the later one (no exercises in it) is the one graded.
-    let older = dir.join("gina_77_100_workbook.zip");
-    zip_folder(&solution, &older, &format!("workbook/exercises/{EXERCISE}")).finish().unwrap();
-    let newer = dir.join("gina_77_200_workbook-1.zip");
-    zip_folder(&solution, &newer, "workbook/notes").finish().unwrap();
-    set_modified(&older, 1_000);
-    set_modified(&newer, 2_000);
+    // gina: two Canvas attachments, her workbook (carol's, which fails fast) and a later zip
+    // of screenshots: the workbook is graded.
+    let workbook = dir.join("gina_77_100_workbook.zip");
+    zip_folder(&dir.join("carol"), &workbook, "workbook/exercises").finish().unwrap();
+    let screenshots = dir.join("gina_77_200_screenshots.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&screenshots).unwrap());
+    zip.start_file("screenshots/scorecard.png", zip::write::SimpleFileOptions::default()).unwrap();
+    zip.write_all(b"\x89PNG").unwrap();
+    zip.finish().unwrap();
+    set_modified(&workbook, 1_000);
+    set_modified(&screenshots, 2_000);
+    // hal: an upload that broke off half way.
+    let hal = dir.join("hal_88_300_workbook.zip");
+    zip_folder(&solution, &hal, &format!("workbook/exercises/{EXERCISE}")).finish().unwrap();
+    let bytes = std::fs::read(&hal).unwrap();
+    std::fs::write(&hal, &bytes[..bytes.len() / 2]).unwrap();
+    // Zoë Ångström: a Moodle name as macOS spells it (decomposed), and an empty zip.
+    let zoe = dir.join("Zoe\u{308} A\u{30a}ngstro\u{308}m_21_assignsubmission_file_workbook.zip");
+    zip::ZipWriter::new(std::fs::File::create(zoe).unwrap()).finish().unwrap();
     // José García: Moodle's "download in folders", a folder holding the student's zip.
     let moodle = dir.join("José García_12_assignsubmission_file_");
     std::fs::create_dir(&moodle).unwrap();
@@ -61,6 +77,10 @@ fn build_class(dir: &Path) {
         &format!("workbook/exercises/{EXERCISE}"),
     );
     zip.finish().unwrap();
+    // His online text, which Moodle exports as a folder of its own: not a second submission.
+    let online_text = dir.join("José García_12_assignsubmission_onlinetext_");
+    std::fs::create_dir(&online_text).unwrap();
+    std::fs::write(online_text.join("onlinetext.html"), "<p>Done, see my zip.</p>").unwrap();
 }
 
 /// Adds a 65 MiB `target/` file (it compresses to almost nothing) and `__MACOSX/` copies.
@@ -68,7 +88,7 @@ fn finish_with_junk(mut zip: zip::ZipWriter<std::fs::File>) {
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .large_file(true);
-    zip.start_file("workbook/target/debug/deps/libbig.rlib", options).unwrap();
+    zip.start_file("workbook\\target\\debug\\deps\\libbig.rlib", options).unwrap();
     let chunk = vec![0u8; 1 << 20];
     for _ in 0..65 {
         zip.write_all(&chunk).unwrap();
@@ -85,6 +105,16 @@ fn set_modified(path: &Path, seconds: u64) {
 
 /// A zip of `folder` under `prefix`, left open for more entries.
 fn zip_folder(folder: &Path, archive: &Path, prefix: &str) -> zip::ZipWriter<std::fs::File> {
+    zip_folder_with(folder, archive, prefix, '/')
+}
+
+/// A zip of `folder` under `prefix` whose names separate folders with `separator`.
+fn zip_folder_with(
+    folder: &Path,
+    archive: &Path,
+    prefix: &str,
+    separator: char,
+) -> zip::ZipWriter<std::fs::File> {
     let mut zip = zip::ZipWriter::new(std::fs::File::create(archive).unwrap());
     let mut stack = vec![folder.to_owned()];
     while let Some(dir) = stack.pop() {
@@ -93,7 +123,8 @@ fn zip_folder(folder: &Path, archive: &Path, prefix: &str) -> zip::ZipWriter<std
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let name = format!("{prefix}/{}", path.strip_prefix(folder).unwrap().display());
+                let relative = path.strip_prefix(folder).unwrap().display().to_string();
+                let name = format!("{prefix}/{relative}").replace('/', &separator.to_string());
                 zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
                 zip.write_all(&std::fs::read(&path).unwrap()).unwrap();
             }
@@ -164,19 +195,28 @@ fn a_class_is_graded_into_a_gradebook_feedback_and_a_report() {
          dave,dave,,,dave,0,0,20,timed_out\n\
          erin,erin,1234,late,erin_LATE_1234_5678_workbook.zip,20,20,20,graded\n\
          frank,frank,,,frank.zip,0,0,20,invalid\n\
-         gina,gina,77,,gina_77_200_workbook-1.zip,0,0,20,invalid\n\
-         José-García,José García,12,,José García_12_assignsubmission_file_/workbook.zip,20,20,20,graded\n",
+         gina,gina,77,,gina_77_100_workbook.zip,0,0,20,graded\n\
+         hal,hal,88,,hal_88_300_workbook.zip,0,0,20,invalid\n\
+         José-García,José García,12,,José García_12_assignsubmission_file_/workbook.zip,20,20,20,graded\n\
+         Zoë-Ångström,Zoë Ångström,21,,Zoe\u{308} A\u{30a}ngstro\u{308}m_21_assignsubmission_file_workbook.zip,0,0,20,invalid\n",
         "{stderr}"
     );
 
-    // The LMS imports: Canvas' matched on user ids, Moodle's on participant ids.
+    // The LMS imports, each with its own students: Canvas' matched on user ids, in points,
+    // Moodle's on participant ids, in percent; an invalid submission has no grade.
     assert_eq!(
         read(&out.path().join("canvas-import.csv")),
         "Student,ID,SIS User ID,SIS Login ID,Section,Caching & Performance workbook\n\
-         Points Possible,,,,,20\nerin,1234,,,,20\ngina,77,,,,0\nJosé García,12,,,,20\n"
+         Points Possible,,,,,20\nerin,1234,,,,20\ngina,77,,,,0\nhal,88,,,,\n"
     );
     let moodle = read(&out.path().join("moodle-grades.csv"));
-    assert!(moodle.contains("\nParticipant 12,José García,20,20,20/20 (seed 9)\n"), "{moodle}");
+    let rows: Vec<&str> = moodle.lines().collect();
+    assert_eq!(rows.len(), 3, "{moodle}");
+    assert!(rows[0].contains(",Grade,") && rows[0].contains("Last modified (grade)"), "{moodle}");
+    assert!(rows[1].starts_with("Participant 12,José García,100,100,"), "{moodle}");
+    assert!(rows[1].contains("20/20 points, entered as 100% (seed 9)"), "{moodle}");
+    assert!(rows[2].starts_with("Participant 21,Zoë Ångström,,100,"), "{moodle}");
+    assert!(rows[2].contains("Not graded: the archive is empty"), "{moodle}");
 
     let students = out.path().join("students");
     // Per student: the same JSON as --format json, Markdown feedback and Gradescope's file.
@@ -223,12 +263,23 @@ fn a_class_is_graded_into_a_gradebook_feedback_and_a_report() {
     assert!(frank["output"].as_str().unwrap().contains("not a readable zip file"), "{frank:#}");
     assert_eq!(frank["tests"], serde_json::json!([]));
     assert!(gradescope["tests"][0]["tags"][0].is_string());
-    // A refusal says what to change.
+    // Files beside the workbook are attachments, and the feedback says so.
     let gina: serde_json::Value =
         serde_json::from_str(&read(&students.join("gina/meta.json"))).unwrap();
-    let reason = gina["message"].as_str().unwrap();
-    assert!(reason.contains("no exercises folder") && reason.contains("zip"), "{reason}");
-    assert_eq!(gina["superseded"], serde_json::json!(["gina_77_100_workbook.zip"]));
+    assert_eq!(gina["attachments"], serde_json::json!(["gina_77_200_screenshots.zip"]));
+    assert_eq!(gina.get("superseded"), None, "{gina:#}");
+    let jose = read(&students.join("José-García/feedback.md"));
+    assert!(jose.contains("no workbook is in them: José García\\_12"), "{jose}");
+    // A refusal says what went wrong and what to change.
+    for (student, wrong, to_do) in [
+        ("hal", "looks truncated or damaged", "upload it again"),
+        ("Zoë-Ångström", "the archive is empty", "zip the whole workbook folder"),
+    ] {
+        let meta: serde_json::Value =
+            serde_json::from_str(&read(&students.join(student).join("meta.json"))).unwrap();
+        let message = meta["message"].as_str().unwrap();
+        assert!(message.contains(wrong) && message.contains(to_do), "{student}: {message}");
+    }
 
     let html = read(&out.path().join("report.html"));
     for expected in [
@@ -261,9 +312,10 @@ fn a_class_is_graded_into_a_gradebook_feedback_and_a_report() {
             .skip(1)
             .map(|row| row.split('"').next().unwrap())
             .collect();
-        assert_eq!(order.len(), 8, "{order:?}");
+        assert_eq!(order.len(), 10, "{order:?}");
         assert!(["alice", "erin", "José-García"].contains(&order[0]), "{order:?}");
-        assert!(["frank", "gina"].contains(&order[7]), "{order:?}");
+        let nothing = ["carol", "dave", "frank", "gina", "hal", "Zoë-Ångström"];
+        assert!(nothing.contains(&order[9]), "{order:?}");
     }
     // Late erin is flagged, whatever her score; the feedback the report links to is HTML.
     let erin = html.split("<tr data-student=\"erin\">").nth(1).expect("erin is flagged");
@@ -275,7 +327,7 @@ fn a_class_is_graded_into_a_gradebook_feedback_and_a_report() {
     let gradebook = read(&out.path().join("gradebook.csv"));
     let second = batch(class.path(), out.path(), &["--seed", "9"]);
     let stderr = String::from_utf8_lossy(&second.stderr);
-    assert!(stderr.contains("0 to grade, 8 unchanged"), "{stderr}");
+    assert!(stderr.contains("0 to grade, 10 unchanged"), "{stderr}");
     assert_eq!(read(&out.path().join("gradebook.csv")), gradebook);
 
     // ... and merging two overlapping halves of the output (alice is in both) gives the same
@@ -304,12 +356,15 @@ fn a_class_is_graded_into_a_gradebook_feedback_and_a_report() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&merging.stderr);
     assert!(merging.status.success(), "{stderr}");
-    assert!(stderr.contains("merged 8 students") && stderr.contains("1 found in more"), "{stderr}");
+    assert!(
+        stderr.contains("merged 10 students") && stderr.contains("1 found in more"),
+        "{stderr}"
+    );
     assert_eq!(read(&merged.path().join("gradebook.csv")), gradebook);
     // ... which a batch into the merged folder resumes: same seed, nobody graded again.
     let resumed = batch(class.path(), merged.path(), &[]);
     let stderr = String::from_utf8_lossy(&resumed.stderr);
-    assert!(stderr.contains("0 to grade, 8 unchanged") && stderr.contains("seed 9"), "{stderr}");
+    assert!(stderr.contains("0 to grade, 10 unchanged") && stderr.contains("seed 9"), "{stderr}");
 
     // A student whose file is gone leaves the gradebook (kept aside, not deleted).
     std::fs::remove_file(class.path().join("frank.zip")).unwrap();
@@ -318,7 +373,7 @@ fn a_class_is_graded_into_a_gradebook_feedback_and_a_report() {
     assert!(stderr.contains("1 no longer in") && stderr.contains("frank"), "{stderr}");
     let rows: Vec<String> =
         read(&out.path().join("gradebook.csv")).lines().map(String::from).collect();
-    assert_eq!(rows.len(), 8, "{rows:?}");
+    assert_eq!(rows.len(), 10, "{rows:?}");
     assert!(!rows.iter().any(|row| row.starts_with("frank,")), "{rows:?}");
     assert!(out.path().join("gone/frank/meta.json").is_file());
 
@@ -368,8 +423,8 @@ fn report_agrees_with_gradebook(html: &str, gradebook: &str) {
     assert_eq!(attribute(html, summary, "data-invalid"), invalid.to_string());
     assert_eq!(attribute(html, summary, "data-mean"), format!("{mean:.1}"));
     assert_eq!(attribute(html, summary, "data-median"), format!("{median:.1}"));
-    // This class: 100 90 0 0 100 100 → a median of 95 (the upper middle would say 100).
-    assert_eq!((counted.len(), invalid, format!("{median:.1}")), (6, 2, "95.0".to_owned()));
+    // This class: 100 90 0 0 100 0 100 → a median of 90.
+    assert_eq!((counted.len(), invalid, format!("{median:.1}")), (7, 3, "90.0".to_owned()));
     let scores: Vec<f64> = counted.iter().map(|row| column(row, 4)).collect();
     let exercise = "data-exercise=\"01-redis-setup\"";
     let exercise_mean = scores.iter().sum::<f64>() / scores.len() as f64;

@@ -7,8 +7,11 @@
 //!
 //! What students zip by accident (build output, version control, macOS and editor files) is
 //! skipped before the limits count anything: a solution zipped with its `target/` is fine.
+//!
+//! A refusal names what went wrong as the student would put it: an empty archive, a truncated
+//! upload, a RAR renamed `.zip`, rather than one "not readable" for all of them.
 
-use std::io::Read;
+use std::io::{ErrorKind, Read};
 use std::path::{Component, Path, PathBuf};
 
 /// How much one submission may unpack to.
@@ -30,21 +33,17 @@ pub type Refusal = String;
 pub fn unzip(archive: &Path, into: &Path, limits: Limits) -> Result<(), Refusal> {
     let file =
         std::fs::File::open(archive).map_err(|err| format!("cannot open the archive: {err}"))?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|err| {
-        format!(
-            "not a readable zip file ({err}): submit a .zip or .tar.gz of the workbook folder \
-             (a renamed .rar or .7z is neither)"
-        )
-    })?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|err| unreadable(archive, "zip", &err))?;
     let mut budget = Budget::new(limits);
+    let mut kept = 0;
     for index in 0..zip.len() {
-        let mut entry = zip.by_index(index).map_err(|err| format!("a damaged zip entry: {err}"))?;
-        let name =
-            entry.name().map_err(|err| format!("an unreadable entry name: {err}"))?.into_owned();
+        let mut entry = zip.by_index(index).map_err(|err| damaged(&err))?;
+        let name = zip_entry_name(&entry)?;
         let relative = safe_path(Path::new(&name))?;
         if is_junk(&relative) {
             continue;
         }
+        kept += 1;
         if entry.is_symlink() {
             return Err(link_refusal(&name));
         }
@@ -55,7 +54,32 @@ pub fn unzip(archive: &Path, into: &Path, limits: Limits) -> Result<(), Refusal>
             write_file(&mut entry, &into.join(relative), &mut budget, &name)?;
         }
     }
-    Ok(())
+    something_was_unpacked(zip.len(), kept)
+}
+
+/// The paths of the files a zip holds, build output and junk left out, without unpacking it:
+/// enough to tell a workbook from a zip of screenshots.
+pub fn zip_file_paths(archive: &Path) -> Result<Vec<PathBuf>, Refusal> {
+    let file =
+        std::fs::File::open(archive).map_err(|err| format!("cannot open the archive: {err}"))?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|err| unreadable(archive, "zip", &err))?;
+    let mut paths = Vec::new();
+    for index in 0..zip.len() {
+        let entry = zip.by_index_raw(index).map_err(|err| damaged(&err))?;
+        let relative = safe_path(Path::new(&zip_entry_name(&entry)?))?;
+        if entry.is_file() && !is_junk(&relative) {
+            paths.push(relative);
+        }
+    }
+    Ok(paths)
+}
+
+/// The entry's name with `/` between folders. The zip format wants `/`, but Windows
+/// PowerShell 5.1's `Compress-Archive` writes `\`, which on Linux would make
+/// `exercises\01-redis-setup\src\lib.rs` one file at the top.
+fn zip_entry_name<R: Read>(entry: &zip::read::ZipFile<'_, R>) -> Result<String, Refusal> {
+    let name = entry.name().map_err(|err| format!("an unreadable entry name: {err}"))?;
+    Ok(name.replace('\\', "/"))
 }
 
 pub fn untar_gz(archive: &Path, into: &Path, limits: Limits) -> Result<(), Refusal> {
@@ -63,13 +87,11 @@ pub fn untar_gz(archive: &Path, into: &Path, limits: Limits) -> Result<(), Refus
         std::fs::File::open(archive).map_err(|err| format!("cannot open the archive: {err}"))?;
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
     let mut budget = Budget::new(limits);
-    let entries = tar.entries().map_err(|err| {
-        format!(
-            "not a readable .tar.gz file ({err}): submit a .zip or .tar.gz of the workbook folder"
-        )
-    })?;
+    let entries = tar.entries().map_err(|err| unreadable(archive, ".tar.gz", &err))?;
+    let (mut seen, mut kept) = (0, 0);
     for entry in entries {
-        let mut entry = entry.map_err(|err| format!("a damaged archive entry: {err}"))?;
+        let mut entry = entry.map_err(|err| unreadable(archive, ".tar.gz", &err))?;
+        seen += 1;
         let path =
             entry.path().map_err(|err| format!("an unreadable entry name: {err}"))?.into_owned();
         let name = path.display().to_string();
@@ -77,6 +99,7 @@ pub fn untar_gz(archive: &Path, into: &Path, limits: Limits) -> Result<(), Refus
         if is_junk(&relative) {
             continue;
         }
+        kept += 1;
         match entry.header().entry_type() {
             tar::EntryType::Directory => create_dir(&into.join(relative))?,
             tar::EntryType::Regular | tar::EntryType::Continuous => {
@@ -95,11 +118,82 @@ pub fn untar_gz(archive: &Path, into: &Path, limits: Limits) -> Result<(), Refus
             }
         }
     }
+    something_was_unpacked(seen, kept)
+}
+
+/// The paths of the files a `.tar.gz` holds, build output and junk left out. Reads the whole
+/// archive (a tar has no index), so it is asked only of students who handed in several files.
+pub fn tar_gz_file_paths(archive: &Path) -> Result<Vec<PathBuf>, Refusal> {
+    let file =
+        std::fs::File::open(archive).map_err(|err| format!("cannot open the archive: {err}"))?;
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let entries = tar.entries().map_err(|err| unreadable(archive, ".tar.gz", &err))?;
+    let mut paths = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|err| unreadable(archive, ".tar.gz", &err))?;
+        let path =
+            entry.path().map_err(|err| format!("an unreadable entry name: {err}"))?.into_owned();
+        let relative = safe_path(&path)?;
+        if entry.header().entry_type().is_file() && !is_junk(&relative) {
+            paths.push(relative);
+        }
+    }
+    Ok(paths)
+}
+
+/// Refuses an archive that held nothing, or nothing but build output and junk: "no exercises
+/// folder" would send the student looking for the wrong mistake.
+fn something_was_unpacked(entries: usize, kept: usize) -> Result<(), Refusal> {
+    if entries == 0 {
+        return Err(format!("the archive is empty: nothing was zipped. {AGAIN_FROM_THE_TOP}"));
+    }
+    if kept == 0 {
+        return Err(format!(
+            "the archive holds only build output and system files ({}): {AGAIN_FROM_THE_TOP}",
+            JUNK_FOLDERS.join(", ")
+        ));
+    }
     Ok(())
+}
+
+/// An archive that cannot be opened, told apart by its first bytes: a truncated upload, an
+/// empty file, a RAR or 7z renamed, or something else.
+fn unreadable(archive: &Path, format: &str, err: &dyn std::fmt::Display) -> Refusal {
+    let mut start = [0u8; 6];
+    let read = std::fs::File::open(archive).and_then(|mut file| file.read(&mut start));
+    let start = &start[..read.unwrap_or(0)];
+    let zip_or_gzip = start.starts_with(b"PK") || start.starts_with(&[0x1f, 0x8b]);
+    if start.is_empty() {
+        format!("the archive is empty (0 bytes): the upload failed. {AGAIN_FROM_THE_TOP}")
+    } else if zip_or_gzip {
+        damaged(err)
+    } else if start.starts_with(b"Rar!") || start.starts_with(b"7z\xbc\xaf\x27\x1c") {
+        format!(
+            "a RAR or 7z archive renamed to {format} ({err}): submit a real .zip or .tar.gz; \
+             {AGAIN}"
+        )
+    } else {
+        format!(
+            "not a readable {format} file ({err}): submit a .zip or .tar.gz of the workbook \
+             folder; {AGAIN}"
+        )
+    }
+}
+
+/// An archive that starts as it should but breaks off or is corrupt inside.
+fn damaged(err: &dyn std::fmt::Display) -> Refusal {
+    format!(
+        "the archive looks truncated or damaged ({err}), as when an upload stops early: check \
+         that your zip opens on your own machine, then upload it again"
+    )
 }
 
 /// What to do about most refusals.
 const AGAIN: &str = "zip the workbook folder again (e.g. `zip -r workbook.zip workbook -x \\*/target/\\*`) and resubmit";
+
+/// What to do when nothing of the workbook arrived.
+const AGAIN_FROM_THE_TOP: &str = "zip the whole workbook folder, with exercises/ in it (e.g. \
+     `zip -r workbook.zip workbook -x \\*/target/\\*`), and submit again";
 
 fn link_refusal(name: &str) -> Refusal {
     format!(
@@ -124,22 +218,29 @@ pub fn is_junk(relative: &Path) -> bool {
     parts.any(|part| JUNK_FOLDERS.contains(&part)) || junk_file(last)
 }
 
-/// The entry's path if it stays inside the destination.
+/// The entry's path if it stays inside the destination: no `..`, no root and no Windows drive
+/// (`C:/...`, from a zip written with backslashes).
 fn safe_path(path: &Path) -> Result<PathBuf, Refusal> {
+    let outside =
+        || format!("{:?} points outside the submission: {AGAIN}", path.display().to_string());
     let mut safe = PathBuf::new();
     for component in path.components() {
         match component {
+            Component::Normal(part) if safe.as_os_str().is_empty() && is_drive(part) => {
+                return Err(outside());
+            }
             Component::Normal(part) => safe.push(part),
             Component::CurDir => {}
-            _ => {
-                return Err(format!(
-                    "{:?} points outside the submission: {AGAIN}",
-                    path.display().to_string()
-                ));
-            }
+            _ => return Err(outside()),
         }
     }
     Ok(safe)
+}
+
+/// A Windows drive such as `C:`.
+fn is_drive(part: &std::ffi::OsStr) -> bool {
+    let part = part.as_encoded_bytes();
+    part.len() == 2 && part[0].is_ascii_alphabetic() && part[1] == b':'
 }
 
 struct Budget {
@@ -184,8 +285,15 @@ fn write_file(
     let mut file = std::fs::File::create(path)
         .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
     let allowance = budget.limits.max_bytes - budget.bytes;
-    let written = std::io::copy(&mut reader.take(allowance + 1), &mut file)
-        .map_err(|err| format!("cannot unpack {name:?}: {err}"))?;
+    let written = std::io::copy(&mut reader.take(allowance + 1), &mut file).map_err(|err| {
+        // A stream that breaks off or fails its checksum: the upload, not the grader.
+        match err.kind() {
+            ErrorKind::UnexpectedEof | ErrorKind::InvalidData => {
+                damaged(&format!("at {name:?}: {err}"))
+            }
+            _ => format!("cannot unpack {name:?}: {err}"),
+        }
+    })?;
     if written > allowance {
         return Err(format!(
             "the archive unpacks to more than {} MiB (at {name:?}): leave out large files and \
@@ -335,6 +443,82 @@ mod tests {
         untar_gz(archive.path(), into.path(), Limits { max_files: 1, max_bytes: 4096 }).unwrap();
         assert!(into.path().join("work/exercises/x.rs").is_file());
         assert!(!into.path().join("work/target").exists());
+    }
+
+    #[test]
+    fn backslash_names_from_powershell_unpack_as_folders() {
+        let archive = zip_with(&[("work\\exercises\\01-redis-setup\\src\\lib.rs", b"x")]);
+        let into = tempfile::tempdir().unwrap();
+        unzip(archive.path(), into.path(), Limits::default()).unwrap();
+        assert!(into.path().join("work/exercises/01-redis-setup/src/lib.rs").is_file());
+        let listed = zip_file_paths(archive.path()).unwrap();
+        assert_eq!(listed, [PathBuf::from("work/exercises/01-redis-setup/src/lib.rs")]);
+        for escape in ["..\\..\\escaped.rs", "\\etc\\escaped.rs", "C:\\Users\\escaped.rs"] {
+            let archive = zip_with(&[(escape, b"x")]);
+            let refusal = unzip(archive.path(), into.path(), Limits::default()).unwrap_err();
+            assert!(refusal.contains("outside"), "{escape}: {refusal}");
+        }
+    }
+
+    #[test]
+    fn an_empty_archive_is_called_empty() {
+        let into = tempfile::tempdir().unwrap();
+        let empty = zip_with(&[]);
+        let refusal = unzip(empty.path(), into.path(), Limits::default()).unwrap_err();
+        assert!(refusal.starts_with("the archive is empty"), "{refusal}");
+        let no_bytes = tempfile::NamedTempFile::new().unwrap();
+        let refusal = unzip(no_bytes.path(), into.path(), Limits::default()).unwrap_err();
+        assert!(refusal.starts_with("the archive is empty (0 bytes)"), "{refusal}");
+        let empty_tar = tar_gz_with(|_| {});
+        let refusal = untar_gz(empty_tar.path(), into.path(), Limits::default()).unwrap_err();
+        assert!(refusal.starts_with("the archive is empty"), "{refusal}");
+        let only_junk = zip_with(&[("work/target/debug/x", b"x"), ("__MACOSX/._x", b"x")]);
+        let refusal = unzip(only_junk.path(), into.path(), Limits::default()).unwrap_err();
+        assert!(refusal.contains("only build output"), "{refusal}");
+    }
+
+    /// The first half of an archive, as an upload that stopped early leaves it.
+    fn truncated(archive: &tempfile::NamedTempFile) -> tempfile::NamedTempFile {
+        let bytes = std::fs::read(archive.path()).unwrap();
+        let half = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(half.path(), &bytes[..bytes.len() / 2]).unwrap();
+        half
+    }
+
+    #[test]
+    fn a_truncated_upload_is_called_truncated_not_renamed() {
+        let content: Vec<u8> = (0..4096u32).flat_map(|n| n.to_le_bytes()).collect();
+        let into = tempfile::tempdir().unwrap();
+        let zip = truncated(&zip_with(&[("work/exercises/01-redis-setup/src/lib.rs", &content)]));
+        let refusal = unzip(zip.path(), into.path(), Limits::default()).unwrap_err();
+        assert!(refusal.contains("truncated or damaged"), "{refusal}");
+        assert!(!refusal.contains("rar"), "{refusal}");
+        let tar = truncated(&tar_gz_with(|tar| {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(content.len() as u64);
+            header.set_mode(0o644);
+            tar.append_data(&mut header, "work/x.rs", content.as_slice()).unwrap();
+        }));
+        let refusal = untar_gz(tar.path(), into.path(), Limits::default()).unwrap_err();
+        assert!(refusal.contains("truncated or damaged"), "{refusal}");
+        let rar = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(rar.path(), b"Rar!\x1a\x07\x01\x00 and more").unwrap();
+        let refusal = unzip(rar.path(), into.path(), Limits::default()).unwrap_err();
+        assert!(refusal.contains("RAR or 7z archive renamed"), "{refusal}");
+    }
+
+    #[test]
+    fn a_tar_gz_lists_its_files_without_the_junk() {
+        let archive = tar_gz_with(|tar| {
+            for name in ["work/target/debug/big", "work/exercises/01-redis-setup/src/x.rs"] {
+                let mut header = tar::Header::new_gnu();
+                header.set_size(1);
+                header.set_mode(0o644);
+                tar.append_data(&mut header, name, &b"a"[..]).unwrap();
+            }
+        });
+        let listed = tar_gz_file_paths(archive.path()).unwrap();
+        assert_eq!(listed, [PathBuf::from("work/exercises/01-redis-setup/src/x.rs")]);
     }
 
     #[test]

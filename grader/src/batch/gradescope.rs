@@ -32,11 +32,13 @@ pub async fn grade(
         student: "submission".to_owned(),
         name: String::new(),
         lms_id: None,
+        lms: None,
         late: false,
         label: "submission".to_owned(),
         source,
         kind,
         superseded: Vec::new(),
+        attachments: Vec::new(),
     };
     // A second, where setup.sh ran `grader warm-up`; otherwise not charged to the student.
     compile::warm_up(BuildFolder::Private, build_timeout, &LockWaits::default()).await?;

@@ -131,7 +131,7 @@ fn flags_of(meta: &Meta, report: Option<&Report>) -> Vec<(&'static str, String)>
         }
     }
     if !meta.superseded.is_empty() {
-        flags.push(("late", format!("{} files, latest graded", meta.superseded.len() + 1)));
+        flags.push(("late", format!("{} workbooks, newest graded", meta.superseded.len() + 1)));
     }
     flags
 }
@@ -348,8 +348,10 @@ mod tests {
             student: "ann".to_owned(),
             name: "Ann".to_owned(),
             lms_id: None,
+            lms: None,
             late: true,
             superseded: Vec::new(),
+            attachments: Vec::new(),
             source: "ann.zip".to_owned(),
             fingerprint: String::new(),
             outcome: Outcome::Invalid,

@@ -115,10 +115,18 @@ pub async fn run(options: &Options) -> Result<Summary> {
     }
     for submission in class.iter().filter(|s| !s.superseded.is_empty()) {
         eprintln!(
-            "batch: {} handed in {} files: grading the latest, {}",
+            "batch: {} handed in {} workbooks: grading the newest, {}",
             submission.student,
             submission.superseded.len() + 1,
             submission.label
+        );
+    }
+    for submission in class.iter().filter(|s| !s.attachments.is_empty()) {
+        eprintln!(
+            "batch: {}: grading {}; kept as attachments (no workbook in them): {}",
+            submission.student,
+            submission.label,
+            submission.attachments.join(", ")
         );
     }
     let grader = format!("{}/{seed}", grader_fingerprint(exercises));
@@ -331,8 +339,10 @@ fn meta_of(
         student: submission.student.clone(),
         name: submission.name.clone(),
         lms_id: submission.lms_id.clone(),
+        lms: submission.lms,
         late: submission.late,
         superseded: submission.superseded.clone(),
+        attachments: submission.attachments.clone(),
         source: submission.label.clone(),
         fingerprint,
         outcome,
@@ -427,7 +437,8 @@ fn write_class_files(out: &Path) -> Result<()> {
     ids.dedup();
     write_atomically(&out.join("gradebook.csv"), &outputs::gradebook(&students, &ids)?)?;
     write_atomically(&out.join("canvas-import.csv"), &outputs::canvas_import(&students)?)?;
-    write_atomically(&out.join("moodle-grades.csv"), &outputs::moodle_import(&students)?)?;
+    let moodle = outputs::moodle_import(&students, SystemTime::now())?;
+    write_atomically(&out.join("moodle-grades.csv"), &moodle)?;
     let info = run_info::load(out);
     let run = html::RunInfo {
         seed: info.as_ref().map(|info| info.seed),
@@ -695,8 +706,10 @@ mod tests {
                 student: (*student).to_owned(),
                 name: (*student).to_owned(),
                 lms_id: None,
+                lms: None,
                 late: false,
                 superseded: Vec::new(),
+                attachments: Vec::new(),
                 source: (*student).to_owned(),
                 fingerprint: String::new(),
                 outcome: Outcome::Invalid,

@@ -5,11 +5,13 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::submissions::{self, Lms};
 use crate::course::Exercise;
 use crate::fs::write_atomically;
 use crate::report::{Report, Stage, Status, sanitise};
@@ -38,11 +40,17 @@ pub struct Meta {
     /// The LMS's id of the student, for importing grades.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lms_id: Option<String>,
+    /// The LMS whose export named the student (see [`Meta::lms`] for older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lms: Option<Lms>,
     #[serde(default)]
     pub late: bool,
-    /// Older files of this student, left out: the latest wins.
+    /// Older workbooks of this student, left out: the newest wins.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub superseded: Vec<String>,
+    /// The student's other files, which hold no workbook (screenshots, Moodle's online text).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<String>,
     /// The file or folder name the submission came from.
     pub source: String,
     /// The submission's content and the grader's criteria, hashed: unchanged means skip.
@@ -51,6 +59,17 @@ pub struct Meta {
     pub seconds: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+impl Meta {
+    /// The LMS whose export named the student. A `meta.json` written before the grader
+    /// recorded it has the LMS read again from the name of the file graded.
+    pub fn lms(&self) -> Option<Lms> {
+        self.lms.or_else(|| {
+            let entry = Path::new(&self.source).components().next()?;
+            submissions::identity(&entry.as_os_str().to_string_lossy()).lms
+        })
+    }
 }
 
 /// A student's folder in the output: `OUT/students/<id>/`.
@@ -162,9 +181,16 @@ pub fn feedback(meta: &Meta, report: &Report) -> String {
     if !meta.superseded.is_empty() {
         let _ = writeln!(
             md,
-            "You handed in {} files; the latest, `{}`, was graded.\n",
+            "You handed in {} workbooks; the newest, {}, was graded.\n",
             meta.superseded.len() + 1,
             sanitise::markdown_text(&meta.source)
+        );
+    }
+    if !meta.attachments.is_empty() {
+        let _ = writeln!(
+            md,
+            "Also handed in, and not graded since no workbook is in them: {}.\n",
+            sanitise::markdown_text(&meta.attachments.join(", "))
         );
     }
     if meta.outcome == Outcome::Invalid {
@@ -397,46 +423,94 @@ pub fn outcome_name(outcome: Outcome) -> String {
         .unwrap_or_default()
 }
 
-/// The column the LMS imports get the total in.
+/// The column the LMS imports get the total in. Canvas matches a column without an `(id)` by
+/// its exact title, so the assignment must be named so (or the column renamed).
 const ASSIGNMENT: &str = "Caching & Performance workbook";
 
+/// The students an LMS can match: named by its export, with their id and a result.
+fn students_of(
+    lms: Lms,
+    students: &[(Meta, Option<Report>)],
+) -> impl Iterator<Item = (&Meta, &str, &Report)> {
+    students
+        .iter()
+        .filter(move |(meta, _)| meta.lms() == Some(lms))
+        .filter_map(|(meta, report)| Some((meta, meta.lms_id.as_deref()?, report.as_ref()?)))
+}
+
 /// `canvas-import.csv`: Canvas' gradebook import (Grades → Import), matched on the user id
-/// Canvas put in the file names, with the "Points Possible" row Canvas expects. Students
-/// without a Canvas id are left out: Canvas could not match them.
+/// Canvas put in the file names, with the "Points Possible" row Canvas expects. Only
+/// students of a Canvas export are in it. Canvas imports no comments: an invalid submission's
+/// cell is left empty, which leaves its grade alone (the reason is in the feedback).
 pub fn canvas_import(students: &[(Meta, Option<Report>)]) -> Result<Vec<u8>> {
     let mut csv = csv::Writer::from_writer(Vec::new());
     csv.write_record(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ASSIGNMENT])?;
-    let max = students.iter().filter_map(|(_, r)| r.as_ref()).map(|r| r.max_score).max();
+    let max = students_of(Lms::Canvas, students).map(|(_, _, report)| report.max_score).max();
     let possible = max.map(|m| m.to_string()).unwrap_or_default();
     csv.write_record(["Points Possible", "", "", "", "", &possible])?;
-    for (meta, report) in students {
-        let (Some(id), Some(report)) = (&meta.lms_id, report) else { continue };
+    for (meta, id, report) in students_of(Lms::Canvas, students) {
         let name = sanitise::csv_cell(display_name(meta));
-        csv.write_record([&name, &sanitise::csv_cell(id), "", "", "", &report.score.to_string()])?;
+        let score = match meta.outcome {
+            Outcome::Invalid => String::new(),
+            _ => report.score.to_string(),
+        };
+        csv.write_record([&name, &sanitise::csv_cell(id), "", "", "", &score])?;
     }
     Ok(csv.into_inner()?)
 }
 
 /// `moodle-grades.csv`: Moodle's offline grading worksheet (Assignment → Upload grading
-/// worksheet), matched on the participant id Moodle put in the file names.
-pub fn moodle_import(students: &[(Meta, Option<Report>)]) -> Result<Vec<u8>> {
+/// worksheet), matched on the participant id Moodle put in the file names; only students of a
+/// Moodle export are in it. Moodle requires the columns `Identifier`, `Grade` and
+/// `Last modified (grade)` (in English: it looks them up in the site's language) and skips
+/// any grade above the assignment's maximum, 100 by default: so the grade is a percentage,
+/// and the comment says the points. An invalid submission gets no grade, only the reason.
+pub fn moodle_import(students: &[(Meta, Option<Report>)], written: SystemTime) -> Result<Vec<u8>> {
     let mut csv = csv::Writer::from_writer(Vec::new());
-    csv.write_record(["Identifier", "Full name", "Grade", "Maximum Grade", "Feedback comments"])?;
-    for (meta, report) in students {
-        let (Some(id), Some(report)) = (&meta.lms_id, report) else { continue };
-        let comment = match meta.outcome {
-            Outcome::Invalid => meta.message.clone().unwrap_or_default(),
-            _ => format!("{}/{} (seed {})", report.score, report.max_score, report.seed),
+    csv.write_record(MOODLE_COLUMNS)?;
+    // Moodle leaves alone a grade changed in Moodle after this time.
+    let modified = httpdate::fmt_http_date(written);
+    for (meta, id, report) in students_of(Lms::Moodle, students) {
+        let (grade, comment) = match meta.outcome {
+            Outcome::Invalid => {
+                let reason = meta.message.as_deref().unwrap_or("the submission could not be read");
+                (String::new(), format!("Not graded: {reason}"))
+            }
+            _ => {
+                let percent = percent(report.score, report.max_score);
+                let points = format!("{}/{} points", report.score, report.max_score);
+                (percent.clone(), format!("{points}, entered as {percent}% (seed {})", report.seed))
+            }
         };
         csv.write_record([
             format!("Participant {}", sanitise::csv_cell(id)),
             sanitise::csv_cell(display_name(meta)),
-            report.score.to_string(),
-            report.max_score.to_string(),
+            grade,
+            "100".to_owned(),
+            modified.clone(),
             sanitise::csv_cell(&comment),
         ])?;
     }
     Ok(csv.into_inner()?)
+}
+
+/// The worksheet's columns, as Moodle names them on an English site.
+const MOODLE_COLUMNS: [&str; 6] = [
+    "Identifier",
+    "Full name",
+    "Grade",
+    "Maximum Grade",
+    "Last modified (grade)",
+    "Feedback comments",
+];
+
+/// `score` out of `max` in percent, to two decimals at most (`85`, `95.28`).
+fn percent(score: u32, max: u32) -> String {
+    if max == 0 {
+        return "0".to_owned();
+    }
+    let percent = format!("{:.2}", f64::from(score) * 100.0 / f64::from(max));
+    percent.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// The LMS's name for the student, else their id.
@@ -453,8 +527,10 @@ mod tests {
             student: name.replace(' ', "-"),
             name: name.to_owned(),
             lms_id: lms_id.map(str::to_owned),
+            lms: None,
             late: false,
             superseded: Vec::new(),
+            attachments: Vec::new(),
             source: format!("{name}.zip"),
             fingerprint: String::new(),
             outcome: Outcome::Graded,
@@ -464,6 +540,102 @@ mod tests {
         let mut report = Report::new(7, String::new(), Vec::new());
         (report.score, report.max_score) = (score, 20);
         (meta, Some(report))
+    }
+
+    /// A student of `lms` with `score` of `max` points.
+    fn of(lms: Lms, name: &str, id: &str, (score, max): (u32, u32)) -> (Meta, Option<Report>) {
+        let (mut meta, mut report) = student(name, Some(id), score);
+        meta.lms = Some(lms);
+        if let Some(report) = &mut report {
+            report.max_score = max;
+        }
+        (meta, report)
+    }
+
+    fn invalid(student: (Meta, Option<Report>), reason: &str) -> (Meta, Option<Report>) {
+        let (mut meta, mut report) = student;
+        meta.outcome = Outcome::Invalid;
+        meta.message = Some(reason.to_owned());
+        if let Some(report) = &mut report {
+            report.score = 0;
+        }
+        (meta, report)
+    }
+
+    /// Every kind of student the imports meet: Canvas and Moodle, graded and invalid, above
+    /// 100 points, Gradescope, a plain folder, and a `meta.json` from before the LMS was
+    /// recorded (a Moodle folder in its source).
+    fn mixed_class() -> Vec<(Meta, Option<Report>)> {
+        let (mut old, report) = student("Old Timer", Some("16"), 13);
+        old.source = "Old Timer_16_assignsubmission_file_/workbook.zip".to_owned();
+        vec![
+            of(Lms::Canvas, "ann", "1001", (106, 106)),
+            invalid(of(Lms::Canvas, "bo", "1002", (0, 106)), "the archive is empty"),
+            of(Lms::Moodle, "Cy Ng", "12", (101, 106)),
+            invalid(of(Lms::Moodle, "Di Ho", "14", (0, 106)), "the archive is empty"),
+            (old, report),
+            of(Lms::Gradescope, "submission_77", "77", (50, 106)),
+            student("plain", None, 20),
+        ]
+    }
+
+    fn records(csv: Vec<u8>) -> Vec<csv::StringRecord> {
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(csv.as_slice());
+        reader.records().map(|record| record.unwrap()).collect()
+    }
+
+    /// The grade cell's number, checked to lie within 0..=`max`; `None` when empty.
+    fn grade_within(cell: &str, max: f64) -> Option<f64> {
+        if cell.is_empty() {
+            return None;
+        }
+        let grade: f64 = cell.parse().unwrap_or_else(|_| panic!("{cell:?} is not a number"));
+        assert!((0.0..=max).contains(&grade), "{grade} is outside 0..={max}");
+        Some(grade)
+    }
+
+    #[test]
+    fn the_moodle_worksheet_keeps_moodles_import_rules() {
+        let class = mixed_class();
+        let rows = records(moodle_import(&class, SystemTime::UNIX_EPOCH).unwrap());
+        let header: Vec<&str> = rows[0].iter().collect();
+        let column = |name: &str| {
+            header.iter().position(|c| *c == name).unwrap_or_else(|| panic!("no {name} column"))
+        };
+        let (id, grade, max) = (column("Identifier"), column("Grade"), column("Maximum Grade"));
+        let (modified, comment) = (column("Last modified (grade)"), column("Feedback comments"));
+        let mut ids = Vec::new();
+        for row in &rows[1..] {
+            let participant = row[id].strip_prefix("Participant ").expect("Moodle's identifier");
+            assert!(participant.bytes().all(|b| b.is_ascii_digit()), "{row:?}");
+            ids.push(participant.to_owned());
+            // Moodle skips a grade above the assignment's maximum (100 unless changed).
+            let max: f64 = row[max].parse().unwrap();
+            assert_eq!(max, 100.0);
+            let invalid = row[comment].starts_with("Not graded: the archive is empty");
+            assert_eq!(grade_within(&row[grade], max).is_none(), invalid, "{row:?}");
+            assert!(httpdate::parse_http_date(&row[modified]).is_ok(), "{row:?}");
+        }
+        assert_eq!(ids, ["12", "14", "16"], "only Moodle's participants");
+        let cy = &rows[1];
+        assert_eq!(
+            (&cy[grade], &cy[comment]),
+            ("95.28", "101/106 points, entered as 95.28% (seed 7)")
+        );
+    }
+
+    #[test]
+    fn the_canvas_import_keeps_canvas_import_rules() {
+        let rows = records(canvas_import(&mixed_class()).unwrap());
+        let header: Vec<&str> = rows[0].iter().collect();
+        assert_eq!(header[..5], ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]);
+        assert_eq!(header[5], ASSIGNMENT, "matched by its exact title");
+        assert_eq!(&rows[1][0], "Points Possible");
+        let possible: f64 = rows[1][5].parse().unwrap();
+        assert_eq!(possible, 106.0);
+        let students: Vec<(&str, Option<f64>)> =
+            rows[2..].iter().map(|row| (&row[1], grade_within(&row[5], possible))).collect();
+        assert_eq!(students, [("1001", Some(106.0)), ("1002", None)], "only Canvas users");
     }
 
     #[test]
@@ -482,23 +654,30 @@ mod tests {
 
     #[test]
     fn lms_imports_hold_the_students_the_lms_can_match() {
-        let class = [
+        let mut class = [
             student("José García", Some("12"), 17),
             student("=cmd|x", Some("13"), 20),
             student("no id", None, 5),
         ];
+        class[0].0.lms = Some(Lms::Canvas);
+        class[1].0.lms = Some(Lms::Canvas);
         let canvas = String::from_utf8(canvas_import(&class).unwrap()).unwrap();
         assert_eq!(
             canvas,
             "Student,ID,SIS User ID,SIS Login ID,Section,Caching & Performance workbook\n\
              Points Possible,,,,,20\nJosé García,12,,,,17\n'=cmd|x,13,,,,20\n"
         );
-        let moodle = String::from_utf8(moodle_import(&class).unwrap()).unwrap();
+        class[0].0.lms = Some(Lms::Moodle);
+        class[1].0.lms = Some(Lms::Moodle);
+        let written = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        let moodle = String::from_utf8(moodle_import(&class, written).unwrap()).unwrap();
         assert_eq!(
             moodle,
-            "Identifier,Full name,Grade,Maximum Grade,Feedback comments\n\
-             Participant 12,José García,17,20,17/20 (seed 7)\n\
-             Participant 13,'=cmd|x,20,20,20/20 (seed 7)\n"
+            "Identifier,Full name,Grade,Maximum Grade,Last modified (grade),Feedback comments\n\
+             Participant 12,José García,85,100,\"Tue, 14 Nov 2023 22:13:20 GMT\",\
+             \"17/20 points, entered as 85% (seed 7)\"\n\
+             Participant 13,'=cmd|x,100,100,\"Tue, 14 Nov 2023 22:13:20 GMT\",\
+             \"20/20 points, entered as 100% (seed 7)\"\n"
         );
     }
 }
