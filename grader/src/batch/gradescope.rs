@@ -55,7 +55,7 @@ pub async fn grade(
         build_timeout,
     };
     let (meta, report) =
-        grade_submission(&options, exercises, seed, submission, String::new()).await;
+        grade_submission(&options, exercises, seed, submission, String::new(), &[]).await;
     let results = match &report {
         Some(report) => outputs::gradescope(&meta, report),
         // The grader itself failed: no grade; say so rather than give a zero silently.

@@ -174,14 +174,23 @@ pub async fn run(options: &Options) -> Result<Summary> {
     let jobs = options.jobs.max(1);
     let mut results = futures::stream::iter(pending)
         .map(|(submission, fingerprint)| async move {
-            let graded =
-                grade_submission(options, exercises, seed, submission.clone(), fingerprint.clone())
-                    .await;
+            let graded = grade_submission(
+                options,
+                exercises,
+                seed,
+                submission.clone(),
+                fingerprint.clone(),
+                &[],
+            )
+            .await;
             (submission, fingerprint, graded)
         })
         .buffer_unordered(jobs);
     // Time-outs that other submissions graded beside it may have caused: graded again alone.
     let mut again_alone = Vec::new();
+    // Criteria that failed beside others: a heavy neighbour may have cost them. Checked again
+    // alone, and the second look is final.
+    let mut second_looks = Vec::new();
     while let Some((submission, fingerprint, (meta, report))) = results.next().await {
         if meta.outcome == Outcome::TimedOut && jobs > 1 {
             eprintln!(
@@ -193,16 +202,44 @@ pub async fn run(options: &Options) -> Result<Summary> {
             again_alone.push((submission, fingerprint));
             continue;
         }
+        let beside_others = jobs > 1 && meta.outcome == Outcome::Graded;
+        let failed = report.as_ref().filter(|_| beside_others).map(Report::failed_criteria);
+        if let (Some(failed), Some(first)) = (failed.filter(|f| !f.is_empty()), &report) {
+            outputs::forget_attempt(&options.out, &meta.student)?;
+            second_looks.push((submission, fingerprint, meta, first.clone(), failed));
+            continue;
+        }
         let line = record(options, &mut summary, &meta, report.as_ref())?;
         durations.push((meta.outcome, meta.seconds));
         show_progress(bar.as_ref(), durations.len(), total, line);
     }
     for (submission, fingerprint) in again_alone {
         let (meta, report) =
-            grade_submission(options, exercises, seed, submission, fingerprint).await;
+            grade_submission(options, exercises, seed, submission, fingerprint, &[]).await;
         let line = record(options, &mut summary, &meta, report.as_ref())?;
         durations.push((meta.outcome, meta.seconds));
         show_progress(bar.as_ref(), durations.len(), total, format!("{line} (graded alone)"));
+    }
+    for (submission, fingerprint, mut meta, mut report, failed) in second_looks {
+        let (ids, failed_in): (Vec<String>, Vec<Exercise>) = (
+            failed.iter().map(|(_, criterion)| criterion.clone()).collect(),
+            exercises
+                .iter()
+                .filter(|e| failed.iter().any(|(id, _)| *id == e.dir_name()))
+                .cloned()
+                .collect(),
+        );
+        let (alone_meta, alone) =
+            grade_submission(options, &failed_in, seed, submission, fingerprint, &ids).await;
+        // Only a second look that graded what it looked at replaces the first.
+        if let (Outcome::Graded, Some(alone)) = (alone_meta.outcome, &alone) {
+            report.take_second_look(alone);
+        }
+        meta.seconds += alone_meta.seconds;
+        let line = record(options, &mut summary, &meta, Some(&report))?;
+        durations.push((meta.outcome, meta.seconds));
+        let note = format!("{line} (failed criteria checked again alone)");
+        show_progress(bar.as_ref(), durations.len(), total, note);
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -270,12 +307,14 @@ fn set_aside_gone(options: &Options, class: &[Submission]) -> Result<()> {
 }
 
 /// Grades one submission within its time limit. Never fails: problems become its outcome.
+/// Grades one submission: every criterion of `exercises`, or only those named in `only`.
 async fn grade_submission(
     options: &Options,
     exercises: &[Exercise],
     seed: u64,
     submission: Submission,
     fingerprint: String,
+    only: &[String],
 ) -> (Meta, Option<Report>) {
     let started = Instant::now();
     // A note that lasts until the result is written: if this run is killed, the next one knows.
@@ -305,7 +344,7 @@ async fn grade_submission(
                      submit again"
                         .to_owned(),
                 )),
-                Ok(Some(folder)) => grade_folder(options, exercises, seed, &folder).await,
+                Ok(Some(folder)) => grade_folder(options, exercises, seed, &folder, only).await,
             }
         }
     };
@@ -357,6 +396,7 @@ async fn grade_folder(
     exercises: &[Exercise],
     seed: u64,
     folder: &Path,
+    only: &[String],
 ) -> Result<(Outcome, Report), (Outcome, String)> {
     let grading = grade::Options {
         submission: folder.to_owned(),
@@ -368,7 +408,7 @@ async fn grade_folder(
         check_timeout: Duration::from_secs(90),
         progress: false,
         lock_waits: LockWaits::default(),
-        only: Vec::new(),
+        only: only.to_vec(),
         // Other people's code: built apart from the instructor's own builds.
         build_folder: BuildFolder::Private,
     };

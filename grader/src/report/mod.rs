@@ -186,11 +186,87 @@ impl Report {
         }
     }
 
+    /// The criteria that did not pass in exercises that were graded, as (exercise id,
+    /// criterion id).
+    pub fn failed_criteria(&self) -> Vec<(String, String)> {
+        self.exercises
+            .iter()
+            .filter(|exercise| exercise.stage == Stage::Graded)
+            .flat_map(|exercise| {
+                exercise
+                    .criteria
+                    .iter()
+                    .filter(|criterion| criterion.status != Status::Passed)
+                    .map(|criterion| (exercise.id.clone(), criterion.id.clone()))
+            })
+            .collect()
+    }
+
+    /// Replaces each criterion that `second` checked again, in an exercise it graded, with
+    /// that second verdict, and counts the scores again.
+    pub fn take_second_look(&mut self, second: &Report) {
+        for looked in second.exercises.iter().filter(|e| e.stage == Stage::Graded) {
+            let Some(exercise) = self.exercises.iter_mut().find(|e| e.id == looked.id) else {
+                continue;
+            };
+            for verdict in &looked.criteria {
+                if let Some(first) = exercise.criteria.iter_mut().find(|c| c.id == verdict.id) {
+                    *first = verdict.clone();
+                }
+            }
+            exercise.score = exercise.criteria.iter().map(|c| c.score).sum();
+        }
+        self.score = self.exercises.iter().map(|e| e.score).sum();
+    }
+
     /// Every criterion passed.
     pub fn all_passed(&self) -> bool {
         self.exercises
             .iter()
             .flat_map(|exercise| &exercise.criteria)
             .all(|criterion| criterion.status == Status::Passed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::criteria::fail;
+
+    fn graded(id: &str, outcomes: &[(&Criterion, bool)]) -> ExerciseReport {
+        let criteria = outcomes
+            .iter()
+            .map(|(criterion, passed)| {
+                let outcome = if *passed { Ok(()) } else { Err(fail("a", "b")) };
+                CriterionReport::new(criterion, outcome)
+            })
+            .collect();
+        ExerciseReport::new(id.to_owned(), id.to_owned(), Stage::Graded, None, criteria)
+    }
+
+    #[test]
+    fn a_second_look_replaces_only_what_it_checked_and_the_scores_follow() {
+        let specs = crate::criteria::registry();
+        let [first, second, third, ..] = &specs[0].criteria[..] else { panic!("3 criteria") };
+        let exercise = specs[0].exercise().dir_name();
+        let mut report = Report::new(
+            1,
+            String::new(),
+            vec![graded(&exercise, &[(first, false), (second, false), (third, true)])],
+        );
+        assert_eq!(
+            report.failed_criteria(),
+            [(exercise.clone(), first.id.to_owned()), (exercise.clone(), second.id.to_owned())]
+        );
+        let alone = Report::new(
+            1,
+            String::new(),
+            vec![graded(&exercise, &[(first, true), (second, false)])],
+        );
+        report.take_second_look(&alone);
+        assert_eq!(report.failed_criteria(), [(exercise.clone(), second.id.to_owned())]);
+        assert_eq!(report.score, first.points + third.points);
+        assert_eq!(report.exercises[0].score, report.score);
+        assert_eq!(report.max_score, first.points + second.points + third.points);
     }
 }
