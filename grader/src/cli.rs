@@ -290,7 +290,8 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             exercise,
             allow_unsandboxed,
         }) => {
-            containment::check_batch(&containment::missing(), *allow_unsandboxed)?;
+            let uncontained = containment::missing();
+            containment::check_batch(&uncontained, *allow_unsandboxed)?;
             let shard = match shard {
                 Some(shard) => Some(*shard),
                 None => batch::shard::from_scheduler(|name| std::env::var(name).ok())?,
@@ -305,6 +306,7 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 seed: *seed,
                 timeout: Duration::from_secs(*timeout),
                 build_timeout: Duration::from_secs(cli.build_timeout),
+                uncontained,
             };
             let summary = batch::run(&options).await?;
             if summary.errors == 0 {
@@ -327,13 +329,15 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(ALL_PASSED))
         }
         Some(Command::Gradescope { root, exercise, seed, timeout, allow_unsandboxed }) => {
-            containment::check_batch(&containment::missing(), *allow_unsandboxed)?;
+            let uncontained = containment::missing();
+            containment::check_batch(&uncontained, *allow_unsandboxed)?;
             let outcome = batch::gradescope::grade(
                 root,
                 &course::select(exercise.as_deref())?,
                 seed.unwrap_or_else(grade::random_seed),
                 Duration::from_secs(*timeout),
                 Duration::from_secs(cli.build_timeout),
+                uncontained,
             )
             .await?;
             eprintln!("wrote {}", root.join("results/results.json").display());

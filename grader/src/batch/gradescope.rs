@@ -24,6 +24,7 @@ pub async fn grade(
     seed: u64,
     timeout: Duration,
     build_timeout: Duration,
+    uncontained: Vec<String>,
 ) -> Result<Outcome> {
     let folder = root.join("submission");
     let (source, kind) = submissions::content_of(&folder)
@@ -53,6 +54,7 @@ pub async fn grade(
         seed: Some(seed),
         timeout,
         build_timeout,
+        uncontained,
     };
     let (meta, report) =
         grade_submission(&options, exercises, seed, submission, String::new(), &[]).await;

@@ -20,6 +20,7 @@ pub fn render(students: &[(Meta, Option<Report>)], run: &RunInfo) -> String {
     let mut body = String::new();
     let counted = stats::counted(students);
     metadata(&mut body, run);
+    containment(&mut body, students);
     summary(&mut body, students, &counted);
     flags(&mut body, students);
     distribution(&mut body, &counted);
@@ -58,6 +59,22 @@ fn metadata(out: &mut String, run: &RunInfo) {
         escape(&run.generated),
         escape(workbook),
         env!("CARGO_PKG_VERSION")
+    );
+}
+
+/// A warning on top when any submission was graded without the containment.
+fn containment(out: &mut String, students: &[(Meta, Option<Report>)]) {
+    let uncontained: Vec<&Meta> =
+        students.iter().map(|(meta, _)| meta).filter(|meta| !meta.uncontained.is_empty()).collect();
+    let Some(first) = uncontained.first() else { return };
+    let _ = write!(
+        out,
+        "<p class=bad id=uncontained data-count={}><b>{} of {} submissions were graded without \
+         containment</b> (--allow-unsandboxed): {}</p>",
+        uncontained.len(),
+        uncontained.len(),
+        students.len(),
+        escape(&first.uncontained.join("; "))
     );
 }
 
@@ -354,6 +371,7 @@ mod tests {
             attachments: Vec::new(),
             source: "ann.zip".to_owned(),
             fingerprint: String::new(),
+            uncontained: Vec::new(),
             outcome: Outcome::Invalid,
             seconds: 0.0,
             message: Some("no exercises folder".to_owned()),

@@ -54,6 +54,9 @@ pub struct Options {
     /// The most the batch's first build may take, which compiles every dependency (see
     /// [`SUBMISSION_BUILD_LIMIT`] for the submissions' own).
     pub build_timeout: Duration,
+    /// What of the containment was missing (`--allow-unsandboxed`): empty when all of it was
+    /// in force. Every result of the run says so.
+    pub uncontained: Vec<String>,
 }
 
 /// The most one submission's build of one exercise may take: once the batch has compiled the
@@ -322,6 +325,7 @@ async fn grade_submission(
         eprintln!("warning: {err:#}");
     }
     let mut meta = meta_of(&submission, fingerprint, Outcome::Graded, None);
+    meta.uncontained = options.uncontained.clone();
     let unpacked = tempfile::Builder::new().prefix("grader-submission-").tempdir();
     let report = match (unpacked, &submission.kind) {
         (Err(err), _) => Err((Outcome::Error, format!("cannot create a work folder: {err}"))),
@@ -384,6 +388,7 @@ fn meta_of(
         attachments: submission.attachments.clone(),
         source: submission.label.clone(),
         fingerprint,
+        uncontained: Vec::new(),
         outcome,
         seconds: 0.0,
         message,
@@ -752,6 +757,7 @@ mod tests {
                 attachments: Vec::new(),
                 source: (*student).to_owned(),
                 fingerprint: String::new(),
+                uncontained: Vec::new(),
                 outcome: Outcome::Invalid,
                 seconds: 0.0,
                 message: Some("no exercises folder".to_owned()),

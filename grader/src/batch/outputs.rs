@@ -55,6 +55,10 @@ pub struct Meta {
     pub source: String,
     /// The submission's content and the grader's criteria, hashed: unchanged means skip.
     pub fingerprint: String,
+    /// What of the containment was missing when it was graded (`--allow-unsandboxed`); empty
+    /// when its code was contained.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncontained: Vec<String>,
     pub outcome: Outcome,
     pub seconds: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -178,6 +182,9 @@ pub fn feedback(meta: &Meta, report: &Report) -> String {
     let _ = writeln!(md, "# Feedback for {}\n", sanitise::markdown_text(display_name(meta)));
     let _ =
         writeln!(md, "**Total: {}/{}** (seed {}).\n", report.score, report.max_score, report.seed);
+    if let Some(warning) = uncontained_warning(meta) {
+        let _ = writeln!(md, "> **{}**\n", sanitise::markdown_text(&warning));
+    }
     if !meta.superseded.is_empty() {
         let _ = writeln!(
             md,
@@ -290,6 +297,17 @@ pub fn replay_commands(report: &Report) -> Vec<String> {
         .collect()
 }
 
+/// For a submission graded without the containment (`--allow-unsandboxed`), the words that
+/// say so wherever its result is shown.
+pub fn uncontained_warning(meta: &Meta) -> Option<String> {
+    (!meta.uncontained.is_empty()).then(|| {
+        format!(
+            "Graded without containment (--allow-unsandboxed): this machine lacked {}.",
+            meta.uncontained.join("; ")
+        )
+    })
+}
+
 /// Gradescope's `results.json`: a test per criterion of each graded exercise (its category as
 /// a tag), one test for an exercise that could not be graded (with the compiler's errors or the
 /// service's output), and for a submission that could not be read its reason alone.
@@ -349,7 +367,10 @@ pub fn gradescope(meta: &Meta, report: &Report) -> serde_json::Value {
         }
     }
     // What stopped an exercise (the compiler's errors, say) goes on top, where students look.
-    let mut output = total;
+    let mut output = match uncontained_warning(meta) {
+        Some(warning) => format!("{warning}\n\n{total}"),
+        None => total,
+    };
     for exercise in report.exercises.iter().filter(|e| e.stage != Stage::Graded) {
         output.push_str(&format!("\n\n{} {}", exercise.id, stage_tag(exercise.stage)));
         if let Some(details) = &exercise.details {
@@ -359,6 +380,7 @@ pub fn gradescope(meta: &Meta, report: &Report) -> serde_json::Value {
     json!({
         "score": report.score,
         "execution_time": meta.seconds.round() as u64,
+        "extra_data": { "contained": meta.uncontained.is_empty(), "uncontained": meta.uncontained },
         "output": output,
         "output_format": "text",
         // The results are for the student; the autograder's own log is the instructor's.
@@ -533,6 +555,7 @@ mod tests {
             attachments: Vec::new(),
             source: format!("{name}.zip"),
             fingerprint: String::new(),
+            uncontained: Vec::new(),
             outcome: Outcome::Graded,
             seconds: 1.0,
             message: None,
@@ -679,5 +702,24 @@ mod tests {
              Participant 13,'=cmd|x,100,100,\"Tue, 14 Nov 2023 22:13:20 GMT\",\
              \"20/20 points, entered as 100% (seed 7)\"\n"
         );
+    }
+
+    #[test]
+    fn a_submission_graded_without_containment_says_so_in_every_result() {
+        let (mut meta, report) = student("Ann Lee", None, 20);
+        let report = report.unwrap();
+        let contained = gradescope(&meta, &report);
+        assert_eq!(contained["extra_data"]["contained"], true);
+        meta.uncontained = vec!["bubblewrap (bwrap not found)".to_owned()];
+        let results = gradescope(&meta, &report);
+        assert_eq!(results["extra_data"]["contained"], false);
+        let output = results["output"].as_str().unwrap();
+        assert!(output.starts_with("Graded without containment"), "{output}");
+        assert!(feedback(&meta, &report).contains("Graded without containment"));
+        let page = super::super::html::render(
+            &[(meta, Some(report))],
+            &super::super::html::RunInfo { seed: None, workbook: None, generated: String::new() },
+        );
+        assert!(page.contains("id=uncontained data-count=1"), "{page}");
     }
 }
