@@ -61,12 +61,17 @@ fn a_fork_bomb_is_capped_reported_and_cleaned_up() {
 
 /// `grader batch`, also where the Linux containment is missing: the tests that need it say so.
 fn batch(class: &std::path::Path, out: &std::path::Path) -> std::process::Output {
+    batch_beside(class, out, 1)
+}
+
+/// Like [`batch`], grading `jobs` submissions side by side: an attacker beside its victim.
+fn batch_beside(class: &std::path::Path, out: &std::path::Path, jobs: u32) -> std::process::Output {
     assert_cmd::Command::cargo_bin("grader")
         .unwrap()
         .env_remove("REDIS_URL")
         .args(["batch", class.to_str().unwrap(), "--out", out.to_str().unwrap()])
         .arg("--allow-unsandboxed")
-        .args(["--exercise", "1", "--jobs", "1", "--seed", "5"])
+        .args(["--exercise", "1", "--jobs", &jobs.to_string(), "--seed", "5"])
         .output()
         .unwrap()
 }
@@ -487,7 +492,7 @@ fn links_a_service_plants_in_its_folder_lead_the_grader_nowhere() {
 
     let run = {
         let _one_at_a_time = common::serial();
-        batch(class.path(), out.path())
+        batch_beside(class.path(), out.path(), 2)
     };
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(0), "{stderr}");
@@ -542,4 +547,32 @@ fn a_failing_build_shows_no_other_submissions_code() {
     let starter = "Cache whole pages in Redis";
     assert!(feedback.contains(starter), "the neighbour was not printed at all:\n{feedback}");
     assert!(!feedback.contains(secret), "Mallory's feedback shows Alice's code:\n{feedback}");
+}
+
+// Linux-only: cgroups are.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_neighbour_running_hundreds_of_busy_threads_costs_a_correct_submission_nothing() {
+    if !runs_as_their_own_user("an equal CPU share per run") {
+        return;
+    }
+    let class = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let solution = common::root().join("solutions/01-redis-setup");
+    common::copy_dir(&solution, &class.path().join("alice/01-redis-setup"));
+    common::copy_dir(&solution, &class.path().join("hog/01-redis-setup"));
+    run_first_in_main(
+        &class.path().join("hog/01-redis-setup"),
+        "for _ in 0..200 {\n    \
+             std::thread::spawn(|| loop { std::hint::black_box(0u64.wrapping_add(1)); });\n    \
+         }",
+    );
+    let run = {
+        let _one_at_a_time = common::serial();
+        batch_beside(class.path(), out.path(), 2)
+    };
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    let gradebook = std::fs::read_to_string(out.path().join("gradebook.csv")).unwrap();
+    assert!(gradebook.contains("alice,alice,,,alice,20,20,20,graded\n"), "{gradebook}\n{stderr}");
 }

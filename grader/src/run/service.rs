@@ -304,6 +304,24 @@ mod tests {
         assert_eq!(words_that_explain("\n  \n"), None);
     }
 
+    #[tokio::test]
+    async fn the_graders_failure_to_start_a_service_is_its_own_and_a_crash_is_the_students() {
+        let run = tempfile::tempdir().unwrap();
+        let environment = vec![("WORKBOOK_BIND".to_owned(), "127.0.0.1:9".to_owned())];
+        // The grader cannot even create the service's logs: its fault, an error.
+        let nowhere = run.path().join("gone/home");
+        let started = RunningService::start(Path::new("/bin/true"), environment.clone(), &nowhere);
+        assert!(started.await.is_err(), "a grader fault was taken for the student's");
+        // The program runs and exits at once: the student's service did not start.
+        let home = run.path().join("home");
+        std::fs::create_dir(&home).unwrap();
+        let started = RunningService::start(Path::new("/bin/false"), environment, &home).await;
+        let Ok(Err(NotStarted(reason))) = started else {
+            panic!("a service that exits at once is the student's failure to start");
+        };
+        assert!(reason.contains("the service exited"), "{reason}");
+    }
+
     #[test]
     fn only_what_was_written_after_the_mark_is_read() {
         let dir = tempfile::tempdir().unwrap();
