@@ -1,7 +1,7 @@
 //! Exercise 2 — view caching.
 //!
 //! Cache whole pages in Redis, the Rust counterpart of Django's `cache_page`. The chapter
-//! "View caching" in the book walks through every step; the grader checks each one:
+//! "Caching whole responses" in the book walks through every step; the grader checks each one:
 //!
 //! ```text
 //! cargo run -p grader -- 2
