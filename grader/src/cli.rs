@@ -409,7 +409,7 @@ async fn grade_exercises(cli: &Cli) -> anyhow::Result<ExitCode> {
         Format::Text => {
             print!("{}", scorecard::render(&report, owo_colors::Stream::Stdout));
             if let Some(state) = &state {
-                checklist::print(state);
+                checklist::print(state, &options.exercises);
             }
         }
     }

@@ -9,6 +9,7 @@ use crate::report::Stage;
 use crate::student::progress::{Progress, Record, StateDir};
 
 /// A checklist item and where the student stands on it.
+#[derive(Clone)]
 pub struct Row {
     pub item: Exercise,
     /// The grader's criteria (id, title) in order; `None` while the exercise is not available.
@@ -66,8 +67,9 @@ pub fn rows(progress: &Progress) -> Vec<Row> {
     course::EXERCISES.into_iter().map(|item| Row::new(item, &specs, progress)).collect()
 }
 
-/// The checklist with a box per item, then the next thing to do.
-pub fn render(rows: &[Row]) -> String {
+/// The checklist with a box per item, then the next thing to do: in `focus`, the exercises
+/// just graded, while one of them has something left; else the first in checklist order.
+pub fn render(rows: &[Row], focus: &[Exercise]) -> String {
     let width = rows.iter().map(|row| row.item.title.len()).max().unwrap_or(0);
     let mut out = format!("Submission checklist ({})\n", course::book_page("checklist.html"));
     for row in rows {
@@ -80,14 +82,20 @@ pub fn render(rows: &[Row]) -> String {
             row.standing()
         );
     }
-    let _ = writeln!(out, "{}", next_step(rows));
+    let focused: Vec<Row> = rows.iter().filter(|row| focus.contains(&row.item)).cloned().collect();
+    let next = match focused.iter().any(|row| row.criteria.is_some() && !row.done()) {
+        true => next_step(&focused),
+        false => next_step(rows),
+    };
+    let _ = writeln!(out, "{next}");
     out
 }
 
-/// Prints the checklist after a scorecard, from the progress kept in `state`.
-pub fn print(state: &StateDir) {
+/// Prints the checklist after a scorecard of the exercises in `focus`, from the progress kept
+/// in `state`.
+pub fn print(state: &StateDir, focus: &[Exercise]) {
     match state.load() {
-        Ok(progress) => print!("\n{}", render(&rows(&progress))),
+        Ok(progress) => print!("\n{}", render(&rows(&progress), focus)),
         Err(err) => eprintln!("warning: {err:#}"),
     }
 }
@@ -198,8 +206,26 @@ mod tests {
             row(2, Some(&["e"]), None),
         ];
         assert_eq!(next_step(&rows), "next: exercise 2, criterion d: a title");
-        assert!(render(&rows).contains("[x] 1"), "{}", render(&rows));
-        assert!(render(&rows).contains("1 of 2 criteria pass"), "{}", render(&rows));
+        assert!(render(&rows, &[]).contains("[x] 1"), "{}", render(&rows, &[]));
+        assert!(render(&rows, &[]).contains("1 of 2 criteria pass"), "{}", render(&rows, &[]));
+    }
+
+    #[test]
+    fn after_grading_one_exercise_next_stays_in_it_while_it_has_something_left() {
+        let rows = [
+            row(0, Some(&["a"]), Some(record(&[("a", Status::Failed)]))),
+            row(
+                1,
+                Some(&["c", "d"]),
+                Some(record(&[("c", Status::Passed), ("d", Status::Failed)])),
+            ),
+            row(2, Some(&["e"]), Some(record(&[("e", Status::Passed)]))),
+        ];
+        let second = rows[1].item;
+        assert!(render(&rows, &[second]).ends_with("next: exercise 2, criterion d: a title\n"));
+        // Once it passes, the checklist's own next is shown.
+        let third = rows[2].item;
+        assert!(render(&rows, &[third]).ends_with("next: exercise 1, criterion a: a title\n"));
     }
 
     #[test]
@@ -221,7 +247,7 @@ mod tests {
     fn exercises_without_criteria_are_not_available_yet() {
         let rows =
             [row(0, Some(&["a"]), Some(record(&[("a", Status::Passed)]))), row(3, None, None)];
-        assert!(render(&rows).contains("not available yet"));
+        assert!(render(&rows, &[]).contains("not available yet"));
         assert_eq!(
             next_step(&rows),
             "next: every available exercise passes; exercise 4 is not available yet"

@@ -103,15 +103,18 @@ pub async fn run(options: Options<'_>) -> Result<()> {
 /// Prints the scorecard and, for the student's own exercises, records it and shows the
 /// checklist.
 fn show(options: &Options<'_>, session: &Session<'_>, graded: ExerciseReport) {
+    let focus = options.grading.exercises.clone();
     let mut report = Report::new(options.grading.seed, session.redis_description(), vec![graded]);
-    report.isolation = grade::isolation("");
+    // --watch grades on the main runtime, which has no network of its own.
+    report.isolation =
+        grade::isolation("network: the machine's (--watch grades without a network of its own)");
     report.database = session.database.describe();
     print!("{}", scorecard::render(&report, owo_colors::Stream::Stdout));
     let Some(state) = &options.state else { return };
     if let Err(err) = state.record(&report.exercises) {
         eprintln!("warning: could not save your progress: {err:#}");
     }
-    checklist::print(state);
+    checklist::print(state, &focus);
 }
 
 /// The watched exercises whose graded files are among `paths`, each with a note of what
