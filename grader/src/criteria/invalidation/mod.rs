@@ -54,8 +54,9 @@ pub fn spec() -> ExerciseSpec {
                 title: "After each of the six writes, the next read shows it",
                 category: Category::Invalidation,
                 points: 4,
-                hint: "Announce a Change from every write of the repository and map each \
-                       change to the entries it makes stale in invalidator::stale_entries.",
+                hint: "Every write of the repository already announces its Change: map each \
+                       change to all the entries it makes stale in invalidator::stale_entries, \
+                       and give each of them a new stamp in EntryCache::invalidate.",
                 hints: &[(
                     Symptom::OneProcessOnly,
                     "Each write showed on the instance that made it and not on the other: keep \
