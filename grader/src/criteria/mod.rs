@@ -3,6 +3,7 @@
 //! Each exercise module lists its criteria in checklist order; the scorecard, the JSON output
 //! and the book's tables are all produced from these lists.
 
+pub mod browser;
 mod fragment_cache;
 pub mod inspect;
 mod instance;

@@ -134,11 +134,7 @@ impl Probe {
             reference,
         } = setup;
         let names = SplitMix64::new(contract.seed ^ 0x6e61_6d65);
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("a plain HTTP client builds");
+        let http = super::browser::client(contract.seed, REQUEST_TIMEOUT);
         Self {
             contract,
             redis,
@@ -152,6 +148,12 @@ impl Probe {
             names,
             redis_seen_up: Default::default(),
         }
+    }
+
+    /// The client every request of the run goes through: a browser's headers (see
+    /// [`super::browser`]), for a check that sends its own load.
+    pub fn client(&self) -> reqwest::Client {
+        self.http.clone()
     }
 
     /// A fresh name, such as `greeting-9f3a1c`, the same for the same seed.

@@ -267,12 +267,14 @@ async fn postgres_plan(database_url: &str) -> anyhow::Result<Vec<String>> {
     Ok(plan)
 }
 
-/// Sends `requests` GETs of `url`, `concurrency` at a time; returns each one's latency.
-async fn load(url: &str, requests: usize, concurrency: usize) -> Result<Vec<Duration>, Failure> {
-    let client = reqwest::Client::builder()
-        .timeout(crate::criteria::probe::REQUEST_TIMEOUT)
-        .build()
-        .expect("a plain HTTP client builds");
+/// Sends `requests` GETs of `url` through `client`, `concurrency` at a time; returns each one's
+/// latency.
+async fn load(
+    client: &reqwest::Client,
+    url: &str,
+    requests: usize,
+    concurrency: usize,
+) -> Result<Vec<Duration>, Failure> {
     let answers: Vec<Result<Duration, Failure>> = futures::stream::iter(0..requests)
         .map(|_| {
             let client = client.clone();
@@ -297,10 +299,10 @@ async fn connection_pooling(probe: &mut Probe) -> Verdict {
     let (category, _) = &categories_by_size(probe)[0];
     let url = format!("{}{}", probe.service.base_url, page_path(*category));
     // A pool may open its connections during the first round; the second must reuse them.
-    load(&url, LOAD_REQUESTS, LOAD_CONCURRENCY).await?;
+    load(&probe.client(), &url, LOAD_REQUESTS, LOAD_CONCURRENCY).await?;
     let db_before = stats(probe).await?;
     let redis_before = probe.redis.info_number("total_connections_received").await?;
-    load(&url, LOAD_REQUESTS, LOAD_CONCURRENCY).await?;
+    load(&probe.client(), &url, LOAD_REQUESTS, LOAD_CONCURRENCY).await?;
     let db_after = stats(probe).await?;
     let redis_new = probe.redis.info_number("total_connections_received").await? - redis_before;
     // The grader's own connection is one of Redis's clients.
@@ -544,15 +546,18 @@ async fn latency_vs_reference(probe: &mut Probe) -> Verdict {
     let path = page_path(categories[categories.len() - 1].0);
     let student_url = format!("{}{path}", student.service.base_url);
     let reference_url = format!("{}{path}", reference.service.base_url);
+    let client = probe.client();
     let (mut student_times, mut reference_times) = (Vec::new(), Vec::new());
     let outcome = async {
-        load(&student_url, 2, 1).await?;
-        load(&reference_url, 2, 1).await?;
+        load(&client, &student_url, 2, 1).await?;
+        load(&client, &reference_url, 2, 1).await?;
         // Alternating rounds: both services see the same load on the machine.
         for _ in 0..LATENCY_ROUNDS {
-            student_times.extend(load(&student_url, LATENCY_REQUESTS, LATENCY_CONCURRENCY).await?);
-            reference_times
-                .extend(load(&reference_url, LATENCY_REQUESTS, LATENCY_CONCURRENCY).await?);
+            student_times
+                .extend(load(&client, &student_url, LATENCY_REQUESTS, LATENCY_CONCURRENCY).await?);
+            reference_times.extend(
+                load(&client, &reference_url, LATENCY_REQUESTS, LATENCY_CONCURRENCY).await?,
+            );
         }
         Ok::<(), Failure>(())
     }
