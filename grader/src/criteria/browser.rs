@@ -31,7 +31,7 @@ pub fn headers(seed: u64) -> HeaderMap {
     let choices: [(_, &[&'static str]); 3] =
         [(USER_AGENT, USER_AGENTS), (ACCEPT, ACCEPTS), (ACCEPT_LANGUAGE, LANGUAGES)];
     for (name, values) in choices {
-        let value: &'static str = draw.pick(values);
+        let value: &&'static str = draw.pick(values);
         headers.insert(name, HeaderValue::from_static(value));
     }
     headers
