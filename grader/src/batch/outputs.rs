@@ -408,7 +408,7 @@ pub fn gradebook(students: &[(Meta, Option<Report>)], exercise_ids: &[String]) -
     let mut header: Vec<String> =
         ["student", "name", "lms_id", "late", "source"].map(str::to_owned).to_vec();
     header.extend(exercise_ids.iter().cloned());
-    header.extend(["total".to_owned(), "max".to_owned(), "outcome".to_owned()]);
+    header.extend(["total", "max", "outcome", "contained"].map(str::to_owned));
     csv.write_record(&header)?;
     for (meta, report) in students {
         // Names and sources come from the class folder, which students name.
@@ -427,6 +427,8 @@ pub fn gradebook(students: &[(Meta, Option<Report>)], exercise_ids: &[String]) -
         row.push(report.as_ref().map(|r| r.score.to_string()).unwrap_or_default());
         row.push(report.as_ref().map(|r| r.max_score.to_string()).unwrap_or_default());
         row.push(outcome_name(meta.outcome));
+        // Graded without the containment (`--allow-unsandboxed`): said on every row.
+        row.push(if meta.uncontained.is_empty() { "yes" } else { "no" }.to_owned());
         csv.write_record(&row)?;
     }
     Ok(csv.into_inner()?)
