@@ -19,8 +19,19 @@ const SEED: &str = "1";
 /// Grades `exercise` (by number) in the folder `submission` and returns the seconds it took.
 /// The submission must earn full marks.
 pub async fn grade_one(grader: &Path, submission: &Path, exercise: u32) -> Result<f64> {
+    grade_one_with(grader, submission, exercise, &[]).await
+}
+
+/// Like [`grade_one`], with the grader's `extra` options (e.g. `--without-containment`).
+pub async fn grade_one_with(
+    grader: &Path,
+    submission: &Path,
+    exercise: u32,
+    extra: &[&str],
+) -> Result<f64> {
     let mut command = Command::new(grader);
     command.arg("--path").arg(submission).args([&exercise.to_string(), "--seed", SEED]);
+    command.args(extra);
     let started = Instant::now();
     processes::run(command, TIMEOUT)
         .await

@@ -172,6 +172,10 @@ async fn grader_cost(cli: &Cli, workbook: &Path, work: &Path, cores: usize) -> R
     let edited = work.join("edited");
     class::copy_with_note(&solutions.join(&exercise), &edited.join(&exercise), "just edited")?;
     cost.warm_seconds = Some(grading::grade_one(&grader, &edited, cli.exercise).await?);
+    eprintln!("grading it again without the containment, to see what the containment costs");
+    let uncontained = ["--without-containment"];
+    cost.uncontained_seconds =
+        Some(grading::grade_one_with(&grader, &edited, cli.exercise, &uncontained).await?);
 
     let one_exercise = [exercise];
     for jobs in jobs_to_compare(default_jobs, cores) {

@@ -55,6 +55,10 @@ pub struct GraderCost {
     /// A new student's fresh clone: the first scorecard and a re-grade after an edit.
     pub first_scorecard: Option<FirstScorecard>,
     pub warm_seconds: Option<f64>,
+    /// The same grade without the containment (`--without-containment`), just after it: the
+    /// difference is what bubblewrap, run users, the network namespace, cgroups and the run's
+    /// disk cost one submission.
+    pub uncontained_seconds: Option<f64>,
     /// The class of one exercise, at the default `-j` and then at `-j` = the machine's cores
     /// when that differs.
     pub batches: Vec<BatchCost>,
@@ -155,6 +159,17 @@ fn grader_rows(grader: &GraderCost) -> String {
             seconds,
             "dependencies already built; the student's crate rebuilt".to_owned(),
         ));
+        if let Some(uncontained) = grader.uncontained_seconds {
+            rows.push((
+                format!("… the same without containment ({exercise})"),
+                uncontained,
+                format!(
+                    "`--without-containment`: no bubblewrap, run users, network namespace, \
+                     cgroups or run disk; the containment costs {:+.1} s a submission",
+                    seconds - uncontained
+                ),
+            ));
+        }
     }
     for batch in &grader.batches {
         let jobs = jobs_note(batch.jobs, grader);
@@ -318,6 +333,7 @@ mod tests {
         let grader = GraderCost {
             exercise: "02-view-cache".into(),
             warm_seconds: Some(14.24),
+            uncontained_seconds: Some(12.04),
             batches: vec![batch(20, 300.0, 2)],
             default_jobs: 2,
             cores: 2,
@@ -327,6 +343,8 @@ mod tests {
         assert!(!table.contains("first scorecard"), "{table}");
         assert!(!table.contains("full submissions"), "{table}");
         assert!(table.contains("| one student, warm build (02-view-cache) | 14.2 |"), "{table}");
+        assert!(table.contains("| … the same without containment (02-view-cache) | 12.0 |"));
+        assert!(table.contains("the containment costs +2.2 s a submission"), "{table}");
         assert!(
             table.contains("| batch of 20 submissions of 02-view-cache, -j 2 | 300.0 |"),
             "{table}"

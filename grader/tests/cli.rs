@@ -26,6 +26,20 @@ fn an_unknown_option_exits_with_2() {
 }
 
 #[test]
+fn a_class_is_never_graded_without_containment() {
+    let class = tempfile::tempdir().unwrap();
+    grader()
+        .args(["--without-containment", "batch", class.path().to_str().unwrap()])
+        .args(["--out", class.path().join("out").to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("cannot be used with")
+                .and(predicate::str::contains("--without-containment")),
+        );
+}
+
+#[test]
 fn a_missing_submission_folder_exits_with_2() {
     grader()
         .args(["--path", "/nonexistent/submission"])

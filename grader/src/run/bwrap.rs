@@ -256,6 +256,9 @@ pub fn describe() -> String {
 /// Runs `true` in a jail as a service would be run: as a run user of its own when the grader
 /// is root, which needs the kernel to allow unprivileged user namespaces.
 fn probe() -> Result<PathBuf, String> {
+    if super::containment_turned_off() {
+        return Err("turned off with --without-containment".to_owned());
+    }
     let bwrap = find_on_path("bwrap").ok_or_else(|| {
         "bwrap not found: install bubblewrap (Debian/Ubuntu: sudo apt-get install -y bubblewrap)"
             .to_owned()

@@ -74,7 +74,10 @@ impl Layout {
     /// The layout of this machine, read once.
     fn of_this_machine() -> &'static Layout {
         static LAYOUT: std::sync::OnceLock<Layout> = std::sync::OnceLock::new();
-        LAYOUT.get_or_init(|| Layout::detect(Path::new(SYS_FS_CGROUP)))
+        LAYOUT.get_or_init(|| match super::containment_turned_off() {
+            true => Layout::Absent,
+            false => Layout::detect(Path::new(SYS_FS_CGROUP)),
+        })
     }
 
     /// Its name, for the isolation line.
@@ -193,6 +196,9 @@ pub fn describe() -> String {
     }
     if caps.cpu_share {
         held.push("an equal CPU share");
+    }
+    if super::containment_turned_off() {
+        return "no cgroup caps (turned off with --without-containment)".to_owned();
     }
     if held.is_empty() {
         return format!("no cgroup caps ({layout}: they need root)");

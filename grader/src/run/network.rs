@@ -132,6 +132,9 @@ fn unshare_network() -> Result<File, String> {
 /// that lets other threads join it.
 #[cfg(target_os = "linux")]
 fn unshare_network() -> Result<File, String> {
+    if super::containment_turned_off() {
+        return Err("not isolated: turned off with --without-containment".to_owned());
+    }
     // SAFETY: unshare takes flags and touches no memory of ours.
     if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
         let err = std::io::Error::last_os_error();

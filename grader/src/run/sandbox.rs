@@ -215,7 +215,9 @@ fn probe_isolation() -> String {
         "nothing (running as root without a pids cgroup)"
     };
     drop(probe);
-    let user = if crate::run::users::available() {
+    let user = if crate::run::containment_turned_off() {
+        "services and Redis run as the grader's user (turned off with --without-containment)"
+    } else if crate::run::users::available() {
         "each run's service and its Redis run as two users of their own, its files on a disk \
          of its own (1 GiB, 20,000 files)"
     } else if cfg!(target_os = "linux") {
