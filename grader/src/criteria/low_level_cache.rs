@@ -248,9 +248,13 @@ async fn many_keys_one_round_trip(probe: &mut Probe) -> Verdict {
         format!("GET {path} to return every entry that was stored"),
         read.summary(),
     )?;
-    // One MGET or one pipeline of GETs: either way Redis reads the request once.
+    // One MGET or one pipeline of GETs: either way Redis reads the request once. Two reads
+    // pass only for a single MGET (a pipeline may be split in transit; one short command
+    // is not): two MGETs one after the other are two round trips.
+    let mgets = after.delta(&before, "mget");
+    let one_round_trip = reads <= 1 || (reads <= MAX_READS_FOR_ONE_ROUND_TRIP && mgets == 1);
     expect(
-        reads <= MAX_READS_FOR_ONE_ROUND_TRIP,
+        one_round_trip && mgets <= 1,
         format!("get_many of {MANY} keys to reach Redis in one round trip (MGET or a pipeline)"),
         format!("{reads} separate reads by Redis for {}", describe_commands(&after.since(&before))),
     )
@@ -431,16 +435,22 @@ async fn pattern_delete_scan(probe: &mut Probe) -> Verdict {
 
 async fn values_round_trip(probe: &mut Probe) -> Verdict {
     let key = probe.unique("roundtrip");
+    // Over 1 MiB, by an amount drawn per run: a cap at a round size (1 MiB, Redis' old
+    // default for a client's query buffer) shows, whatever size it is.
+    let large_bytes = (5 << 18) + (probe.unique_number() % (1 << 19)) as usize;
     let value = json!({
         "title": "Überprüfung ✓ — 日本語 🚀 \"quoted\" \\ back\nslash",
-        "large": "0123456789abcdef".repeat(32 * 1024),
+        "large": "0123456789abcdef".repeat(large_bytes / 16),
         "nested": { "ids": [1, 2, 3], "done": true, "ratio": 0.25, "none": null, "big": i64::MAX },
     });
     put_json(probe, &key, value.clone()).await?;
     let read = probe.get(&format!("/cache/{key}")).await?;
     expect(
         read.status == 200 && read.json() == value,
-        format!("GET /cache/{key} to return exactly the JSON that was stored (512 KiB)"),
+        format!(
+            "GET /cache/{key} to return exactly the JSON that was stored ({} KiB)",
+            large_bytes / 1024
+        ),
         read.summary(),
     )
 }

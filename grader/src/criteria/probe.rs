@@ -20,8 +20,8 @@ use crate::run::users::RunUser;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The most of any body the grader reads: a service that answers without end must not take
-/// the grader's memory with it.
-pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// the grader's memory with it. Above the largest value a check stores (under 2 MiB).
+pub const MAX_BODY_BYTES: usize = 4 << 20;
 
 /// The body of `response`, at most `limit` bytes of it, lossily decoded; a longer one is cut
 /// and says so at its end, so that the evidence shows why it no longer matches.
@@ -364,7 +364,7 @@ mod tests {
         let response = reqwest::get(format!("http://{address}/")).await.unwrap();
         let body = read_body(response, MAX_BODY_BYTES).await.unwrap();
         assert!(body.starts_with("xxx"), "{}", &body[..20]);
-        assert!(body.ends_with("[... the grader read only the first 1024 KiB ...]"));
+        assert!(body.ends_with("[... the grader read only the first 4096 KiB ...]"));
         assert!(body.len() < MAX_BODY_BYTES + 100, "{} bytes kept", body.len());
     }
 }

@@ -272,6 +272,13 @@ async fn page_ttl(probe: &mut Probe) -> Verdict {
             observed,
         ));
     };
+    // The cache prefixes a key itself: one prefixed again on the way in lives where the
+    // lesson's `redis-cli --scan --pattern 'prefix:version:view:*'` finds nothing.
+    expect(
+        !key[prefix.len()..].starts_with(&prefix),
+        format!("the page's key to be `{prefix}` and the page's own name, once"),
+        format!("`{key}`: the prefix and version are prefixed twice (make_key applied twice)"),
+    )?;
     let ttl = probe.redis.ttl(key).await?;
     expect(
         (PAGE_TTL - TTL_TOLERANCE..=PAGE_TTL).contains(&ttl),
