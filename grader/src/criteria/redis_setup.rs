@@ -306,12 +306,16 @@ async fn expiry_left_alone_by_a_request(
     Ok(())
 }
 
-/// One round of traffic: sequential and concurrent cache reads and writes.
+/// One round of traffic: sequential and concurrent cache reads and writes, and the health
+/// checks a load balancer sends meanwhile (whose connections count like the others').
 async fn traffic(probe: &mut Probe) -> Verdict {
     let key = probe.unique("busy");
     for round in 0..10 {
         probe.put_text(&format!("/cache/{key}"), &round.to_string()).await?;
         probe.get(&format!("/cache/{key}")).await?;
+        if round % 2 == 0 {
+            probe.get("/health").await?;
+        }
     }
     let probe = &*probe;
     let paths: Vec<String> = (0..20).map(|n| format!("/cache/{key}-{}", n % 5)).collect();
@@ -338,7 +342,8 @@ async fn connection_reuse(probe: &mut Probe) -> Verdict {
     )?;
     expect(
         connections <= 2,
-        "at most 2 new Redis connections for 40 requests once the service is warm",
+        "at most 2 new Redis connections for 40 requests and 5 health checks once the service \
+         is warm",
         format!("{} ({})", counted(connections, "new connection"), counted(commands, "command")),
     )
 }
