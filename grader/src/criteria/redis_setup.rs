@@ -178,6 +178,17 @@ async fn default_timeout(probe: &mut Probe) -> Verdict {
         (wanted - TTL_TOLERANCE..=wanted).contains(&ttl),
         format!("{stored_key} to expire in {wanted} s (CACHE_DEFAULT_TIMEOUT)"),
         describe_ttl(ttl),
+    )?;
+    // Expiry, as Redis does it: the key goes. An entry that expired is gone for the service
+    // too; a copy it kept of its own would outlive the TTL.
+    let path = format!("/cache/{key}");
+    probe.get(&path).await?;
+    probe.redis.delete_at(&stored_key).await?;
+    let after = probe.get(&path).await?;
+    expect(
+        after.status == 404,
+        format!("GET {path} to be a miss (404) once {stored_key} has expired"),
+        format!("{}: the value outlived its key in Redis", after.summary()),
     )
 }
 
