@@ -10,7 +10,8 @@
 //! - [`server`]: start-up around an exercise's `app` ([`run`]), `/health`, and graceful
 //!   shutdown;
 //! - [`stats`]: the counters the grader reads from `GET /__workbook/stats`;
-//! - `hold` (private): a brake the grader puts on one query to replay a race in a fixed order.
+//! - `hold` (private): a brake the grader puts on one query to replay a race in a fixed order,
+//!   which only the grader opens (`grader_key`, private too).
 //!
 //! Students change only their exercise crates. The grader builds every submission against its
 //! own pristine copy of this crate, which is why the numbers it reports (queries run, work
@@ -19,6 +20,7 @@
 pub mod app;
 pub mod config;
 pub mod db;
+mod grader_key;
 mod hold;
 pub mod model;
 pub mod pages;

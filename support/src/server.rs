@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use std::process::ExitCode;
 
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -28,8 +28,8 @@ use tokio::net::TcpListener;
 use crate::app::{App, BoxedCheck, Context};
 use crate::config::Config;
 use crate::db::connections;
-use crate::hold;
 use crate::stats::Stats;
+use crate::{grader_key, hold};
 
 /// How long a health check may take before it counts as down: `/health` must answer quickly
 /// even when a dependency hangs.
@@ -50,6 +50,8 @@ where
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .try_init();
+    // Before any exercise code runs: the key is the workbook's alone.
+    grader_key::read_from_stdin();
     let served = tokio::runtime::Runtime::new().map_err(anyhow::Error::from).and_then(|runtime| {
         runtime.block_on(async {
             let config = Config::from_env()?;
@@ -91,12 +93,30 @@ fn workbook_routes(app: App) -> Router {
     let checks = Arc::new(app.checks);
     Router::new()
         .route("/health", get(move || health(checks.clone())))
-        .route("/__workbook/stats", get(|| async { Json(current_stats()) }))
-        .route("/__workbook/hold-next-query", post(|| async { hold::hold_next_query() }))
-        .route("/__workbook/hold-next-write", post(|| async { hold::hold_next_write() }))
-        .route("/__workbook/release", post(|| async { hold::release() }))
+        .route(
+            "/__workbook/stats",
+            get(|headers: HeaderMap| async move { Json(current_stats(&headers)) }),
+        )
+        .route(
+            "/__workbook/hold-next-query",
+            post(|headers: HeaderMap| brake(headers, hold::hold_next_query)),
+        )
+        .route(
+            "/__workbook/hold-next-write",
+            post(|headers: HeaderMap| brake(headers, hold::hold_next_write)),
+        )
+        .route("/__workbook/release", post(|headers: HeaderMap| brake(headers, hold::release)))
         .route("/__workbook/{*rest}", any(|| async { (StatusCode::NOT_FOUND, RESERVED) }))
         .fallback_service(app.router)
+}
+
+/// Works the brake for the grader, who sends its key; to anybody else the path does not exist.
+async fn brake(headers: HeaderMap, action: fn()) -> (StatusCode, &'static str) {
+    if !grader_key::admits(&headers) {
+        return (StatusCode::NOT_FOUND, RESERVED);
+    }
+    action();
+    (StatusCode::OK, "")
 }
 
 /// Why a path under `/__workbook/` that the workbook does not serve is a 404.
@@ -139,12 +159,13 @@ async fn shutdown_signal() {
     }
 }
 
-/// The counters and the gauges, as `GET /__workbook/stats` reports them.
-fn current_stats() -> Stats {
+/// The counters and the gauges, as `GET /__workbook/stats` reports them: a query held by the
+/// brake only to the grader (see [`grader_key`]).
+fn current_stats(headers: &HeaderMap) -> Stats {
     Stats {
         connections_open: connections::open_now(),
         connections_open_peak: connections::peak(),
-        queries_held: hold::held(),
+        queries_held: if grader_key::admits(headers) { hold::held() } else { 0 },
         ..Stats::counters()
     }
 }
@@ -197,5 +218,27 @@ mod tests {
 
         let (status, body) = get_text(workbook_routes(greedy_exercise()), "/tasks").await;
         assert_eq!((status, body.as_str()), (StatusCode::OK, "the exercise's page"));
+    }
+
+    #[tokio::test]
+    async fn only_the_grader_with_its_key_may_work_the_brake() {
+        grader_key::set_for_tests("the-graders-own");
+        let post = |key: Option<&str>, path: &str| {
+            let mut request = Request::post(path);
+            if let Some(key) = key {
+                request = request.header(grader_key::HEADER, key);
+            }
+            workbook_routes(greedy_exercise()).oneshot(request.body(Body::empty()).unwrap())
+        };
+        for path in ["/__workbook/hold-next-query", "/__workbook/hold-next-write"] {
+            let asked = post(None, path).await.unwrap();
+            assert_eq!(asked.status(), StatusCode::NOT_FOUND, "{path} opened without the key");
+            let guessed = post(Some("a-guess"), path).await.unwrap();
+            assert_eq!(guessed.status(), StatusCode::NOT_FOUND, "{path} opened with a guess");
+            let armed = post(Some("the-graders-own"), path).await.unwrap();
+            assert_eq!(armed.status(), StatusCode::OK);
+            let released = post(Some("the-graders-own"), "/__workbook/release").await.unwrap();
+            assert_eq!(released.status(), StatusCode::OK);
+        }
     }
 }

@@ -89,10 +89,36 @@ impl Sandboxed {
 
     /// Like [`Sandboxed::spawn`], running as `user` when there is one (see [`RunUser`]).
     pub fn spawn_as(
+        command: Command,
+        limits: Limits,
+        log_stem: &Path,
+        user: Option<RunUser>,
+    ) -> Result<Self> {
+        Self::start(command, limits, log_stem, user, Stdio::null())
+    }
+
+    /// Like [`Sandboxed::spawn_as`], with `input` waiting on the process's standard input
+    /// (then end of file): what the grader hands a service and no one else may see.
+    pub fn spawn_with_input(
+        command: Command,
+        limits: Limits,
+        log_stem: &Path,
+        user: Option<RunUser>,
+        input: String,
+    ) -> Result<Self> {
+        let (reader, mut writer) = std::io::pipe().context("cannot make a pipe")?;
+        // A few bytes: the pipe holds them until the process reads them.
+        std::io::Write::write_all(&mut writer, input.as_bytes())?;
+        drop(writer);
+        Self::start(command, limits, log_stem, user, Stdio::from(reader))
+    }
+
+    fn start(
         mut command: Command,
         limits: Limits,
         log_stem: &Path,
         user: Option<RunUser>,
+        stdin: Stdio,
     ) -> Result<Self> {
         let stdout = log_stem.with_extension("stdout");
         let stderr = log_stem.with_extension("stderr");
@@ -102,7 +128,7 @@ impl Sandboxed {
         )?;
         let pgid = watchdog.group();
         command
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(create_log(&stdout)?)
             .stderr(create_log(&stderr)?)
             .process_group(pgid)

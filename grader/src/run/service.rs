@@ -13,6 +13,22 @@ use crate::run::users::RunUser;
 /// How long a service may take to answer `/health` after it starts (it seeds its database).
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The key that opens the brake of every service this grader starts: random, handed to each
+/// service on its standard input (read by the workbook's `main` before any exercise code
+/// runs), never in its environment, so the exercise cannot see when a race is replayed.
+pub fn grader_key() -> &'static str {
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        use std::hash::{BuildHasher, RandomState};
+        let (a, b) = (RandomState::new(), RandomState::new());
+        format!(
+            "{:016x}{:016x}",
+            a.hash_one(std::process::id()),
+            b.hash_one(std::time::SystemTime::now())
+        )
+    })
+}
+
 /// Why the student's service did not start: its own doing (it exited, or never answered
 /// `/health`), in words for the student. The grader's own failures to start it (bubblewrap
 /// missing, no processes left) are errors of another type, and never the student's zero.
@@ -200,7 +216,9 @@ fn spawn(
         Err(_) => Command::new(binary),
     };
     command.current_dir(dir).env_clear().envs(environment.iter().map(|(k, v)| (k, v)));
-    Sandboxed::spawn_as(command, Limits::SERVICE, &log_stem(dir, start), RunUser::owning(dir))
+    let key = format!("{}\n", grader_key());
+    let stem = log_stem(dir, start);
+    Sandboxed::spawn_with_input(command, Limits::SERVICE, &stem, RunUser::owning(dir), key)
 }
 
 /// Where the output of the `start`th start of the service in `home` goes: beside its folder,
