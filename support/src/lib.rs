@@ -11,7 +11,8 @@
 //!   shutdown;
 //! - [`stats`]: the counters the grader reads from `GET /__workbook/stats`;
 //! - `hold` (private): a brake the grader puts on one query to replay a race in a fixed order,
-//!   which only the grader opens (`grader_key`, private too).
+//!   which only the grader opens (`from_grader`, private too: what the grader hands the
+//!   service on its standard input, its key and how slow the database is to be).
 //!
 //! Students change only their exercise crates. The grader builds every submission against its
 //! own pristine copy of this crate, which is why the numbers it reports (queries run, work
@@ -20,7 +21,7 @@
 pub mod app;
 pub mod config;
 pub mod db;
-mod grader_key;
+mod from_grader;
 mod hold;
 pub mod model;
 pub mod pages;

@@ -29,7 +29,7 @@ use crate::app::{App, BoxedCheck, Context};
 use crate::config::Config;
 use crate::db::connections;
 use crate::stats::Stats;
-use crate::{grader_key, hold};
+use crate::{from_grader, hold};
 
 /// How long a health check may take before it counts as down: `/health` must answer quickly
 /// even when a dependency hangs.
@@ -50,8 +50,8 @@ where
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .try_init();
-    // Before any exercise code runs: the key is the workbook's alone.
-    grader_key::read_from_stdin();
+    // Before any exercise code runs: what the grader hands over is the workbook's alone.
+    from_grader::read_from_stdin();
     let served = tokio::runtime::Runtime::new().map_err(anyhow::Error::from).and_then(|runtime| {
         runtime.block_on(async {
             let config = Config::from_env()?;
@@ -112,7 +112,7 @@ fn workbook_routes(app: App) -> Router {
 
 /// Works the brake for the grader, who sends its key; to anybody else the path does not exist.
 async fn brake(headers: HeaderMap, action: fn()) -> (StatusCode, &'static str) {
-    if !grader_key::admits(&headers) {
+    if !from_grader::admits(&headers) {
         return (StatusCode::NOT_FOUND, RESERVED);
     }
     action();
@@ -160,12 +160,12 @@ async fn shutdown_signal() {
 }
 
 /// The counters and the gauges, as `GET /__workbook/stats` reports them: a query held by the
-/// brake only to the grader (see [`grader_key`]).
+/// brake only to the grader (see [`from_grader`]).
 fn current_stats(headers: &HeaderMap) -> Stats {
     Stats {
         connections_open: connections::open_now(),
         connections_open_peak: connections::peak(),
-        queries_held: if grader_key::admits(headers) { hold::held() } else { 0 },
+        queries_held: if from_grader::admits(headers) { hold::held() } else { 0 },
         ..Stats::counters()
     }
 }
@@ -222,11 +222,11 @@ mod tests {
 
     #[tokio::test]
     async fn only_the_grader_with_its_key_may_work_the_brake() {
-        grader_key::set_for_tests("the-graders-own");
+        from_grader::set_for_tests("the-graders-own");
         let post = |key: Option<&str>, path: &str| {
             let mut request = Request::post(path);
             if let Some(key) = key {
-                request = request.header(grader_key::HEADER, key);
+                request = request.header(from_grader::HEADER, key);
             }
             workbook_routes(greedy_exercise()).oneshot(request.body(Body::empty()).unwrap())
         };

@@ -14,8 +14,8 @@ use crate::run::users::RunUser;
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The key that opens the brake of every service this grader starts: random, handed to each
-/// service on its standard input (read by the workbook's `main` before any exercise code
-/// runs), never in its environment, so the exercise cannot see when a race is replayed.
+/// service on its standard input (see [`handed_over`]), so the exercise cannot see when a
+/// race is replayed.
 pub fn grader_key() -> &'static str {
     static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     KEY.get_or_init(|| {
@@ -215,10 +215,30 @@ fn spawn(
         }
         Err(_) => Command::new(binary),
     };
+    let (environment, input) = handed_over(environment);
     command.current_dir(dir).env_clear().envs(environment.iter().map(|(k, v)| (k, v)));
-    let key = format!("{}\n", grader_key());
     let stem = log_stem(dir, start);
-    Sandboxed::spawn_with_input(command, Limits::SERVICE, &stem, RunUser::owning(dir), key)
+    Sandboxed::spawn_with_input(command, Limits::SERVICE, &stem, RunUser::owning(dir), input)
+}
+
+/// The variable a slow database is asked for with, when a service is run by hand.
+const QUERY_DELAY: &str = "WORKBOOK_QUERY_DELAY_MS";
+
+/// Splits what a start of the service is given into its environment and what the grader hands
+/// it on its standard input instead, which the workbook's `main` reads before any exercise
+/// code runs: the key, and how slow the database is to be. Either would tell the exercise when
+/// it is being checked (a race replayed, a hit compared with a miss), and the environment is
+/// the exercise's to read.
+fn handed_over(environment: &[(String, String)]) -> (Vec<(String, String)>, String) {
+    let mut input = format!("{}\n", grader_key());
+    let mut visible = Vec::new();
+    for (name, value) in environment {
+        match name.as_str() {
+            QUERY_DELAY => input.push_str(&format!("query_delay_ms={value}\n")),
+            _ => visible.push((name.clone(), value.clone())),
+        }
+    }
+    (visible, input)
 }
 
 /// Where the output of the `start`th start of the service in `home` goes: beside its folder,
@@ -320,6 +340,23 @@ mod tests {
             "line 5\nline 6\nline 7\nline 8\nline 9\nline 10"
         );
         assert_eq!(words_that_explain("\n  \n"), None);
+    }
+
+    #[test]
+    fn a_slow_start_and_an_ordinary_one_give_the_service_the_same_environment() {
+        let contract = crate::run::contract::Contract::from_seed(7);
+        let ordinary = contract.environment("redis://x/1", 8000, "sqlite:///db");
+        let slow = crate::run::contract::Contract { query_delay_ms: 100, ..contract }.environment(
+            "redis://x/1",
+            8000,
+            "sqlite:///db",
+        );
+        let (seen_ordinary, handed_ordinary) = handed_over(&ordinary);
+        let (seen_slow, handed_slow) = handed_over(&slow);
+        assert_eq!(seen_ordinary, seen_slow, "the environment tells a slow check apart");
+        assert!(!seen_slow.iter().any(|(name, _)| name == QUERY_DELAY));
+        assert!(handed_slow.starts_with(&format!("{}\n", grader_key())));
+        assert!(handed_slow.contains("query_delay_ms=100\n") && handed_ordinary.contains("=0\n"));
     }
 
     #[tokio::test]
