@@ -582,3 +582,54 @@ fn a_neighbour_running_hundreds_of_busy_threads_costs_a_correct_submission_nothi
     let gradebook = std::fs::read_to_string(out.path().join("gradebook.csv")).unwrap();
     assert!(gradebook.contains("alice,alice,,,alice,20,20,20,graded,"), "{gradebook}\n{stderr}");
 }
+
+// Linux-only: run disks are.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_service_that_fills_its_disk_fills_only_its_own_and_its_neighbour_is_untouched() {
+    if !runs_as_their_own_user("a disk of its own per run") {
+        return;
+    }
+    let class = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let solution = common::root().join("solutions/01-redis-setup");
+    common::copy_dir(&solution, &class.path().join("alice/01-redis-setup"));
+    common::copy_dir(&solution, &class.path().join("filler/01-redis-setup"));
+    // Writes 64 MiB files, then empty ones, until the disk says no; a disk that took more than
+    // the run's cap (1 GiB, 20,000 files) makes it exit at once, with a status that says which.
+    run_first_in_main(
+        &class.path().join("filler/01-redis-setup"),
+        "let here = std::env::current_dir().unwrap();\n    \
+         let chunk = vec![7u8; 64 << 20];\n    \
+         let mut bytes = 0u64;\n    \
+         while std::fs::write(here.join(format!(\"big-{bytes}\")), &chunk).is_ok() {\n    \
+             bytes += chunk.len() as u64;\n    \
+             if bytes > 3 << 29 { std::process::exit(7); }\n    \
+         }\n    \
+         let mut files = 0u64;\n    \
+         while std::fs::write(here.join(format!(\"small-{files}\")), b\"\").is_ok() {\n    \
+             files += 1;\n    \
+             if files > 30_000 { std::process::exit(8); }\n    \
+         }\n    \
+         for entry in std::fs::read_dir(&here).unwrap().flatten() {\n    \
+             let name = entry.file_name().to_string_lossy().into_owned();\n    \
+             if name.starts_with(\"big-\") || name.starts_with(\"small-\") {\n    \
+                 let _ = std::fs::remove_file(entry.path());\n    \
+             }\n    \
+         }",
+    );
+    let run = {
+        let _one_at_a_time = common::serial();
+        batch_beside(class.path(), out.path(), 2)
+    };
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    let gradebook = std::fs::read_to_string(out.path().join("gradebook.csv")).unwrap();
+    assert!(gradebook.contains("alice,alice,,,alice,20,20,20,graded,"), "{gradebook}\n{stderr}");
+    // The filler ran into its disk's cap, cleaned up and served like the solution it is.
+    let feedback = std::fs::read_to_string(out.path().join("students/filler/feedback.md")).unwrap();
+    assert!(
+        gradebook.contains("filler,filler,,,filler,20,20,20,graded,"),
+        "{gradebook}\n{feedback}"
+    );
+}
