@@ -62,8 +62,11 @@ fn disguise(text: &str, random: &mut Random) -> String {
         .split("let ")
         .skip(1)
         .filter_map(|rest| {
-            let name: String =
-                rest.trim_start_matches("mut ").chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            let name: String = rest
+                .trim_start_matches("mut ")
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
             (name.len() > 2).then_some(name)
         })
         .collect();

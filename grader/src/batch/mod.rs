@@ -304,7 +304,8 @@ async fn grade_submission(
                 Ok(Some(folder)) => Some(similarity::Code::read(folder, exercises)),
                 _ => None,
             };
-            if let Err(err) = similarity::keep_code(&options.out, &submission.student, code.as_ref())
+            if let Err(err) =
+                similarity::keep_code(&options.out, &submission.student, code.as_ref())
             {
                 eprintln!("warning: {}: similarity will leave it out: {err:#}", submission.student);
             }

@@ -63,7 +63,10 @@ impl Code {
     }
 
     /// Only the files of one exercise (`02-view-cache`).
-    pub fn of_exercise<'a>(&'a self, exercise: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> {
+    pub fn of_exercise<'a>(
+        &'a self,
+        exercise: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> {
         self.files
             .iter()
             .filter(move |(path, _)| exercise_of(path) == exercise)

@@ -140,7 +140,11 @@ pub struct Comparison<'a> {
 
 /// Compares `class` (student id and code), with `starter` (the workbook's `exercises/`)
 /// taken out and `reference` (its `solutions/`) flagged.
-pub fn compare<'a>(class: &'a [(String, Code)], starter: &Code, reference: &Code) -> Comparison<'a> {
+pub fn compare<'a>(
+    class: &'a [(String, Code)],
+    starter: &Code,
+    reference: &Code,
+) -> Comparison<'a> {
     let starter = compare::all_kgrams(starter);
     let reference = compare::all_kgrams(reference);
     let fingerprints = fingerprint_in_parallel(class, &starter);
@@ -184,8 +188,9 @@ pub fn compare<'a>(class: &'a [(String, Code)], starter: &Code, reference: &Code
     Comparison { findings, class, fingerprints, reference, pairs }
 }
 
+/// `part` of `whole` in percent, to a tenth (all the figures can tell).
 fn percent(part: usize, whole: usize) -> f64 {
-    if whole == 0 { 0.0 } else { 100.0 * part as f64 / whole as f64 }
+    if whole == 0 { 0.0 } else { (1000.0 * part as f64 / whole as f64).round() / 10.0 }
 }
 
 /// Fingerprints every submission, on every core: tokenising is most of the work.

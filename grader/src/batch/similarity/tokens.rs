@@ -15,10 +15,10 @@ pub struct Token {
 
 /// Rust's keywords: the words that keep their identity in the stream.
 const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
-    "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move",
-    "mut", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true",
-    "type", "unsafe", "use", "where", "while",
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
+    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while",
 ];
 
 /// The tokens of a file of the exercise: Rust sources through Rust's own lexer (in
@@ -53,7 +53,8 @@ fn push_stream(stream: TokenStream, tokens: &mut Vec<Token>) {
             // `///` and `//!` comments reach the lexer as `#[doc = ...]` and `#![doc = ...]`:
             // comments all the same.
             TokenTree::Punct(punct) if punct.as_char() == '#' => {
-                let inner = matches!(trees.get(index), Some(TokenTree::Punct(p)) if p.as_char() == '!');
+                let inner =
+                    matches!(trees.get(index), Some(TokenTree::Punct(p)) if p.as_char() == '!');
                 let attribute = index + usize::from(inner);
                 if is_doc(trees.get(attribute)) {
                     index = attribute + 1;
@@ -110,7 +111,6 @@ pub enum Words {
 pub fn words(text: &str, treatment: Words) -> Vec<Token> {
     let mut tokens = Vec::new();
     for (index, line) in text.lines().enumerate() {
-        let line_number = u32::try_from(index + 1).unwrap_or(u32::MAX);
         let mut rest = line;
         while let Some(c) = rest.chars().next() {
             let length = if c.is_alphanumeric() || c == '_' {
@@ -130,7 +130,7 @@ pub fn words(text: &str, treatment: Words) -> Vec<Token> {
                 Words::Rust if c.is_alphanumeric() || c == '_' => "ident",
                 Words::Rust => token,
             };
-            push(&mut tokens, normalised, line_number);
+            push(&mut tokens, normalised, index + 1);
         }
     }
     tokens
@@ -158,7 +158,8 @@ mod tests {
 
     #[test]
     fn names_comments_and_layout_do_not_change_the_stream() {
-        let original = "//! Sums.\n/// Adds.\nfn add(a: u32, b: u32) -> u32 {\n    a + b // sum\n}\n";
+        let original =
+            "//! Sums.\n/// Adds.\nfn add(a: u32, b: u32) -> u32 {\n    a + b // sum\n}\n";
         let disguised = "fn plus(x:u32,y:u32)->u32{ /* renamed */ x+y }";
         assert_eq!(ids(&rust(original)), ids(&rust(disguised)));
         assert_ne!(ids(&rust(original)), ids(&rust("fn add(a: u32, b: u32) -> u32 { a * b }")));
@@ -174,9 +175,10 @@ mod tests {
     fn code_that_does_not_lex_is_read_word_by_word() {
         let unfinished = "fn a() {\n    let x = 1;\n";
         let tokens = rust(unfinished);
-        assert_eq!(tokens.len(), 11);
+        // fn ident ( ) { let ident = lit ;
+        assert_eq!(tokens.len(), 10);
         assert_eq!(tokens[1].id, id_of("ident"));
-        assert_eq!(tokens[10].line, 2);
+        assert_eq!(tokens[9].line, 2);
     }
 
     #[test]

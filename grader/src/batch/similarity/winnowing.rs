@@ -72,8 +72,7 @@ mod tests {
     fn the_rolling_hash_equals_hashing_each_kgram_afresh() {
         let ids: Vec<u64> = (0..40).map(|i| i * 7919 + 13).collect();
         let rolled = kgram_hashes(&ids, 5);
-        let afresh: Vec<u64> =
-            ids.windows(5).map(|kgram| kgram_hashes(kgram, 5)[0]).collect();
+        let afresh: Vec<u64> = ids.windows(5).map(|kgram| kgram_hashes(kgram, 5)[0]).collect();
         assert_eq!(rolled, afresh);
         assert!(kgram_hashes(&ids[..4], 5).is_empty());
     }
