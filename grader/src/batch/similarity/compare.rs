@@ -63,7 +63,8 @@ pub fn fingerprint(code: &Code, starter: &HashSet<u64>) -> Fingerprints {
     fingerprints
 }
 
-/// What two submissions share in one exercise: fingerprints in both, of each one's own.
+/// What two submissions share in one exercise: fingerprints of evidence in both, and each
+/// one's fingerprints (beyond the starter) in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shared {
     pub shared: usize,
@@ -108,7 +109,6 @@ pub fn pairs(class: &[Fingerprints], evidence: &Evidence) -> Pairs {
                 }
             }
         }
-        let mut own = vec![0usize; class.len()];
         let mut shared: HashMap<(usize, usize), usize> = HashMap::new();
         for (hash, students) in &holders {
             if students.len() > evidence.common_limit {
@@ -116,14 +116,16 @@ pub fn pairs(class: &[Fingerprints], evidence: &Evidence) -> Pairs {
                 continue;
             }
             for (position, &a) in students.iter().enumerate() {
-                own[a] += 1;
                 for &b in &students[position + 1..] {
                     *shared.entry((a, b)).or_default() += 1;
                 }
             }
         }
+        // Each one's share is of all its fingerprints, evidence or not: a submission that is
+        // mostly the reference is not a copy of another for the few runs left beside it.
+        let own = |student: usize| class[student].exercises.get(exercise).map_or(0, HashMap::len);
         for ((a, b), count) in shared {
-            let figures = Shared { shared: count, of_a: own[a], of_b: own[b] };
+            let figures = Shared { shared: count, of_a: own(a), of_b: own(b) };
             found.shared.entry((a, b)).or_default().insert(exercise.clone(), figures);
         }
     }

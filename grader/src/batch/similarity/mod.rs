@@ -9,9 +9,10 @@
 //! as in MOSS), less every k-gram of the starter. Each fingerprint is placed in an index of
 //! the submissions that hold it ([`compare`]), so a class of hundreds costs seconds. Then:
 //! - a *pair* is worth a look when, in one exercise, at least [`MIN_SHARED`] fingerprints of
-//!   one submission are in the other and they make [`PAIR_PERCENT`] of the smaller one's;
-//!   fingerprints of the reference solution and those most of the class holds (more than
-//!   [`common_limit`] submissions) are not evidence between two students;
+//!   one submission are in the other and they make [`PAIR_PERCENT`] of the smaller one's
+//!   (all of them, beyond the starter); fingerprints of the reference solution and those much
+//!   of the class holds (more than [`common_limit`] submissions) are not evidence between two
+//!   students;
 //! - a *submission* is flagged as mostly the reference solution in an exercise where
 //!   [`REFERENCE_PERCENT`] of its fingerprints (at least [`MIN_SHARED`]) are k-grams of
 //!   `solutions/`.
@@ -101,7 +102,7 @@ pub struct ExerciseFigures {
     pub exercise: String,
     /// Fingerprints in both.
     pub shared: usize,
-    /// Each one's fingerprints of evidence in the exercise.
+    /// Each one's fingerprints in the exercise, beyond the starter.
     pub fingerprints_a: usize,
     pub fingerprints_b: usize,
     /// `shared` of the smaller of the two, in percent.
