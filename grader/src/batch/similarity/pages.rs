@@ -87,6 +87,7 @@ pub fn section(findings: Option<&Findings>) -> String {
          <table class=sortable id=reference><thead><tr><th>student</th>\
          <th>exercises (% of its fingerprints in the reference)</th></tr></thead><tbody>"
     );
+    // Not `data-student`: the student grid above is found by that attribute.
     for finding in &findings.reference {
         let exercises: Vec<String> = finding
             .exercises
@@ -95,7 +96,7 @@ pub fn section(findings: Option<&Findings>) -> String {
             .collect();
         let _ = write!(
             out,
-            "<tr data-student=\"{}\"><td>{}</td><td>{}</td></tr>",
+            "<tr data-mostly-reference=\"{}\"><td>{}</td><td>{}</td></tr>",
             escape(&finding.student),
             escape(&finding.student),
             exercises.join("; ")
