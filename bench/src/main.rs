@@ -22,6 +22,7 @@ mod private_redis;
 mod processes;
 mod redis_benchmark;
 mod serving;
+mod similarity;
 mod solutions;
 mod table;
 mod wrk;
@@ -60,11 +61,18 @@ struct Cli {
     #[arg(long)]
     no_django: bool,
     /// Leave the grader's cost out.
-    #[arg(long, conflicts_with = "only_grading")]
+    #[arg(long, conflicts_with_all = ["only_grading", "only_similarity"])]
     no_grading: bool,
     /// Measure only the grader's cost: no servers, no Django, no wrk or redis-benchmark.
     #[arg(long)]
     only_grading: bool,
+    /// Measure only the class similarity check (seconds, no servers, no grading).
+    #[arg(long, conflicts_with = "only_grading")]
+    only_similarity: bool,
+    /// Submissions in the generated class whose similarity is timed (the reference solutions
+    /// of every exercise, renamed and reordered at random); 0 leaves it out.
+    #[arg(long, default_value_t = 500)]
+    similarity_class_size: usize,
     /// Also time a new student's first scorecard: `cargo run -p grader -- 1` in a fresh clone
     /// of the workbook's HEAD, every dependency compiled (many minutes), then a re-grade after
     /// an edit. The clone is deleted afterwards.
@@ -103,7 +111,7 @@ async fn main() -> ExitCode {
 
 async fn run(cli: &Cli) -> Result<()> {
     let workbook = grader::course::root();
-    let serve = !cli.only_grading;
+    let serve = !cli.only_grading && !cli.only_similarity;
     if serve {
         for tool in ["wrk", "redis-server", "redis-benchmark"] {
             on_path(tool)?;
@@ -132,9 +140,13 @@ async fn run(cli: &Cli) -> Result<()> {
         true => serving::measure(&serving, &workbook, &work).await?,
         false => vec![],
     };
-    let grader = match cli.no_grading {
-        true => None,
-        false => Some(grader_cost(cli, &workbook, &work, started.cores).await?),
+    let grader = match (cli.no_grading, cli.only_similarity) {
+        (true, _) => None,
+        (false, true) => Some(GraderCost {
+            similarity: Some(similarity_cost(cli, &workbook, &work)?),
+            ..GraderCost::default()
+        }),
+        (false, false) => Some(grader_cost(cli, &workbook, &work, started.cores).await?),
     };
     let settings = match serve {
         true => format!(
@@ -147,6 +159,9 @@ async fn run(cli: &Cli) -> Result<()> {
             threads = load.threads,
             connections = load.connections,
         ),
+        false if cli.only_similarity => {
+            "none: the class similarity check only (--only-similarity)".to_owned()
+        }
         false => "none: the grader's cost only (--only-grading)".to_owned(),
     };
     let report = table::Report { started, ended: Machine::now(), settings, pages, grader };
@@ -203,7 +218,16 @@ async fn grader_cost(cli: &Cli, workbook: &Path, work: &Path, cores: usize) -> R
         cost.full_batch =
             Some(grading::grade_class(&grader, workbook, &class, default_jobs, work).await?);
     }
+    if cli.similarity_class_size > 0 {
+        cost.similarity = Some(similarity_cost(cli, workbook, work)?);
+    }
     Ok(cost)
+}
+
+fn similarity_cost(cli: &Cli, workbook: &Path, work: &Path) -> Result<similarity::SimilarityCost> {
+    let size = cli.similarity_class_size.max(2);
+    eprintln!("comparing a generated class of {size} full submissions for similarity");
+    similarity::measure(workbook, work, size)
 }
 
 /// The `-j` values a class is graded at: the grader's default, and the machine's cores when
@@ -251,5 +275,8 @@ mod tests {
         assert!(cli.only_grading && cli.first_scorecard);
         assert_eq!(cli.full_class_size, 3);
         assert!(Cli::try_parse_from(["bench", "--only-grading", "--no-grading"]).is_err());
+        let cli = Cli::try_parse_from(["bench", "--only-similarity"]).unwrap();
+        assert!(cli.only_similarity && cli.similarity_class_size == 500);
+        assert!(Cli::try_parse_from(["bench", "--only-similarity", "--no-grading"]).is_err());
     }
 }

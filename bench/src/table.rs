@@ -8,6 +8,7 @@ use crate::first_scorecard::FirstScorecard;
 use crate::grading::BatchCost;
 use crate::load::Load;
 use crate::machine::Machine;
+use crate::similarity::SimilarityCost;
 
 /// Who answered the requests of a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +65,8 @@ pub struct GraderCost {
     pub batches: Vec<BatchCost>,
     /// A class of full submissions (every exercise solved), at the default `-j`.
     pub full_batch: Option<BatchCost>,
+    /// The class similarity check over a generated class of full submissions.
+    pub similarity: Option<SimilarityCost>,
     /// The grader's default `-j` and the machine's cores, to say which `-j` each batch used.
     pub default_jobs: usize,
     pub cores: usize,
@@ -179,6 +182,9 @@ fn grader_rows(grader: &GraderCost) -> String {
         let jobs = jobs_note(batch.jobs, grader);
         rows.extend(batch_rows(batch, "full submissions (every exercise solved)", &jobs));
     }
+    if let Some(similarity) = &grader.similarity {
+        rows.push(similarity_row(similarity));
+    }
     let mut out = String::from("| grader cost | seconds | what |\n| --- | --: | --- |\n");
     for (what, seconds, note) in rows {
         let _ = writeln!(out, "| {what} | {seconds:.1} | {note} |");
@@ -225,6 +231,21 @@ fn batch_rows(batch: &BatchCost, of: &str, jobs: &str) -> [CostRow; 2] {
             format!("the whole run's wall time over its submissions; {jobs}"),
         ),
     ]
+}
+
+/// The similarity check of a generated class, as `grader batch` runs it at its end.
+fn similarity_row(cost: &SimilarityCost) -> CostRow {
+    (
+        format!("similarity of {} full submissions", cost.submissions),
+        cost.seconds,
+        format!(
+            "the solutions renamed and reordered at random, {} of code each: read, tokenised, \
+             winnowed, indexed, pages written; {} pairs worth a look, {} mostly the reference",
+            size(cost.bytes_per_submission),
+            cost.pairs_worth_a_look,
+            cost.mostly_reference
+        ),
+    )
 }
 
 /// Where a batch's `-j` came from: the grader's default, the machine's cores, or both.
@@ -396,6 +417,22 @@ mod tests {
             "{table}"
         );
         assert!(table.contains("| … per submission at -j 2 | 60.0 |"), "{table}");
+    }
+
+    #[test]
+    fn the_similarity_row_stands_alone() {
+        let similarity = SimilarityCost {
+            submissions: 500,
+            seconds: 7.24,
+            bytes_per_submission: 90_000,
+            pairs_worth_a_look: 0,
+            mostly_reference: 500,
+        };
+        let grader = GraderCost { similarity: Some(similarity), ..GraderCost::default() };
+        let table = render(&report(vec![], Some(grader)));
+        assert!(table.contains("| similarity of 500 full submissions | 7.2 |"), "{table}");
+        assert!(table.contains("87.9 KiB of code each"), "{table}");
+        assert!(!table.contains("warm build"), "{table}");
     }
 
     #[test]

@@ -296,6 +296,28 @@ fn a_class_is_graded_into_a_gradebook_feedback_and_a_report() {
         assert!(html.contains(expected), "report.html lacks {expected:?}");
     }
     report_agrees_with_gradebook(&html, &read(&out.path().join("gradebook.csv")));
+    // Similarity: the seven readable submissions are the reference solution or variants of it,
+    // each flagged as such; what they share is the reference's, so no pair is worth a look.
+    let similarity: serde_json::Value =
+        serde_json::from_str(&read(&out.path().join("similarity.json"))).unwrap();
+    assert_eq!(similarity["compared"], 7, "{similarity:#}");
+    let mostly_reference: Vec<&str> = similarity["reference"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["student"].as_str().unwrap())
+        .collect();
+    for student in ["alice", "erin", "José-García"] {
+        assert!(mostly_reference.contains(&student), "{student}: {similarity:#}");
+    }
+    assert!(
+        students.join("alice/code.json").is_file() && !students.join("frank/code.json").exists()
+    );
+    assert!(
+        html.contains("id=similarity data-pairs=0"),
+        "report.html lacks the similarity section"
+    );
+    assert!(read(&out.path().join("similarity.csv")).starts_with("student_a,student_b,"));
     // The report as a browser shows it: every section there, the names as written.
     if let Some(rendered) = common::render_in_chromium(&out.path().join("report.html")) {
         for id in ["run", "summary", "flags", "exercises", "grid", "criteria"] {
@@ -363,6 +385,9 @@ fn a_class_is_graded_into_a_gradebook_feedback_and_a_report() {
         "{stderr}"
     );
     assert_eq!(read(&merged.path().join("gradebook.csv")), gradebook);
+    // The merge compares the whole class again from the code each part kept.
+    let merged_similarity = read(&merged.path().join("similarity.json"));
+    assert!(merged_similarity.contains("\"compared\": 7"), "{merged_similarity}");
     // ... which a batch into the merged folder resumes: same seed, nobody graded again.
     let resumed = batch(class.path(), merged.path(), &[]);
     let stderr = String::from_utf8_lossy(&resumed.stderr);

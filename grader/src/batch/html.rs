@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::outputs::{Meta, Outcome, display_name, outcome_name};
+use super::similarity;
 use super::stats::{self, PassRate, Spread, THRESHOLD_PERCENT};
 use crate::report::{Report, Stage};
 
@@ -16,7 +17,11 @@ pub struct RunInfo {
     pub generated: String,
 }
 
-pub fn render(students: &[(Meta, Option<Report>)], run: &RunInfo) -> String {
+pub fn render(
+    students: &[(Meta, Option<Report>)],
+    run: &RunInfo,
+    similarity: Option<&similarity::Findings>,
+) -> String {
     let mut body = String::new();
     let counted = stats::counted(students);
     metadata(&mut body, run);
@@ -27,6 +32,7 @@ pub fn render(students: &[(Meta, Option<Report>)], run: &RunInfo) -> String {
     exercises(&mut body, &counted);
     grid(&mut body, students);
     pass_rates(&mut body, &stats::pass_rates(&counted));
+    body.push_str(&similarity::section(similarity));
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <title>Class report — Caching &amp; Performance</title><style>{STYLE}</style></head>\

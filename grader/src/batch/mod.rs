@@ -11,6 +11,7 @@ mod html;
 pub mod outputs;
 pub mod run_info;
 pub mod shard;
+pub mod similarity;
 mod stats;
 pub(crate) mod submissions;
 
@@ -247,6 +248,7 @@ pub async fn run(options: &Options) -> Result<Summary> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    write_similarity(&options.out)?;
     write_class_files(&options.out)?;
     report_costs(&durations, started.elapsed(), jobs);
     eprintln!("wrote {}", options.out.join("gradebook.csv").display());
@@ -339,7 +341,18 @@ async fn grade_submission(
                         .map(|()| work.path().to_owned())
                 }
             };
-            match root.map(|root| submissions::find_exercises(&root, exercises)) {
+            let folder = root.map(|root| submissions::find_exercises(&root, exercises));
+            // The unpacked folder goes when grading ends: similarity keeps its code now.
+            let code = match &folder {
+                Ok(Some(folder)) => Some(similarity::Code::read(folder, exercises)),
+                _ => None,
+            };
+            if let Err(err) =
+                similarity::keep_code(&options.out, &submission.student, code.as_ref())
+            {
+                eprintln!("warning: {}: similarity will leave it out: {err:#}", submission.student);
+            }
+            match folder {
                 Err(refusal) => Err((Outcome::Invalid, refusal)),
                 Ok(None) => Err((
                     Outcome::Invalid,
@@ -490,7 +503,25 @@ fn write_class_files(out: &Path) -> Result<()> {
         workbook: info.and_then(|info| info.workbook),
         generated: httpdate::fmt_http_date(std::time::SystemTime::now()),
     };
-    write_atomically(&out.join("report.html"), html::render(&students, &run).as_bytes())
+    let similarity = similarity::load(out);
+    let page = html::render(&students, &run, similarity.as_ref());
+    write_atomically(&out.join("report.html"), page.as_bytes())
+}
+
+/// Compares the class (see [`similarity`]) and says what it found; then `report.html`, written
+/// next, shows it.
+fn write_similarity(out: &Path) -> Result<()> {
+    let started = Instant::now();
+    let findings = similarity::write_class_files(out)?;
+    let worth = findings.pairs.iter().filter(|pair| pair.worth_a_look()).count();
+    eprintln!(
+        "similarity: {} submissions compared in {:.1} s: {worth} pairs worth a look, {} mostly \
+         the reference solution (report.html, similarity.csv)",
+        findings.compared,
+        started.elapsed().as_secs_f64(),
+        findings.reference.len()
+    );
+    Ok(())
 }
 
 /// What `grader merge` did.
@@ -561,6 +592,7 @@ pub fn merge(parts: &[PathBuf], out: &Path) -> Result<Merged> {
             write_atomically(&target.join(file.file_name()), &std::fs::read(file.path())?)?;
         }
     }
+    write_similarity(out)?;
     write_class_files(out)?;
     Ok(Merged { students: chosen.len(), duplicates: seen - chosen.len() })
 }
