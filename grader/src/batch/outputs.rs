@@ -721,6 +721,7 @@ mod tests {
         let page = super::super::html::render(
             &[(meta, Some(report))],
             &super::super::html::RunInfo { seed: None, workbook: None, generated: String::new() },
+            None,
         );
         assert!(page.contains("id=uncontained data-count=1"), "{page}");
     }
