@@ -59,6 +59,19 @@ fn a_fork_bomb_is_capped_reported_and_cleaned_up() {
     assert_eq!(bomb_processes(), 0, "the fork bomb outlived its grade");
 }
 
+/// A class folder of `students`, each handing in the solution of exercise 1 (as `NAME/01-redis-
+/// setup`), kept to the grader (`0700`) as the batch advises an instructor running it as root.
+fn class_of_solutions(students: &[&str]) -> tempfile::TempDir {
+    let class = tempfile::tempdir().unwrap();
+    let solution = common::root().join("solutions/01-redis-setup");
+    for student in students {
+        common::copy_dir(&solution, &class.path().join(student).join("01-redis-setup"));
+    }
+    std::fs::set_permissions(class.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .unwrap();
+    class
+}
+
 /// `grader batch`, also where the Linux containment is missing: the tests that need it say so.
 fn batch(class: &std::path::Path, out: &std::path::Path) -> std::process::Output {
     batch_beside(class, out, 1)
@@ -78,11 +91,8 @@ fn batch_beside(class: &std::path::Path, out: &std::path::Path, jobs: u32) -> st
 
 #[test]
 fn a_build_that_reads_another_submission_is_refused_and_the_other_grade_stands() {
-    let class = tempfile::tempdir().unwrap();
+    let class = class_of_solutions(&["alice", "mallory"]);
     let out = tempfile::tempdir().unwrap();
-    let solution = common::root().join("solutions/01-redis-setup");
-    common::copy_dir(&solution, &class.path().join("alice/01-redis-setup"));
-    common::copy_dir(&solution, &class.path().join("mallory/01-redis-setup"));
     // Mallory's code embeds Alice's at compile time, by absolute path.
     let alice = class.path().join("alice/01-redis-setup/src/cache.rs");
     let main = class.path().join("mallory/01-redis-setup/src/lib.rs");
@@ -210,14 +220,8 @@ fn a_service_cannot_kill_the_grader_read_other_submissions_or_write_the_results(
     if !runs_as_their_own_user("this test") {
         return;
     }
-    let class = tempfile::tempdir().unwrap();
+    let class = class_of_solutions(&["alice", "mallory"]);
     let out = tempfile::tempdir().unwrap();
-    let solution = common::root().join("solutions/01-redis-setup");
-    common::copy_dir(&solution, &class.path().join("alice/01-redis-setup"));
-    common::copy_dir(&solution, &class.path().join("mallory/01-redis-setup"));
-    // As the batch advises an instructor running it as root: the class is nobody else's.
-    std::fs::set_permissions(class.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700))
-        .unwrap();
     // Each attempt that succeeds makes Mallory's service exit with its own status.
     let alice = class.path().join("alice/01-redis-setup/src/cache.rs");
     let gradebook = out.path().join("gradebook.csv");
@@ -264,11 +268,8 @@ fn a_grader_killed_twice_on_one_submission_gives_it_up_and_the_batch_finishes() 
     if !runs_as_their_own_user("telling the killer's service from the others") {
         return;
     }
-    let class = tempfile::tempdir().unwrap();
+    let class = class_of_solutions(&["alice", "killer"]);
     let out = tempfile::tempdir().unwrap();
-    let solution = common::root().join("solutions/01-redis-setup");
-    common::copy_dir(&solution, &class.path().join("alice/01-redis-setup"));
-    common::copy_dir(&solution, &class.path().join("killer/01-redis-setup"));
     // The killer's service says it started by leaving a file in its own folder (the only one
     // it may write in), which lies below the grader's TMPDIR, chosen here.
     let runs = tempfile::tempdir().unwrap();
@@ -457,15 +458,10 @@ fn links_a_service_plants_in_its_folder_lead_the_grader_nowhere() {
     if !runs_as_their_own_user("this test") {
         return;
     }
-    let class = tempfile::tempdir().unwrap();
+    let class = class_of_solutions(&["alice", "mallory"]);
     let out = tempfile::tempdir().unwrap();
     // What the planted links point at: a folder the grader must not write into or give away.
     let canary = tempfile::tempdir().unwrap();
-    let solution = common::root().join("solutions/01-redis-setup");
-    common::copy_dir(&solution, &class.path().join("alice/01-redis-setup"));
-    common::copy_dir(&solution, &class.path().join("mallory/01-redis-setup"));
-    std::fs::set_permissions(class.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700))
-        .unwrap();
     let canary_dir = canary.path();
     // Every file already in its folder becomes a link to /etc/shadow; links stand under the
     // names of the logs of later starts and of extra instances' folders; then, on its first
@@ -562,11 +558,8 @@ fn a_neighbour_running_hundreds_of_busy_threads_costs_a_correct_submission_nothi
     if !runs_as_their_own_user("an equal CPU share per run") {
         return;
     }
-    let class = tempfile::tempdir().unwrap();
+    let class = class_of_solutions(&["alice", "hog"]);
     let out = tempfile::tempdir().unwrap();
-    let solution = common::root().join("solutions/01-redis-setup");
-    common::copy_dir(&solution, &class.path().join("alice/01-redis-setup"));
-    common::copy_dir(&solution, &class.path().join("hog/01-redis-setup"));
     run_first_in_main(
         &class.path().join("hog/01-redis-setup"),
         "for _ in 0..200 {\n    \
@@ -590,11 +583,8 @@ fn a_service_that_fills_its_disk_fills_only_its_own_and_its_neighbour_is_untouch
     if !runs_as_their_own_user("a disk of its own per run") {
         return;
     }
-    let class = tempfile::tempdir().unwrap();
+    let class = class_of_solutions(&["alice", "filler"]);
     let out = tempfile::tempdir().unwrap();
-    let solution = common::root().join("solutions/01-redis-setup");
-    common::copy_dir(&solution, &class.path().join("alice/01-redis-setup"));
-    common::copy_dir(&solution, &class.path().join("filler/01-redis-setup"));
     // Writes 64 MiB files, then empty ones, until the disk says no; a disk that took more than
     // the run's cap (1 GiB, 20,000 files) makes it exit at once, with a status that says which.
     run_first_in_main(
