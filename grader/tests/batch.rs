@@ -189,17 +189,17 @@ fn a_class_is_graded_into_a_gradebook_feedback_and_a_report() {
     assert_eq!(
         read(&out.path().join("gradebook.csv")),
         common::gradebook(
-            "student,name,lms_id,late,source,01-redis-setup,total,max,outcome\n\
-         alice,alice,,,alice,20,20,20,graded\n\
-         bob,bob,,,bob,18,18,20,graded\n\
-         carol,carol,,,carol,0,0,20,graded\n\
-         dave,dave,,,dave,0,0,20,timed_out\n\
-         erin,erin,1234,late,erin_LATE_1234_5678_workbook.zip,20,20,20,graded\n\
-         frank,frank,,,frank.zip,0,0,20,invalid\n\
-         gina,gina,77,,gina_77_100_workbook.zip,0,0,20,graded\n\
-         hal,hal,88,,hal_88_300_workbook.zip,0,0,20,invalid\n\
-         José-García,José García,12,,José García_12_assignsubmission_file_/workbook.zip,20,20,20,graded\n\
-         Zoë-Ångström,Zoë Ångström,21,,Zoe\u{308} A\u{30a}ngstro\u{308}m_21_assignsubmission_file_workbook.zip,0,0,20,invalid\n",
+            "student,name,lms_id,sis_id,email,late,source,01-redis-setup,total,max,outcome\n\
+         alice,alice,,,,,alice,20,20,20,graded\n\
+         bob,bob,,,,,bob,18,18,20,graded\n\
+         carol,carol,,,,,carol,0,0,20,graded\n\
+         dave,dave,,,,,dave,0,0,20,timed_out\n\
+         erin,erin,1234,,,late,erin_LATE_1234_5678_workbook.zip,20,20,20,graded\n\
+         frank,frank,,,,,frank.zip,0,0,20,invalid\n\
+         gina,gina,77,,,,gina_77_100_workbook.zip,0,0,20,graded\n\
+         hal,hal,88,,,,hal_88_300_workbook.zip,0,0,20,invalid\n\
+         José-García,José García,12,,,,José García_12_assignsubmission_file_/workbook.zip,20,20,20,graded\n\
+         Zoë-Ångström,Zoë Ångström,21,,,,Zoe\u{308} A\u{30a}ngstro\u{308}m_21_assignsubmission_file_workbook.zip,0,0,20,invalid\n",
         ),
         "{stderr}"
     );
@@ -271,7 +271,8 @@ fn a_class_is_graded_into_a_gradebook_feedback_and_a_report() {
     assert_eq!(gina["attachments"], serde_json::json!(["gina_77_200_screenshots.zip"]));
     assert_eq!(gina.get("superseded"), None, "{gina:#}");
     let jose = read(&students.join("José-García/feedback.md"));
-    assert!(jose.contains("no workbook is in them: José García\\_12"), "{jose}");
+    // A file name is shown in code, as it is: no `\\_` in it.
+    assert!(jose.contains("no workbook is in them: `José García_12"), "{jose}");
     // A refusal says what went wrong and what to change.
     for (student, wrong, to_do) in [
         ("hal", "looks truncated or damaged", "upload it again"),
@@ -572,9 +573,9 @@ fn an_interrupted_batch_resumes_without_losing_a_grade() {
     assert_eq!(
         read(&out.path().join("gradebook.csv")),
         common::gradebook(
-            "student,name,lms_id,late,source,01-redis-setup,total,max,outcome\n\
-         amy,amy,,,amy,20,20,20,graded\nben,ben,,,ben,20,20,20,graded\n\
-         cy,cy,,,cy,20,20,20,graded\n",
+            "student,name,lms_id,sis_id,email,late,source,01-redis-setup,total,max,outcome\n\
+         amy,amy,,,,,amy,20,20,20,graded\nben,ben,,,,,ben,20,20,20,graded\n\
+         cy,cy,,,,,cy,20,20,20,graded\n",
         )
     );
 }

@@ -116,9 +116,9 @@ fn a_build_that_reads_another_submission_is_refused_and_the_other_grade_stands()
     assert_eq!(
         gradebook,
         common::gradebook(
-            "student,name,lms_id,late,source,01-redis-setup,total,max,outcome\n\
-         alice,alice,,,alice,20,20,20,graded\n\
-         mallory,mallory,,,mallory,0,0,20,graded\n",
+            "student,name,lms_id,sis_id,email,late,source,01-redis-setup,total,max,outcome\n\
+         alice,alice,,,,,alice,20,20,20,graded\n\
+         mallory,mallory,,,,,mallory,0,0,20,graded\n",
         ),
         "{stderr}"
     );
@@ -249,9 +249,9 @@ fn a_service_cannot_kill_the_grader_read_other_submissions_or_write_the_results(
     assert_eq!(
         std::fs::read_to_string(&gradebook).unwrap(),
         common::gradebook(
-            "student,name,lms_id,late,source,01-redis-setup,total,max,outcome\n\
-         alice,alice,,,alice,20,20,20,graded\n\
-         mallory,mallory,,,mallory,20,20,20,graded\n",
+            "student,name,lms_id,sis_id,email,late,source,01-redis-setup,total,max,outcome\n\
+         alice,alice,,,,,alice,20,20,20,graded\n\
+         mallory,mallory,,,,,mallory,20,20,20,graded\n",
         ),
         "{stderr}\n{}",
         std::fs::read_to_string(out.path().join("students/mallory/feedback.md"))
@@ -313,9 +313,9 @@ fn a_grader_killed_twice_on_one_submission_gives_it_up_and_the_batch_finishes() 
     assert_eq!(
         std::fs::read_to_string(out.path().join("gradebook.csv")).unwrap(),
         common::gradebook(
-            "student,name,lms_id,late,source,01-redis-setup,total,max,outcome\n\
-         alice,alice,,,alice,20,20,20,graded\n\
-         killer,killer,,,killer,0,0,20,invalid\n",
+            "student,name,lms_id,sis_id,email,late,source,01-redis-setup,total,max,outcome\n\
+         alice,alice,,,,,alice,20,20,20,graded\n\
+         killer,killer,,,,,killer,0,0,20,invalid\n",
         ),
         "{stderr}"
     );

@@ -27,7 +27,8 @@ pub fn render(title: &str, markdown: &str) -> String {
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;color:#222}\
 table{border-collapse:collapse}th,td{text-align:left;padding:.2rem .6rem;border-bottom:1px solid #ddd}\
-pre{background:#f5f5f5;padding:.6rem;overflow:auto}";
+pre{background:#f5f5f5;padding:.6rem;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere}\
+code{overflow-wrap:anywhere}";
 
 #[cfg(test)]
 mod tests {

@@ -34,6 +34,8 @@ pub async fn grade(
         name: String::new(),
         lms_id: None,
         lms: None,
+        sis_id: None,
+        email: None,
         late: false,
         label: "submission".to_owned(),
         source,
@@ -147,6 +149,9 @@ curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profil
 cd /autograder/source/workbook
 cargo build --release -p grader
 ./target/release/grader warm-up
+# The submission's code runs as a user of its own; without bubblewrap (a container without
+# privileges) it could read what others may, so the reference solutions are root's alone.
+chmod -R go-rwx solutions
 "#;
 
 const RUN: &str = r#"#!/usr/bin/env bash

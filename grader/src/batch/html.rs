@@ -372,6 +372,8 @@ mod tests {
             name: "Ann".to_owned(),
             lms_id: None,
             lms: None,
+            sis_id: None,
+            email: None,
             late: true,
             superseded: Vec::new(),
             attachments: Vec::new(),

@@ -114,7 +114,7 @@ pub async fn run(options: &Options) -> Result<Summary> {
     let seed = class_seed(&options.out, options.seed, options.shard.is_some(), &class)?;
     set_aside_gone(options, &class)?;
     if let Some((index, count)) = options.shard {
-        class = shard::pick(class, index, count);
+        class = shard::pick(class, index, count, Submission::expected_work);
         eprintln!("batch: shard {} of {count}: {} students", index + 1, class.len());
     }
     for submission in class.iter().filter(|s| !s.superseded.is_empty()) {
@@ -396,6 +396,8 @@ fn meta_of(
         name: submission.name.clone(),
         lms_id: submission.lms_id.clone(),
         lms: submission.lms,
+        sis_id: submission.sis_id.clone(),
+        email: submission.email.clone(),
         late: submission.late,
         superseded: submission.superseded.clone(),
         attachments: submission.attachments.clone(),
@@ -784,6 +786,8 @@ mod tests {
                 name: (*student).to_owned(),
                 lms_id: None,
                 lms: None,
+                sis_id: None,
+                email: None,
                 late: false,
                 superseded: Vec::new(),
                 attachments: Vec::new(),

@@ -43,6 +43,11 @@ pub struct Meta {
     /// The LMS whose export named the student (see [`Meta::lms`] for older files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lms: Option<Lms>,
+    /// The school's student id and the email, where the LMS's export carries them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sis_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     #[serde(default)]
     pub late: bool,
     /// Older workbooks of this student, left out: the newest wins.
@@ -190,14 +195,18 @@ pub fn feedback(meta: &Meta, report: &Report) -> String {
             md,
             "You handed in {} workbooks; the newest, {}, was graded.\n",
             meta.superseded.len() + 1,
-            sanitise::markdown_text(&meta.source)
+            sanitise::code_span(&meta.source)
         );
     }
     if !meta.attachments.is_empty() {
         let _ = writeln!(
             md,
             "Also handed in, and not graded since no workbook is in them: {}.\n",
-            sanitise::markdown_text(&meta.attachments.join(", "))
+            meta.attachments
+                .iter()
+                .map(|name| sanitise::code_span(name))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     if meta.outcome == Outcome::Invalid {
@@ -218,7 +227,7 @@ pub fn feedback(meta: &Meta, report: &Report) -> String {
             exercise.id, exercise.title, exercise.score, exercise.max_score
         );
         for warning in &exercise.warnings {
-            let _ = writeln!(md, "> **Warning:** {}\n", sanitise::markdown_text(warning));
+            let _ = writeln!(md, "> **Warning:** {}\n", sanitise::markdown_with_code(warning));
         }
         let why = match exercise.stage {
             Stage::Graded => None,
@@ -260,8 +269,8 @@ pub fn feedback(meta: &Meta, report: &Report) -> String {
                 let _ = writeln!(md, "The service said:\n\n{}\n", sanitise::code_block(said));
             }
             for note in &criterion.notes {
-                // Notes name the student's files: escaped, so a name cannot be Markdown.
-                let _ = writeln!(md, "*Note:* {}\n", sanitise::markdown_text(note));
+                // Notes name the student's files: in code spans or escaped, never Markdown.
+                let _ = writeln!(md, "*Note:* {}\n", sanitise::markdown_with_code(note));
             }
             let _ = writeln!(md, "*Hint:* {}\n", criterion.hint);
         }
@@ -297,14 +306,12 @@ pub fn replay_commands(report: &Report) -> Vec<String> {
         .collect()
 }
 
-/// For a submission graded without the containment (`--allow-unsandboxed`), the words that
-/// say so wherever its result is shown.
+/// For a submission graded without the whole containment (`--allow-unsandboxed`, or alone in
+/// a Gradescope container without privileges), the words that say so wherever its result is
+/// shown.
 pub fn uncontained_warning(meta: &Meta) -> Option<String> {
     (!meta.uncontained.is_empty()).then(|| {
-        format!(
-            "Graded without containment (--allow-unsandboxed): this machine lacked {}.",
-            meta.uncontained.join("; ")
-        )
+        format!("Graded without containment: this machine lacked {}.", meta.uncontained.join("; "))
     })
 }
 
@@ -380,7 +387,12 @@ pub fn gradescope(meta: &Meta, report: &Report) -> serde_json::Value {
     json!({
         "score": report.score,
         "execution_time": meta.seconds.round() as u64,
-        "extra_data": { "contained": meta.uncontained.is_empty(), "uncontained": meta.uncontained },
+        // For the instructor: what kept the code in check here, and what this machine lacked.
+        "extra_data": {
+            "contained": meta.uncontained.is_empty(),
+            "uncontained": meta.uncontained,
+            "isolation": report.isolation,
+        },
         "output": output,
         "output_format": "text",
         // The results are for the student; the autograder's own log is the instructor's.
@@ -401,12 +413,15 @@ fn stage_tag(stage: Stage) -> &'static str {
     }
 }
 
-/// `gradebook.csv`: a row per student (their id, name as the LMS wrote it, LMS id, whether
-/// late), a column per exercise, the total and the outcome.
+/// `gradebook.csv`: a row per student (their id, name as the LMS wrote it, LMS id, school id
+/// and email where the export has them, whether late), a column per exercise, the total and
+/// the outcome.
 pub fn gradebook(students: &[(Meta, Option<Report>)], exercise_ids: &[String]) -> Result<Vec<u8>> {
     let mut csv = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> =
-        ["student", "name", "lms_id", "late", "source"].map(str::to_owned).to_vec();
+        ["student", "name", "lms_id", "sis_id", "email", "late", "source"]
+            .map(str::to_owned)
+            .to_vec();
     header.extend(exercise_ids.iter().cloned());
     header.extend(["total", "max", "outcome", "contained"].map(str::to_owned));
     csv.write_record(&header)?;
@@ -416,6 +431,8 @@ pub fn gradebook(students: &[(Meta, Option<Report>)], exercise_ids: &[String]) -
             sanitise::csv_cell(&meta.student),
             sanitise::csv_cell(&meta.name),
             sanitise::csv_cell(meta.lms_id.as_deref().unwrap_or_default()),
+            sanitise::csv_cell(meta.sis_id.as_deref().unwrap_or_default()),
+            sanitise::csv_cell(meta.email.as_deref().unwrap_or_default()),
             if meta.late { "late" } else { "" }.to_owned(),
             sanitise::csv_cell(&meta.source),
         ];
@@ -552,6 +569,8 @@ mod tests {
             name: name.to_owned(),
             lms_id: lms_id.map(str::to_owned),
             lms: None,
+            sis_id: None,
+            email: None,
             late: false,
             superseded: Vec::new(),
             attachments: Vec::new(),

@@ -3,10 +3,23 @@
 
 use anyhow::{Context, Result, bail};
 
-/// Share `index` of `count` (0-based) of a class sorted by student: every `count`-th student,
-/// so shards differ by one student at most, and every machine picks the same.
-pub fn pick<T>(class: Vec<T>, index: usize, count: usize) -> Vec<T> {
-    class.into_iter().enumerate().filter(|(at, _)| at % count == index).map(|(_, s)| s).collect()
+/// Share `index` of `count` (0-based) of a class sorted by student, balanced by the work each
+/// submission is expected to cost (`work`: an unreadable one costs little, a full workbook
+/// much): the heaviest first, each to the shard with the least work so far (the lowest
+/// index on a tie). Every machine computes the same split from the same class folder; each
+/// shard keeps the class's order.
+pub fn pick<T>(class: Vec<T>, index: usize, count: usize, work: impl Fn(&T) -> usize) -> Vec<T> {
+    let weights: Vec<usize> = class.iter().map(&work).collect();
+    let mut heaviest_first: Vec<usize> = (0..class.len()).collect();
+    heaviest_first.sort_by_key(|&at| (std::cmp::Reverse(weights[at]), at));
+    let mut load = vec![0usize; count];
+    let mut shard_of = vec![0usize; class.len()];
+    for at in heaviest_first {
+        let lightest = (0..count).min_by_key(|&shard| (load[shard], shard)).unwrap_or(0);
+        load[lightest] += weights[at];
+        shard_of[at] = lightest;
+    }
+    class.into_iter().enumerate().filter(|(at, _)| shard_of[*at] == index).map(|(_, s)| s).collect()
 }
 
 /// The shard a job scheduler assigned, from its variables (`var` reads one):
@@ -61,9 +74,32 @@ mod tests {
     #[test]
     fn shards_are_balanced_and_cover_the_class() {
         let class: Vec<usize> = (0..12).collect();
-        let shards: Vec<Vec<usize>> = (0..3).map(|i| pick(class.clone(), i, 3)).collect();
+        let shards: Vec<Vec<usize>> = (0..3).map(|i| pick(class.clone(), i, 3, |_| 1)).collect();
         assert!(shards.iter().all(|shard| shard.len() == 4), "{shards:?}");
         let mut all: Vec<usize> = shards.concat();
+        all.sort();
+        assert_eq!(all, class);
+    }
+
+    #[test]
+    fn shards_share_the_work_not_the_count() {
+        // The class: 13 gradable workbooks and 6 unreadable files, in name order.
+        // (place in the class, work): uppercase letters are workbooks, lowercase unreadable.
+        let class: Vec<(usize, usize)> = "AbCDeFGhIJkLMNoPQrS"
+            .chars()
+            .map(|c| if c.is_uppercase() { 7 } else { 1 })
+            .enumerate()
+            .collect();
+        let shards: Vec<Vec<(usize, usize)>> =
+            (0..2).map(|i| pick(class.clone(), i, 2, |(_, work)| *work)).collect();
+        let work = |shard: &[(usize, usize)]| shard.iter().map(|(_, w)| w).sum::<usize>();
+        let (first, second) = (work(&shards[0]), work(&shards[1]));
+        assert!(first.abs_diff(second) <= 7, "{first} against {second}: {shards:?}");
+        let gradable = |shard: &[(usize, usize)]| shard.iter().filter(|(_, w)| *w > 1).count();
+        assert!(gradable(&shards[0]).abs_diff(gradable(&shards[1])) <= 1, "{shards:?}");
+        // Each shard keeps the class's order, and together they are the class.
+        assert!(shards.iter().all(|shard| shard.windows(2).all(|w| w[0].0 < w[1].0)));
+        let mut all = shards.concat();
         all.sort();
         assert_eq!(all, class);
     }

@@ -30,6 +30,10 @@ pub struct Submission {
     pub lms_id: Option<String>,
     /// The LMS whose export named the student: which import file `lms_id` belongs in.
     pub lms: Option<Lms>,
+    /// The school's student id and the student's email, where the export carries them
+    /// (Gradescope's metadata): what a gradebook elsewhere matches students on.
+    pub sis_id: Option<String>,
+    pub email: Option<String>,
     /// Handed in after the deadline, as far as the LMS's file name says (Canvas' `LATE`).
     pub late: bool,
     /// The folder or archive it came from.
@@ -65,6 +69,8 @@ pub struct Identity {
     pub name: String,
     pub lms_id: Option<String>,
     pub lms: Option<Lms>,
+    pub sis_id: Option<String>,
+    pub email: Option<String>,
     pub late: bool,
     /// Canvas' id of the uploaded file: a later upload has a larger one.
     pub attachment_id: Option<u64>,
@@ -84,13 +90,15 @@ pub fn discover(dir: &Path) -> std::io::Result<Vec<Submission>> {
         .filter(|path| !file_name(path).starts_with('.') && !is_junk(path))
         .collect();
     entries.sort();
-    let gradescope_names = gradescope::names(dir);
+    let gradescope_submitters = gradescope::submitters(dir);
     let mut found = Vec::new();
     for entry in entries {
         let entry_name = file_name(&entry);
         let mut identity = identity(&entry_name);
-        if let Some(name) = gradescope_names.get(&entry_name) {
-            identity.name = clean(name);
+        if let Some(submitter) = gradescope_submitters.get(&entry_name) {
+            identity.name = clean(&submitter.name);
+            identity.sis_id.clone_from(&submitter.sis_id);
+            identity.email.clone_from(&submitter.email);
         }
         // Several archives in one student's folder are several files of one student.
         for (source, kind) in contents_of(&entry) {
@@ -148,6 +156,32 @@ impl HandedIn {
     }
 }
 
+impl Submission {
+    /// The work grading it should cost, in rough units, for balancing shards: one to read
+    /// it, and more per exercise folder it holds (archives are listed, not unpacked).
+    pub fn expected_work(&self) -> usize {
+        const PER_EXERCISE: usize = 6;
+        1 + PER_EXERCISE * self.exercise_folders()
+    }
+
+    /// How many of the workbook's exercise folders it holds.
+    fn exercise_folders(&self) -> usize {
+        let files = match self.kind {
+            Kind::Folder => {
+                let Some(exercises) = find_exercises(&self.source, &EXERCISES) else { return 0 };
+                return EXERCISES.iter().filter(|e| exercises.join(e.dir_name()).is_dir()).count();
+            }
+            Kind::Zip => extract::zip_file_paths(&self.source),
+            Kind::TarGz => extract::tar_gz_file_paths(&self.source),
+        };
+        let Ok(files) = files else { return 0 };
+        EXERCISES
+            .iter()
+            .filter(|exercise| files.iter().any(|file| in_the_exercise_folder(file, exercise)))
+            .count()
+    }
+}
+
 fn submission(dir: &Path, identity: &Identity, source: PathBuf, kind: Kind) -> Submission {
     let label = source.strip_prefix(dir).unwrap_or(&source).to_string_lossy().into_owned();
     Submission {
@@ -156,6 +190,8 @@ fn submission(dir: &Path, identity: &Identity, source: PathBuf, kind: Kind) -> S
         name: identity.name.clone(),
         lms_id: identity.lms_id.clone(),
         lms: identity.lms,
+        sis_id: identity.sis_id.clone(),
+        email: identity.email.clone(),
         late: identity.late,
         source,
         kind,
@@ -398,10 +434,13 @@ fn file_name(path: &Path) -> String {
 /// Whether a file of an archive lies in an exercise folder where [`find_exercises`] would
 /// find it.
 fn in_an_exercise_folder(file: &Path) -> bool {
+    EXERCISES.iter().any(|exercise| in_the_exercise_folder(file, exercise))
+}
+
+fn in_the_exercise_folder(file: &Path, exercise: &Exercise) -> bool {
     let Some(folder) = file.parent() else { return false };
-    folder.components().take(DEPTH + 1).any(|component| {
-        EXERCISES.iter().any(|exercise| component.as_os_str() == exercise.dir_name().as_str())
-    })
+    let name = exercise.dir_name();
+    folder.components().take(DEPTH + 1).any(|component| component.as_os_str() == name.as_str())
 }
 
 #[cfg(test)]
@@ -567,7 +606,8 @@ mod tests {
         touch(&gradescope.join("exercises/01-redis-setup/src/lib.rs"), 1);
         std::fs::write(
             dir.path().join("submission_metadata.yml"),
-            "submission_7:\n  :submitters:\n  - :name: Bo Chen\n",
+            "submission_7:\n  :submitters:\n  - :name: Bo Chen\n    :sid: '2026-17'\n    \
+             :email: bo@example.edu\n",
         )
         .unwrap();
         let found = discover(dir.path()).unwrap();
@@ -578,6 +618,9 @@ mod tests {
         assert_eq!(found[0].lms_id.as_deref(), Some("42"));
         assert_eq!((found[1].student.as_str(), found[1].kind), ("Bo-Chen", Kind::Folder));
         assert_eq!(found[1].lms_id.as_deref(), Some("7"));
+        // Gradescope's export carries the school's id and the email: kept for the gradebook.
+        assert_eq!(found[1].sis_id.as_deref(), Some("2026-17"));
+        assert_eq!(found[1].email.as_deref(), Some("bo@example.edu"));
     }
 
     #[test]

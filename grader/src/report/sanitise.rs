@@ -45,6 +45,34 @@ pub fn markdown_text(text: &str) -> String {
     escaped
 }
 
+/// `text` as an inline Markdown code span, verbatim: a file name keeps its underscores and
+/// stars, whatever backticks it holds.
+pub fn code_span(text: &str) -> String {
+    let text: String =
+        for_terminal(text).chars().map(|c| if c == '\n' { ' ' } else { c }).collect();
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    // CommonMark strips one space at each end of a span, so a name with backticks at its ends
+    // is padded.
+    let pad = if text.starts_with('`') || text.ends_with('`') { " " } else { "" };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// The grader's own sentence, whose `` `code` `` spans quote a submission (a file name, an
+/// item): the prose is [`markdown_text`], each span a [`code_span`]. Text with unpaired
+/// backticks is all prose.
+pub fn markdown_with_code(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    if parts.len().is_multiple_of(2) {
+        return markdown_text(text);
+    }
+    parts
+        .iter()
+        .enumerate()
+        .map(|(index, part)| if index % 2 == 0 { markdown_text(part) } else { code_span(part) })
+        .collect()
+}
+
 /// A CSV cell that no spreadsheet takes for a formula: a leading `= + - @`, tab or carriage
 /// return gets a `'` before it.
 pub fn csv_cell(text: &str) -> String {
@@ -77,6 +105,18 @@ mod tests {
     fn markdown_text_is_shown_not_interpreted() {
         assert_eq!(markdown_text("José García"), "José García");
         assert_eq!(markdown_text("<b>*x*</b>\n# h"), "\\<b\\>\\*x\\*\\<\\/b\\> \\# h");
+    }
+
+    #[test]
+    fn names_in_code_keep_their_underscores() {
+        assert_eq!(code_span("parkmin_24680_workbook.zip"), "`parkmin_24680_workbook.zip`");
+        assert_eq!(code_span("a`b"), "``a`b``");
+        assert_eq!(code_span("`x"), "`` `x ``");
+        assert_eq!(
+            markdown_with_code("`src/old_cache.rs` is a link: left out *now*"),
+            "`src/old_cache.rs` is a link\\: left out \\*now\\*"
+        );
+        assert_eq!(markdown_with_code("one ` backtick"), "one \\` backtick");
     }
 
     #[test]

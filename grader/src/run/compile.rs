@@ -235,6 +235,8 @@ fn remove_entries_named(folder: &Path, names: &[String]) -> Result<()> {
 /// It builds the support crate and `workspace-hack`, whose features are the union of every
 /// member's (see CONTRIBUTING, "Shared builds"): the same artifacts an exercise's build uses.
 pub async fn warm_up(folder: BuildFolder, timeout: Duration, waits: &LockWaits) -> Result<()> {
+    // The stage's `Cargo.lock` is written by the fetch: a fresh clone has none yet.
+    fetch_dependencies().await;
     let grader = grader_dir();
     std::fs::create_dir_all(&grader)?;
     let _one_build_at_a_time = waits.lock_file(&grader.join("build.lock")).await?;

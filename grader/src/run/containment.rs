@@ -9,7 +9,7 @@
 
 use anyhow::{Result, bail};
 
-use super::{bwrap, cgroup, network, users};
+use super::{bwrap, cgroup, disk, network, users};
 
 /// What of the containment is missing here, in words; empty when all of it is in force.
 pub fn missing() -> Vec<String> {
@@ -25,6 +25,11 @@ pub fn missing() -> Vec<String> {
         } else {
             "a user of its own per run (Linux-only)".to_owned()
         });
+    }
+    if users::available()
+        && let Err(why) = disk::available()
+    {
+        missing.push(format!("a disk of its own per run ({why})"));
     }
     if let Err(why) = network::private_available() {
         missing.push(format!("a network of its own per run ({why})"));
@@ -56,11 +61,70 @@ pub fn check_batch(missing: &[String], allow_unsandboxed: bool) -> Result<()> {
     }
     bail!(
         "refusing to grade a class without containment: this machine lacks {missing}. Without \
-         it, one student's code could read the other submissions or reach the network. Grade \
-         classes on Linux as root (a CI runner, a VM, or a container with CAP_SYS_ADMIN), or \
+         it, one student's code could read the other submissions or reach the network. {} Or \
          pass --allow-unsandboxed if you trust every submission. Students checking their own \
-         work need none of this: `cargo run -p grader` grades it anywhere."
+         work need none of this: `cargo run -p grader` grades it anywhere.",
+        remedy(Machine::here())
     )
+}
+
+/// `Ok` when one submission may be graded alone in a container of its own (Gradescope): no
+/// other student's work and no gradebook is there to protect, so what a batch needs beyond a
+/// user of its own may be missing (it is reported with the result). The user of its own is
+/// what keeps the student's code from the autograder's files and from its own results.
+pub fn check_single_submission(allow_unsandboxed: bool) -> Result<()> {
+    if users::available() || allow_unsandboxed {
+        return Ok(());
+    }
+    bail!(
+        "refusing to grade: the grader is not root, so the submission's code would run as the \
+         grader's own user and could write its own results. Gradescope runs the autograder as \
+         root; elsewhere run it with sudo, or pass --allow-unsandboxed if you trust the code."
+    )
+}
+
+/// Where the grader runs, as far as the remedy for missing containment depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Machine {
+    /// Not Linux: users and network namespaces do not exist.
+    NotLinux,
+    /// Linux, as an ordinary user (a CI runner's user, a lab account).
+    LinuxUser,
+    /// Linux as root, yet refused namespaces: a container without the capabilities.
+    LinuxRoot,
+}
+
+impl Machine {
+    fn here() -> Self {
+        if !cfg!(target_os = "linux") {
+            Machine::NotLinux
+        } else if users::is_root() {
+            Machine::LinuxRoot
+        } else {
+            Machine::LinuxUser
+        }
+    }
+}
+
+/// What to do about missing containment, on this kind of machine (the book's recipes, in
+/// `grading.md`, do exactly this).
+fn remedy(machine: Machine) -> &'static str {
+    match machine {
+        Machine::NotLinux => {
+            "Grade classes on Linux as root: a CI runner, a VM, or a privileged container."
+        }
+        Machine::LinuxUser => {
+            "Run it as root, keeping your toolchain, e.g. `sudo env \"PATH=$PATH\" \
+             \"CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}\" \"RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup}\" \
+             ./target/release/grader batch ...` (as the book's GitHub Actions recipe does; \
+             `sudo` passes no other variable, so give `--shard` on the command line)."
+        }
+        Machine::LinuxRoot => {
+            "This looks like a container without the capabilities namespaces and cgroups \
+             need: run it privileged (Kubernetes: `securityContext: { privileged: true }`; \
+             Docker: `--privileged`), as the book's Kubernetes recipe does."
+        }
+    }
 }
 
 #[cfg(test)]
@@ -73,6 +137,18 @@ mod tests {
         let refusal = check_batch(&missing, false).unwrap_err().to_string();
         assert!(refusal.contains("a user of its own per run (Linux-only)"), "{refusal}");
         assert!(refusal.contains("--allow-unsandboxed"), "{refusal}");
+    }
+
+    #[test]
+    fn the_remedy_fits_the_machine() {
+        let as_user = remedy(Machine::LinuxUser);
+        for needed in ["sudo env", "PATH=$PATH", "CARGO_HOME", "RUSTUP_HOME", "--shard"] {
+            assert!(as_user.contains(needed), "{needed}: {as_user}");
+        }
+        let in_container = remedy(Machine::LinuxRoot);
+        assert!(in_container.contains("privileged: true"), "{in_container}");
+        assert!(in_container.contains("--privileged"), "{in_container}");
+        assert!(remedy(Machine::NotLinux).contains("Linux"));
     }
 
     #[test]

@@ -28,7 +28,7 @@ impl RunDisk {
     /// Makes `folder` (empty, the grader's) a disk of its own where the grader may mount one:
     /// root's, mode 0711 like the folder it replaces (see `users::claim_run_folder`).
     pub fn mount(folder: &Path) -> Result<Self> {
-        if !super::users::available() {
+        if available().is_err() {
             return Ok(Self { mounted: None });
         }
         mount_tmpfs(folder)?;
@@ -39,6 +39,26 @@ impl RunDisk {
     pub fn capped(&self) -> bool {
         self.mounted.is_some()
     }
+}
+
+/// Whether runs get disks of their own here: where the grader is root on Linux and may mount
+/// (a container without `CAP_SYS_ADMIN` may not); why not if not.
+pub fn available() -> Result<(), String> {
+    static AVAILABLE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    AVAILABLE.get_or_init(probe).clone()
+}
+
+fn probe() -> Result<(), String> {
+    if !super::users::available() {
+        return Err("a disk of its own per run needs root on Linux".to_owned());
+    }
+    let folder = tempfile::Builder::new()
+        .prefix("grader-disk-probe-")
+        .tempdir()
+        .map_err(|err| format!("no folder to try a mount in: {err}"))?;
+    mount_tmpfs(folder.path()).map_err(|err| format!("{err:#}"))?;
+    unmount(folder.path());
+    Ok(())
 }
 
 impl Drop for RunDisk {

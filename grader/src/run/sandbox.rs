@@ -243,9 +243,12 @@ fn probe_isolation() -> String {
     drop(probe);
     let user = if crate::run::containment_turned_off() {
         "services and Redis run as the grader's user (turned off with --without-containment)"
-    } else if crate::run::users::available() {
+    } else if crate::run::users::available() && crate::run::disk::available().is_ok() {
         "each run's service and its Redis run as two users of their own, its files on a disk \
          of its own (1 GiB, 20,000 files)"
+    } else if crate::run::users::available() {
+        "each run's service and its Redis run as two users of their own (no disk of its own: \
+         this machine refuses the grader a mount)"
     } else if cfg!(target_os = "linux") {
         "services and Redis run as the grader's user (a user of their own per run needs root)"
     } else {
