@@ -111,6 +111,43 @@ pub async fn grade_class(
     })
 }
 
+/// One full submission (every reference solution) graded as Gradescope grades it: the
+/// bundle's `run_autograder` on a fresh `GRADESCOPE_ROOT`, after the warm-up its `setup.sh`
+/// runs (done here by the classes graded before). Returns the seconds; the result must be
+/// full marks.
+pub async fn gradescope_run(grader: &Path, workbook: &Path, work: &Path) -> Result<f64> {
+    let bundle = work.join("gradescope-bundle");
+    let mut command = Command::new(grader);
+    command.arg("gradescope-bundle").arg(&bundle).arg("--allow-unsandboxed");
+    processes::run(command, TIMEOUT).await.context("grader gradescope-bundle failed")?;
+    let root = work.join("gradescope-root");
+    let submission = root.join("submission").join("exercises");
+    for exercise in grader::course::EXERCISES.iter().map(|exercise| exercise.dir_name()) {
+        class::copy_with_note(
+            &workbook.join("solutions").join(&exercise),
+            &submission.join(&exercise),
+            "handed in on Gradescope",
+        )?;
+    }
+    let mut command = Command::new(bundle.join("run_autograder"));
+    command.env("GRADESCOPE_ROOT", &root).env("GRADER", grader).env_remove("REDIS_URL");
+    let started = Instant::now();
+    processes::run(command, TIMEOUT).await.context("run_autograder failed")?;
+    let seconds = started.elapsed().as_secs_f64();
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("results").join("results.json"))?)?;
+    let max: f64 = results["tests"]
+        .as_array()
+        .map(|tests| tests.iter().filter_map(|test| test["max_score"].as_f64()).sum())
+        .unwrap_or_default();
+    anyhow::ensure!(
+        results["score"].as_f64() == Some(max) && max > 0.0,
+        "the reference solutions scored {} of {max} on Gradescope's run",
+        results["score"]
+    );
+    Ok(seconds)
+}
+
 /// Whether a student's score is the one their origin calls for.
 fn read_result(out: &Path, student: &Student) -> Result<bool> {
     let dir = out.join("students").join(&student.name);

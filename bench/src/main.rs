@@ -218,6 +218,10 @@ async fn grader_cost(cli: &Cli, workbook: &Path, work: &Path, cores: usize) -> R
         cost.full_batch =
             Some(grading::grade_class(&grader, workbook, &class, default_jobs, work).await?);
     }
+    if cli.full_class_size > 0 {
+        eprintln!("grading one full submission as Gradescope's autograder would");
+        cost.gradescope_seconds = Some(grading::gradescope_run(&grader, workbook, work).await?);
+    }
     if cli.similarity_class_size > 0 {
         cost.similarity = Some(similarity_cost(cli, workbook, work)?);
     }
@@ -230,10 +234,13 @@ fn similarity_cost(cli: &Cli, workbook: &Path, work: &Path) -> Result<similarity
     similarity::measure(workbook, work, size)
 }
 
-/// The `-j` values a class is graded at: the grader's default, and the machine's cores when
-/// the memory made the default smaller (one row when they are equal).
+/// The `-j` values a class is graded at: one at a time (what the others gain against), the
+/// grader's default, and the machine's cores when the memory made the default smaller.
 fn jobs_to_compare(default_jobs: usize, cores: usize) -> Vec<usize> {
-    if default_jobs == cores { vec![default_jobs] } else { vec![default_jobs, cores] }
+    let mut jobs = vec![1, default_jobs, cores];
+    jobs.sort_unstable();
+    jobs.dedup();
+    jobs
 }
 
 fn target_dir(workbook: &Path) -> PathBuf {
@@ -264,9 +271,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_cores_get_a_batch_of_their_own_only_when_the_default_differs() {
-        assert_eq!(jobs_to_compare(2, 2), [2]);
-        assert_eq!(jobs_to_compare(2, 8), [2, 8]);
+    fn one_job_is_the_baseline_and_the_cores_get_a_batch_when_the_default_differs() {
+        assert_eq!(jobs_to_compare(2, 2), [1, 2]);
+        assert_eq!(jobs_to_compare(2, 8), [1, 2, 8]);
+        assert_eq!(jobs_to_compare(1, 1), [1]);
     }
 
     #[test]

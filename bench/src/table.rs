@@ -65,6 +65,8 @@ pub struct GraderCost {
     pub batches: Vec<BatchCost>,
     /// A class of full submissions (every exercise solved), at the default `-j`.
     pub full_batch: Option<BatchCost>,
+    /// One full submission through the Gradescope bundle's `run_autograder`, after warm-up.
+    pub gradescope_seconds: Option<f64>,
     /// The class similarity check over a generated class of full submissions.
     pub similarity: Option<SimilarityCost>,
     /// The grader's default `-j` and the machine's cores, to say which `-j` each batch used.
@@ -174,13 +176,27 @@ fn grader_rows(grader: &GraderCost) -> String {
             ));
         }
     }
+    let one_at_a_time = grader.batches.iter().find(|batch| batch.jobs == 1);
     for batch in &grader.batches {
-        let jobs = jobs_note(batch.jobs, grader);
+        let mut jobs = jobs_note(batch.jobs, grader);
+        if let Some(baseline) = one_at_a_time.filter(|_| batch.jobs > 1) {
+            let gain = baseline.seconds_per_submission / batch.seconds_per_submission;
+            let _ = write!(jobs, "; {gain:.2}× the throughput of -j 1");
+        }
         rows.extend(batch_rows(batch, &format!("submissions of {exercise}"), &jobs));
     }
     if let Some(batch) = &grader.full_batch {
         let jobs = jobs_note(batch.jobs, grader);
         rows.extend(batch_rows(batch, "full submissions (every exercise solved)", &jobs));
+    }
+    if let Some(seconds) = grader.gradescope_seconds {
+        rows.push((
+            "one full submission on Gradescope".to_owned(),
+            seconds,
+            "the bundle's `run_autograder` on a fresh folder after `setup.sh`'s warm-up: \
+             every exercise built and graded"
+                .to_owned(),
+        ));
     }
     if let Some(similarity) = &grader.similarity {
         rows.push(similarity_row(similarity));
@@ -397,8 +413,9 @@ mod tests {
     fn batches_at_the_default_j_and_at_the_cores_and_of_full_submissions() {
         let grader = GraderCost {
             exercise: "02-view-cache".into(),
-            batches: vec![batch(20, 300.0, 2), batch(20, 240.0, 4)],
+            batches: vec![batch(20, 480.0, 1), batch(20, 300.0, 2), batch(20, 240.0, 4)],
             full_batch: Some(batch(3, 180.0, 2)),
+            gradescope_seconds: Some(41.26),
             default_jobs: 2,
             cores: 4,
             ..GraderCost::default()
@@ -417,6 +434,9 @@ mod tests {
             "{table}"
         );
         assert!(table.contains("| … per submission at -j 2 | 60.0 |"), "{table}");
+        assert!(table.contains("1.60× the throughput of -j 1"), "{table}");
+        assert!(table.contains("2.00× the throughput of -j 1"), "{table}");
+        assert!(table.contains("| one full submission on Gradescope | 41.3 |"), "{table}");
     }
 
     #[test]
