@@ -354,7 +354,7 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             )
             .await?;
             eprintln!("wrote {}", root.join("results/results.json").display());
-            let failed = outcome == batch::outputs::Outcome::Error;
+            let failed = outcome == batch::meta::Outcome::Error;
             Ok(ExitCode::from(if failed { SOME_FAILED } else { ALL_PASSED }))
         }
         Some(Command::WarmUp) => {

@@ -128,7 +128,7 @@ proptest! {
         let _ = crate::run::compile::manifest_without_name(&text);
         let _ = crate::run::compile::dep_info_files(&text);
         let _ = serde_json::from_str::<crate::student::progress::Progress>(&text);
-        let _ = serde_json::from_str::<crate::batch::outputs::Meta>(&text);
+        let _ = serde_json::from_str::<crate::batch::meta::Meta>(&text);
         let _ = serde_json::from_str::<crate::report::Report>(&text);
     }
 }

@@ -436,12 +436,12 @@ fn a_slow_neighbour_under_two_jobs_costs_a_correct_submission_nothing() {
     assert_eq!(run.status.code(), Some(0), "{stderr}");
     let gradebook = std::fs::read_to_string(out.path().join("gradebook.csv")).unwrap();
     assert!(
-        gradebook.contains("b-student,b-student,,,b-student,20,20,20,graded"),
+        gradebook.contains("b-student,b-student,,,,,b-student,20,20,20,graded"),
         "{gradebook}\n{stderr}"
     );
     // The neighbour's own slowness is its own: out of time even when graded alone.
     assert!(
-        gradebook.contains("a-neighbour,a-neighbour,,,a-neighbour,0,0,20,timed_out"),
+        gradebook.contains("a-neighbour,a-neighbour,,,,,a-neighbour,0,0,20,timed_out"),
         "{gradebook}\n{stderr}"
     );
     assert!(
@@ -499,7 +499,7 @@ fn links_a_service_plants_in_its_folder_lead_the_grader_nowhere() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(0), "{stderr}");
     let gradebook = std::fs::read_to_string(out.path().join("gradebook.csv")).unwrap();
-    assert!(gradebook.contains("alice,alice,,,alice,20,20,20,graded,"), "{gradebook}\n{stderr}");
+    assert!(gradebook.contains("alice,alice,,,,,alice,20,20,20,graded,"), "{gradebook}\n{stderr}");
     let planted: Vec<_> = std::fs::read_dir(canary_dir).unwrap().flatten().collect();
     assert!(planted.is_empty(), "the grader wrote through a link: {planted:?}");
     let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(canary_dir).unwrap());
@@ -573,7 +573,7 @@ fn a_neighbour_running_hundreds_of_busy_threads_costs_a_correct_submission_nothi
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(0), "{stderr}");
     let gradebook = std::fs::read_to_string(out.path().join("gradebook.csv")).unwrap();
-    assert!(gradebook.contains("alice,alice,,,alice,20,20,20,graded,"), "{gradebook}\n{stderr}");
+    assert!(gradebook.contains("alice,alice,,,,,alice,20,20,20,graded,"), "{gradebook}\n{stderr}");
 }
 
 // Linux-only: run disks are.
@@ -615,11 +615,11 @@ fn a_service_that_fills_its_disk_fills_only_its_own_and_its_neighbour_is_untouch
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(0), "{stderr}");
     let gradebook = std::fs::read_to_string(out.path().join("gradebook.csv")).unwrap();
-    assert!(gradebook.contains("alice,alice,,,alice,20,20,20,graded,"), "{gradebook}\n{stderr}");
+    assert!(gradebook.contains("alice,alice,,,,,alice,20,20,20,graded,"), "{gradebook}\n{stderr}");
     // The filler ran into its disk's cap, cleaned up and served like the solution it is.
     let feedback = std::fs::read_to_string(out.path().join("students/filler/feedback.md")).unwrap();
     assert!(
-        gradebook.contains("filler,filler,,,filler,20,20,20,graded,"),
+        gradebook.contains("filler,filler,,,,,filler,20,20,20,graded,"),
         "{gradebook}\n{feedback}"
     );
 }

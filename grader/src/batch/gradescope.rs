@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use super::outputs::{self, Outcome};
+use super::meta::Outcome;
+use super::outputs;
 use super::submissions::{self, Submission};
 use super::{Options, grade_submission};
 use crate::course::Exercise;

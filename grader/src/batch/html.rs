@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::outputs::{Meta, Outcome, display_name, outcome_name};
+use super::meta::{Meta, Outcome, display_name, outcome_name};
 use super::similarity;
 use super::stats::{self, PassRate, Spread, THRESHOLD_PERCENT};
 use crate::report::{Report, Stage};

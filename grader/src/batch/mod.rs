@@ -8,6 +8,7 @@ pub(crate) mod extract;
 mod feedback_html;
 pub mod gradescope;
 mod html;
+pub mod meta;
 pub mod outputs;
 pub mod run_info;
 pub mod shard;
@@ -33,7 +34,7 @@ use crate::grade::{self, Progress};
 use crate::report::{Report, Stage};
 use crate::run::compile::{self, BuildFolder};
 use crate::run::users;
-use outputs::{Meta, Outcome};
+use meta::{Meta, Outcome};
 use run_info::RunInfo;
 use submissions::{Kind, Submission};
 
@@ -654,7 +655,7 @@ fn seed_of_class(class: &[Submission]) -> u64 {
 }
 
 fn already_graded(out: &Path, student: &str, fingerprint: &str) -> bool {
-    let dir = outputs::student_dir(out, student);
+    let dir = meta::student_dir(out, student);
     let meta: Option<Meta> = std::fs::read(dir.join("meta.json"))
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok());

@@ -2,7 +2,7 @@
 //! exercise's spread and each criterion's pass rate. Invalid submissions (nothing could be
 //! read) and grader errors are counted apart, never as zeros.
 
-use super::outputs::{Meta, Outcome};
+use super::meta::{Meta, Outcome};
 use crate::report::{Report, Status};
 
 /// Below this share of the points a student is flagged.

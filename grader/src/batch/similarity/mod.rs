@@ -34,7 +34,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::outputs::{self, Meta, Outcome};
+use super::meta::{self, Meta, Outcome};
 use crate::course;
 use crate::fs::write_atomically;
 pub use code::Code;
@@ -219,7 +219,7 @@ fn fingerprint_in_parallel(class: &[(String, Code)], starter: &HashSet<u64>) -> 
 /// Keeps what similarity needs of a submission while it is unpacked: the code of its
 /// exercises folder, or nothing when it has none.
 pub fn keep_code(out: &Path, student: &str, code: Option<&Code>) -> Result<()> {
-    code::save(&outputs::student_dir(out, student), code)
+    code::save(&meta::student_dir(out, student), code)
 }
 
 /// Compares every student in `out` whose code was kept and writes `similarity.json`,

@@ -150,7 +150,7 @@ fn the_workbooks_reference_is_flagged_in_every_exercise_and_its_starter_is_empty
 fn merge_compares_from_the_kept_code_alone() {
     let out = tempfile::tempdir().unwrap();
     for (student, code) in class() {
-        let dir = outputs::student_dir(out.path(), &student);
+        let dir = meta::student_dir(out.path(), &student);
         std::fs::create_dir_all(&dir).unwrap();
         let meta = serde_json::json!({
             "student": student, "source": student, "fingerprint": "", "outcome": "graded",
@@ -159,10 +159,10 @@ fn merge_compares_from_the_kept_code_alone() {
         std::fs::write(dir.join("meta.json"), meta.to_string()).unwrap();
         keep_code(out.path(), &student, Some(&code)).unwrap();
     }
-    std::fs::create_dir_all(outputs::student_dir(out.path(), "old")).unwrap();
+    std::fs::create_dir_all(meta::student_dir(out.path(), "old")).unwrap();
     let meta =
         r#"{"student":"old","source":"old","fingerprint":"","outcome":"graded","seconds":0}"#;
-    std::fs::write(outputs::student_dir(out.path(), "old").join("meta.json"), meta).unwrap();
+    std::fs::write(meta::student_dir(out.path(), "old").join("meta.json"), meta).unwrap();
 
     let findings = write_class_files(out.path()).unwrap();
 
