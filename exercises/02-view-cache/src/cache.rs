@@ -29,6 +29,9 @@ impl std::fmt::Display for CacheError {
     }
 }
 
+// `?` turns it into a boxed error, and error reporters show it like any other.
+impl std::error::Error for CacheError {}
+
 /// A handle on the cache; clones share the same connection.
 #[derive(Clone)]
 pub struct Cache {

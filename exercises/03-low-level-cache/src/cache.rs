@@ -33,6 +33,9 @@ impl std::fmt::Display for CacheError {
         }
     }
 }
+
+// `?` turns it into a boxed error, and error reporters show it like any other.
+impl std::error::Error for CacheError {}
 // ANCHOR_END: todo_cache_error
 
 // ANCHOR: todo_cache

@@ -35,6 +35,9 @@ impl std::fmt::Display for CacheError {
     }
 }
 
+// `?` turns it into a boxed error, and error reporters show it like any other.
+impl std::error::Error for CacheError {}
+
 impl From<serde_json::Error> for CacheError {
     fn from(err: serde_json::Error) -> Self {
         CacheError::Format(err)
