@@ -142,14 +142,30 @@ mod tests {
         );
     }
 
+    /// What rustc says once `#[axum::debug_handler]` is on the handler (the grader's second
+    /// look): the error is at the handler, its note at the guard.
+    #[test]
+    fn the_second_looks_error_names_the_guard_too() {
+        let error = error(
+            r#"{"message":"future cannot be sent between threads safely","level":"error","code":null,"spans":[{"file_name":"exercises/04-invalidation/src/categories.rs","line_start":21,"column_start":1,"is_primary":true,"label":"future returned by `list` is not `Send`"}],"children":[{"message":"future is not `Send` as this value is used across an await","level":"note","spans":[{"file_name":"exercises/04-invalidation/src/entry_cache.rs","line_start":116,"column_start":35,"is_primary":true,"label":"await occurs here, with `mut unsynced` maybe used later"},{"file_name":"exercises/04-invalidation/src/entry_cache.rs","line_start":114,"column_start":13,"is_primary":false,"label":"has type `std::sync::MutexGuard<'_, BTreeSet<entry_cache::Entry>>` which is not `Send`","text":[{"text":"        let mut unsynced = self.unsynced();"}]}]}],"rendered":"error: future cannot be sent between threads safely\n 21 | #[axum::debug_handler] pub async fn list(\n"}"#,
+        );
+        let note = note_for(&error).unwrap();
+        assert!(note.starts_with("a handler's future is not `Send`: exercises/04-invalidation/src/entry_cache.rs:114:13 holds a `std::sync::MutexGuard"), "{note}");
+        assert!(note.contains("at line 116"), "{note}");
+        assert_eq!(unexplained_handler(&error), None);
+    }
+
     #[test]
     fn a_handler_error_without_a_cause_names_the_handler_and_debug_handler() {
-        let note = note_for(&error(
+        let error = error(
             r#"{"message":"the trait bound `fn(HeaderMap) -> impl Future<Output = Result<Response, anyhow::Error>> {dashboard}: Handler<_, _>` is not satisfied","level":"error","code":{"code":"E0277"},"spans":[],"rendered":null}"#,
-        ))
-        .unwrap();
+        );
+        let note = note_for(&error).unwrap();
         assert!(note.starts_with("`dashboard` is not a handler axum accepts"), "{note}");
         assert!(note.contains("#[axum::debug_handler]"), "{note}");
+        assert!(is_general(&note));
+        // The grader takes a second look at it.
+        assert_eq!(unexplained_handler(&error), Some("dashboard"));
     }
 
     #[test]
