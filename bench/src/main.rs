@@ -25,6 +25,7 @@ mod serving;
 mod similarity;
 mod solutions;
 mod table;
+mod watch;
 mod wrk;
 
 use std::path::{Path, PathBuf};
@@ -78,6 +79,13 @@ struct Cli {
     /// an edit. The clone is deleted afterwards.
     #[arg(long)]
     first_scorecard: bool,
+    /// Also time `grader --watch` after a save, for each exercise: the build, the first
+    /// verdict and the whole scorecard (a minute or two per exercise).
+    #[arg(long)]
+    watch: bool,
+    /// Measure only `--watch` after a save (see `--watch`): no servers, no other grading.
+    #[arg(long, conflicts_with_all = ["only_grading", "only_similarity", "no_grading"])]
+    only_watch: bool,
     /// The exercise graded for the grader's cost, by number.
     #[arg(long, default_value_t = 2)]
     exercise: u32,
@@ -111,7 +119,7 @@ async fn main() -> ExitCode {
 
 async fn run(cli: &Cli) -> Result<()> {
     let workbook = grader::course::root();
-    let serve = !cli.only_grading && !cli.only_similarity;
+    let serve = !cli.only_grading && !cli.only_similarity && !cli.only_watch;
     if serve {
         for tool in ["wrk", "redis-server", "redis-benchmark"] {
             on_path(tool)?;
@@ -141,6 +149,7 @@ async fn run(cli: &Cli) -> Result<()> {
         false => vec![],
     };
     let grader = match (cli.no_grading, cli.only_similarity) {
+        _ if cli.only_watch => Some(watch_cost(&workbook, &work).await?),
         (true, _) => None,
         (false, true) => Some(GraderCost {
             similarity: Some(similarity_cost(cli, &workbook, &work)?),
@@ -159,6 +168,7 @@ async fn run(cli: &Cli) -> Result<()> {
             threads = load.threads,
             connections = load.connections,
         ),
+        false if cli.only_watch => "none: --watch after a save only (--only-watch)".to_owned(),
         false if cli.only_similarity => {
             "none: the class similarity check only (--only-similarity)".to_owned()
         }
@@ -183,6 +193,9 @@ async fn grader_cost(cli: &Cli, workbook: &Path, work: &Path, cores: usize) -> R
     let solutions = workbook.join("solutions");
     eprintln!("grading solutions/{exercise} once, untimed, to bring the build folder up to date");
     grading::grade_one(&grader, &solutions, cli.exercise).await?;
+    if cli.watch {
+        cost.after_save = watch::measure(&grader, workbook, work).await?;
+    }
     eprintln!("grading solutions/{exercise}, just edited, with the warm build folder");
     let edited = work.join("edited");
     class::copy_with_note(&solutions.join(&exercise), &edited.join(&exercise), "just edited")?;
@@ -226,6 +239,14 @@ async fn grader_cost(cli: &Cli, workbook: &Path, work: &Path, cores: usize) -> R
         cost.similarity = Some(similarity_cost(cli, workbook, work)?);
     }
     Ok(cost)
+}
+
+/// `--watch` after a save, per exercise, alone.
+async fn watch_cost(workbook: &Path, work: &Path) -> Result<GraderCost> {
+    eprintln!("building the grader");
+    let grader = cargo::binary(&cargo::build(workbook, &["grader"], false).await?, "grader")?;
+    let after_save = watch::measure(&grader, workbook, work).await?;
+    Ok(GraderCost { after_save, ..GraderCost::default() })
 }
 
 fn similarity_cost(cli: &Cli, workbook: &Path, work: &Path) -> Result<similarity::SimilarityCost> {

@@ -165,6 +165,70 @@ async fn timed_lines(
     timed
 }
 
+/// A command talked to while it runs: its output lines, from both streams, as they arrive, and
+/// its standard input. Its process group is stopped when it is dropped.
+pub struct Interactive {
+    stdin: tokio::process::ChildStdin,
+    lines: tokio::sync::mpsc::UnboundedReceiver<String>,
+    _child: tokio::process::Child,
+    _group: StopGroupOnDrop,
+}
+
+impl Interactive {
+    pub fn spawn(mut command: tokio::process::Command) -> Result<Self> {
+        let program = format!("{:?}", command.as_std().get_program());
+        command.process_group(0).stdin(Stdio::piped()).stdout(Stdio::piped());
+        command.stderr(Stdio::piped());
+        let mut child = command.spawn().with_context(|| format!("cannot start {program}"))?;
+        let group = StopGroupOnDrop(child.id().map(|pid| pid as libc::pid_t));
+        let (send, lines) = tokio::sync::mpsc::unbounded_channel();
+        forward_lines(child.stdout.take(), send.clone());
+        forward_lines(child.stderr.take(), send);
+        let stdin = child.stdin.take().context("no standard input")?;
+        Ok(Self { stdin, lines, _child: child, _group: group })
+    }
+
+    /// Waits at most `timeout` for a line that `wanted` accepts, and returns it.
+    pub async fn line_where(
+        &mut self,
+        wanted: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> Result<String> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
+                Ok(Some(line)) if wanted(&line) => return Ok(line),
+                Ok(Some(_)) => {}
+                Ok(None) => bail!("the command ended before the line expected"),
+                Err(_) => bail!("no line expected within {} s", timeout.as_secs()),
+            }
+        }
+    }
+
+    pub async fn type_line(&mut self, line: &str) -> Result<()> {
+        use tokio::io::AsyncWriteExt as _;
+        self.stdin.write_all(format!("{line}\n").as_bytes()).await?;
+        Ok(self.stdin.flush().await?)
+    }
+}
+
+/// Sends each line of `stream` to `lines` as it arrives.
+fn forward_lines(
+    stream: Option<impl tokio::io::AsyncRead + Unpin + Send + 'static>,
+    lines: tokio::sync::mpsc::UnboundedSender<String>,
+) {
+    use tokio::io::AsyncBufReadExt as _;
+    let Some(stream) = stream else { return };
+    tokio::spawn(async move {
+        let mut reader = tokio::io::BufReader::new(stream).lines();
+        while let Ok(Some(line)) = reader.next_line().await {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+}
+
 /// Stops a command's process group when its run is abandoned (time-out, Ctrl-C): SIGINT
 /// first, which lets the grader stop the servers and builds it started, then SIGKILL.
 struct StopGroupOnDrop(Option<libc::pid_t>);

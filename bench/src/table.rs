@@ -9,6 +9,7 @@ use crate::grading::BatchCost;
 use crate::load::Load;
 use crate::machine::Machine;
 use crate::similarity::SimilarityCost;
+use crate::watch::AfterSave;
 
 /// Who answered the requests of a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +56,8 @@ pub struct GraderCost {
     pub exercise: String,
     /// A new student's fresh clone: the first scorecard and a re-grade after an edit.
     pub first_scorecard: Option<FirstScorecard>,
+    /// `grader --watch` after a save, per exercise (`--watch`).
+    pub after_save: Vec<AfterSave>,
     pub warm_seconds: Option<f64>,
     /// The same grade without the containment (`--without-containment`), just after it: the
     /// difference is what bubblewrap, run users, the network namespace, cgroups and the run's
@@ -158,6 +161,9 @@ fn grader_rows(grader: &GraderCost) -> String {
     if let Some(first) = &grader.first_scorecard {
         rows.extend(first_scorecard_rows(first));
     }
+    for wait in &grader.after_save {
+        rows.extend(after_save_rows(wait));
+    }
     if let Some(seconds) = grader.warm_seconds {
         rows.push((
             format!("one student, warm build ({exercise})"),
@@ -228,6 +234,27 @@ fn first_scorecard_rows(first: &FirstScorecard) -> [CostRow; 3] {
             "… of which build".to_owned(),
             first.regrade_build_seconds,
             "from the grader's `building` line to its `grading` line".to_owned(),
+        ),
+    ]
+}
+
+/// What a student waits for in `--watch` after saving a file of `wait.exercise`.
+fn after_save_rows(wait: &AfterSave) -> [CostRow; 2] {
+    let exercise = &wait.exercise;
+    [
+        (
+            format!("--watch: first verdict after a save ({exercise})"),
+            wait.first_verdict,
+            format!(
+                "from the save: the build took {:.1} s, the first verdict came {:.1} s after it",
+                wait.built,
+                wait.first_verdict_after_build()
+            ),
+        ),
+        (
+            format!("--watch: whole scorecard after a save ({exercise})"),
+            wait.scorecard,
+            "from the save to the scorecard's `Total` line".to_owned(),
         ),
     ]
 }
@@ -453,6 +480,21 @@ mod tests {
         assert!(table.contains("| similarity of 500 full submissions | 7.2 |"), "{table}");
         assert!(table.contains("87.9 KiB of code each"), "{table}");
         assert!(!table.contains("warm build"), "{table}");
+    }
+
+    #[test]
+    fn the_wait_after_a_save_is_shown_per_exercise() {
+        let wait = AfterSave {
+            exercise: "02-view-cache".to_owned(),
+            built: 3.1,
+            first_verdict: 4.0,
+            scorecard: 9.5,
+        };
+        let grader = GraderCost { after_save: vec![wait], ..GraderCost::default() };
+        let table = render(&report(vec![], Some(grader)));
+        assert!(table.contains("| --watch: first verdict after a save (02-view-cache) | 4.0 |"));
+        assert!(table.contains("the first verdict came 0.9 s after it"), "{table}");
+        assert!(table.contains("| --watch: whole scorecard after a save (02-view-cache) | 9.5 |"));
     }
 
     #[test]

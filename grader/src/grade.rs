@@ -158,7 +158,14 @@ pub struct Session<'a> {
     pub database: DatabaseServer,
     /// `None` only after a failure took the server down with it: the next grade starts another.
     redis_server: Option<RedisServer>,
+    /// Told each verdict as soon as it is judged (`--watch` prints it), in the order checked.
+    on_verdict: Option<OnVerdict>,
+    /// The criteria to check before the others in the next grade (those that failed last).
+    first: Vec<String>,
 }
+
+/// What [`Session::stream_verdicts`] calls with each criterion's verdict.
+pub type OnVerdict = Box<dyn Fn(&CriterionReport) + Send + Sync>;
 
 impl<'a> Session<'a> {
     pub async fn start(options: &'a Options) -> Result<Self> {
@@ -185,9 +192,23 @@ impl<'a> Session<'a> {
             contract,
             database,
             redis_server: None,
+            on_verdict: None,
+            first: Vec::new(),
         };
         session.redis_server = Some(session.connect_redis().await?);
         Ok(session)
+    }
+
+    /// Calls `on_verdict` with each verdict of the next grades as soon as it is judged, before
+    /// the exercise's report is complete.
+    pub fn stream_verdicts(&mut self, on_verdict: OnVerdict) {
+        self.on_verdict = Some(on_verdict);
+    }
+
+    /// Checks the criteria `ids` before the others in the next grade: the verdicts a student
+    /// waits for come first. The report keeps the registry's order whatever the order checked.
+    pub fn check_first(&mut self, ids: Vec<String>) {
+        self.first = ids;
     }
 
     pub fn redis_description(&self) -> String {
@@ -336,14 +357,15 @@ impl Session<'_> {
             reference,
         });
         let mut results = Vec::new();
-        for criterion in options.selected(spec) {
+        for criterion in self.in_checking_order(options.selected(spec)) {
             if let Some(crash) = probe.service.crashed() {
                 say(options, format!("the service crashed; restarting it for {}", criterion.id));
                 match probe.service.restart().await {
                     Ok(Ok(())) => {}
                     Ok(Err(NotStarted(reason))) => {
-                        let failure = crashed(&crash, &reason);
-                        results.push(CriterionReport::new(criterion, Err(failure)));
+                        let report = CriterionReport::new(criterion, Err(crashed(&crash, &reason)));
+                        self.tell(&report);
+                        results.push(report);
                         continue;
                     }
                     Err(err) => return Err(err.context("the grader could not restart the service")),
@@ -380,8 +402,10 @@ impl Session<'_> {
             };
             let mut report = CriterionReport::new(criterion, outcome);
             report.service_output = service_output(&report, symptom, &probe.service, &mark);
+            self.tell(&report);
             results.push(report);
         }
+        results.sort_by_key(|result| spec.criteria.iter().position(|c| c.id == result.id));
         let (redis_server, mut service) = probe.into_redis_server();
         service.stop().await;
         database.remove().await;
@@ -409,6 +433,22 @@ impl Session<'_> {
 }
 
 impl Session<'_> {
+    /// `criteria`, those of [`Session::check_first`] first, each part in the registry's order.
+    fn in_checking_order<'c>(
+        &self,
+        mut criteria: Vec<&'c criteria::Criterion>,
+    ) -> Vec<&'c criteria::Criterion> {
+        criteria.sort_by_key(|criterion| !self.first.iter().any(|id| id == criterion.id));
+        criteria
+    }
+
+    /// Passes a verdict to [`Session::stream_verdicts`]' listener, if any.
+    fn tell(&self, verdict: &CriterionReport) {
+        if let Some(on_verdict) = &self.on_verdict {
+            on_verdict(verdict);
+        }
+    }
+
     /// The reference solution's binary for an exercise whose checks compare with it, built
     /// before the checks so that no check's time limit is spent on a build.
     async fn reference_for(

@@ -705,3 +705,101 @@ fn each_exercise_page_shows_its_todos_and_each_walkthrough_its_answers() {
         );
     }
 }
+
+/// The lines of the fenced code blocks of `text`.
+fn code_lines(text: &str) -> Vec<&str> {
+    let mut inside = false;
+    let mut lines = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            inside = !inside;
+        } else if inside {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+/// The sample scorecards of the README and the setup page show the checklist as the grader
+/// prints it: its one heading, the catalogue's items and titles, and a `next:` line that names
+/// a real criterion by its registry title.
+#[test]
+fn sample_checklists_are_the_graders_own() {
+    let setup = std::fs::read_to_string(book().join("src/setup.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let heading = grader::student::checklist::heading("book/book/checklist.html");
+    let width = grader::course::EXERCISES.iter().map(|item| item.title.len()).max().unwrap();
+    let specs = grader::criteria::registry();
+    for (name, text) in [("README.md", &readme), ("book/src/setup.md", &setup)] {
+        let lines = code_lines(text);
+        let start = lines
+            .iter()
+            .position(|line| line.starts_with("Submission checklist"))
+            .unwrap_or_else(|| panic!("{name} shows no sample checklist"));
+        assert_eq!(lines[start], heading, "{name}: the checklist's heading");
+        for line in lines[start + 1..].iter().take_while(|line| line.starts_with("  [")) {
+            let (number, rest) = line[6..].split_once(' ').unwrap();
+            let item = grader::course::EXERCISES
+                .iter()
+                .find(|item| item.number.to_string() == number)
+                .unwrap_or_else(|| panic!("{name}: no checklist item {number}: {line}"));
+            let row = format!("{} {:<width$}  ", item.number, item.title);
+            assert!(
+                rest.is_empty() || line[6..].starts_with(&row),
+                "{name}: {line:?}, not {row:?}"
+            );
+        }
+        let next = lines[start..].iter().find(|line| line.starts_with("next: ")).unwrap();
+        let named = specs.iter().flat_map(|spec| {
+            let number = spec.exercise().number;
+            spec.criteria.iter().map(move |criterion| {
+                format!("next: exercise {number}, criterion {}: {}", criterion.id, criterion.title)
+            })
+        });
+        assert!(named.into_iter().any(|line| line == *next), "{name}: {next:?} names no criterion");
+    }
+}
+
+/// What the setup page starts: a throwaway Redis (`redis-server --port N`) and a service
+/// (`curl http://127.0.0.1:N/health`). Every command of the book that talks to either talks to
+/// those, so that a student who follows the setup page can run each one as written.
+#[test]
+fn commands_by_hand_reach_the_setup_pages_servers() {
+    let setup = std::fs::read_to_string(book().join("src/setup.md")).unwrap();
+    let setup_lines = code_lines(&setup);
+    let port_after = |prefix: &str| {
+        setup_lines.iter().find_map(|line| {
+            let rest = &line[line.find(prefix)? + prefix.len()..];
+            Some(rest.chars().take_while(char::is_ascii_digit).collect::<String>())
+        })
+    };
+    let redis = port_after("redis-server --port ").expect("setup.md starts no redis-server");
+    let service = port_after("curl http://127.0.0.1:").expect("setup.md curls no service");
+    let mut wrong = Vec::new();
+    for (path, text) in pages() {
+        let page = path.strip_prefix(book().join("src")).unwrap().display().to_string();
+        for line in code_lines(&text) {
+            // The command without its comment, ending in a space as every argument does.
+            let command = format!("{} ", line.split('#').next().unwrap().trim_end());
+            let command = command.as_str();
+            if command.matches("redis-cli").count()
+                != command.matches(&format!("redis-cli -p {redis} ")).count()
+            {
+                wrong.push(format!("{page}: `redis-cli` without `-p {redis}`: {line}"));
+            }
+            for url in command.split("REDIS_URL=").skip(1) {
+                if !url.starts_with(&format!("redis://127.0.0.1:{redis}/")) {
+                    wrong.push(format!("{page}: a REDIS_URL off port {redis}: {line}"));
+                }
+            }
+            if command.trim_start().starts_with("curl ") {
+                let hosts = [format!("localhost:{service}/"), format!("127.0.0.1:{service}/")];
+                if !hosts.iter().any(|host| command.contains(host.as_str())) {
+                    wrong
+                        .push(format!("{page}: a `curl` off the service's port {service}: {line}"));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "commands a student cannot run as written:\n{}", wrong.join("\n"));
+}

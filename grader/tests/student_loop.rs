@@ -289,12 +289,34 @@ impl Drop for Watch {
     }
 }
 
+/// The lines of a watch's grade from the scorecard's heading on, after the verdicts it
+/// streamed while checking.
+fn scorecard_part(grade: &[String]) -> &[String] {
+    let heading = grade.iter().position(|line| line.starts_with("Exercise ")).unwrap_or(0);
+    &grade[heading..]
+}
+
+/// The ids of the verdicts a watch streamed before its scorecard, in the order checked.
+fn streamed(grade: &[String]) -> Vec<String> {
+    let heading = grade.iter().position(|line| line.starts_with("Exercise ")).unwrap_or(0);
+    grade[..heading].iter().filter_map(|line| criterion_id(line)).collect()
+}
+
+/// `session-expiry` in `  ✗ 0/3   Sessions expire  [session-expiry · sessions]`.
+fn criterion_id(line: &str) -> Option<String> {
+    let line = line.trim_start();
+    if !line.starts_with('✓') && !line.starts_with('✗') && !line.starts_with('!') {
+        return None;
+    }
+    line.rsplit_once('[')?.1.split_once(" · ").map(|(id, _)| id.to_owned())
+}
+
 /// The criteria a scorecard marks as failed, sorted.
-fn failed(scorecard: &[String]) -> Vec<String> {
-    let mut failed: Vec<String> = scorecard
+fn failed(grade: &[String]) -> Vec<String> {
+    let mut failed: Vec<String> = scorecard_part(grade)
         .iter()
         .filter(|line| line.trim_start().starts_with('✗'))
-        .filter_map(|line| line.rsplit_once('[')?.1.split_once(" · ").map(|(id, _)| id.to_owned()))
+        .filter_map(|line| criterion_id(line))
         .collect();
     failed.sort();
     failed
@@ -352,6 +374,14 @@ fn watch_grades_again_on_a_save_and_on_enter_until_q() {
     let third = watch.next_scorecard(Duration::from_secs(600));
     assert!(third[0].contains("graded again"), "{}", third.join("\n"));
     assert_eq!(failed(&third), fixture.fails);
+    // Each verdict streamed as it was judged, before the scorecard: what failed last time
+    // first, then every other criterion once.
+    let order = streamed(&third);
+    assert_eq!(order[..fixture.fails.len()], fixture.fails, "{}", third.join("\n"));
+    let mut all = order.clone();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), order.len(), "a verdict streamed twice: {order:?}");
 
     watch.type_line("q");
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -1,82 +1,78 @@
-//! Chapter 4's worked example: a user's open-task count, kept right when a task is completed.
+//! Chapter 4's worked example: search results, kept right whatever task changes.
 //!
-//! The exercise keeps the category list and each category's task list right, whatever
-//! changes; this example does it for one entity and one kind of write, so that the technique
-//! stands out: the value's key carries a *generation*, and a write gives the user a new
-//! generation instead of deleting the value.
+//! A search for "bike" can be cached under its term, but a write cannot tell which terms it
+//! made stale: renaming a task to "Fix the bike" changes the answers for "bike", "fix", "ike"
+//! and every other piece of both titles, keys nobody can list. So every search key carries the
+//! task table's *generation*, and a write moves the table to the next generation instead of
+//! deleting anything: every old answer becomes unreachable at once, and expires on its own.
 
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 use workbook::Db;
-use workbook::db::{query, query_scalar};
+use workbook::db::{query, query_as};
 
-/// How long a count may live: the safety net if a generation bump is ever lost.
-const COUNT_TTL: u64 = 600;
+/// How long the results of one search may live.
+const RESULTS_TTL: u64 = 300;
 
 // ANCHOR: keys
-/// Where the current generation of `user_id`'s data is kept.
-fn generation_key(user_id: i64) -> String {
-    format!("example:generation:user:{user_id}")
-}
+/// The task table's generation: one counter for every search. It has no TTL, so it only ever
+/// grows and no generation comes round twice.
+const GENERATION_KEY: &str = "example:tasks:generation";
 
-/// The generation of a user no write has touched yet (or whose generation expired).
-const FIRST_GENERATION: &str = "first";
-
-/// Where the count lives while the generation is `generation`.
-fn count_key(user_id: i64, generation: &str) -> String {
-    format!("example:open-tasks:user:{user_id}@{generation}")
+/// Where the results of searching for `term` live while the table is at `generation`.
+fn results_key(generation: u64, term: &str) -> String {
+    format!("example:tasks:search:{generation}:{term}")
 }
 // ANCHOR_END: keys
 
 // ANCHOR: read
-/// How many of `user_id`'s tasks are still open.
-pub async fn open_tasks(
+/// The titles of the tasks whose title contains `term`.
+pub async fn search(
     db: &Db,
     redis: &mut ConnectionManager,
-    user_id: i64,
-) -> workbook::db::Result<i64> {
-    // The generation first, before the database: if a write lands while we count, it gives the
-    // user a new generation, and what we store below goes under the old key, where nobody looks.
-    let Ok(generation) = redis.get::<_, Option<String>>(generation_key(user_id)).await else {
-        return count_open_tasks(db, user_id).await; // Redis away: slower, still right
+    term: &str,
+) -> workbook::db::Result<Vec<String>> {
+    // The generation before the database: the answer is filed under the generation it was
+    // true for, so a write that lands while we search leaves it where no one looks.
+    let Ok(generation) = redis.get::<_, Option<u64>>(GENERATION_KEY).await else {
+        return search_database(db, term).await; // Redis away: slower, still right
     };
-    let key = count_key(user_id, generation.as_deref().unwrap_or(FIRST_GENERATION));
-    if let Ok(Some(count)) = redis.get::<_, Option<i64>>(&key).await {
-        return Ok(count);
+    let key = results_key(generation.unwrap_or(0), term);
+    if let Ok(Some(cached)) = redis.get::<_, Option<String>>(&key).await
+        && let Ok(titles) = serde_json::from_str(&cached)
+    {
+        return Ok(titles);
     }
-    let count = count_open_tasks(db, user_id).await?;
-    if let Err(err) = redis.set_ex::<_, _, ()>(&key, count, COUNT_TTL).await {
-        tracing::warn!("could not cache {key}: {err}");
+    let titles = search_database(db, term).await?;
+    let json = serde_json::to_string(&titles).expect("a list of strings is JSON");
+    if let Err(err) = redis.set_ex::<_, _, ()>(&key, json, RESULTS_TTL).await {
+        tracing::warn!("could not cache the search for {term:?}: {err}");
     }
-    Ok(count)
+    Ok(titles)
 }
 
-async fn count_open_tasks(db: &Db, user_id: i64) -> workbook::db::Result<i64> {
-    let sql = "SELECT COUNT(*) FROM tasks WHERE owner_id = $1 AND NOT done";
-    db.fetch_scalar(query_scalar(sql).bind(user_id)).await
+async fn search_database(db: &Db, term: &str) -> workbook::db::Result<Vec<String>> {
+    let sql = "SELECT title FROM tasks WHERE title LIKE $1 ORDER BY id";
+    let rows = db.fetch_all(query_as::<(String,)>(sql).bind(format!("%{term}%"))).await?;
+    Ok(rows.into_iter().map(|(title,)| title).collect())
 }
 // ANCHOR_END: read
 
 // ANCHOR: write
-/// Marks task `task_id` done, then retires its owner's cached count. The write and its
-/// invalidation live together, in the one function every caller uses: a handler that forgets
-/// to invalidate cannot exist.
-pub async fn complete_task(
+/// Renames task `task_id`, then moves the table to its next generation: no cached search
+/// can show the old title any more, whichever terms it was for.
+pub async fn rename_task(
     db: &Db,
     redis: &mut ConnectionManager,
     task_id: i64,
+    title: &str,
 ) -> workbook::db::Result<()> {
-    let sql = "SELECT owner_id FROM tasks WHERE id = $1";
-    let owner: i64 = db.fetch_scalar(query_scalar(sql).bind(task_id)).await?;
-    db.execute(query("UPDATE tasks SET done = $1 WHERE id = $2").bind(true).bind(task_id)).await?;
-    // A random generation is never used twice, even after an old one expired; and it lives
-    // longer than any count, so no count can outlive the generation it was stored under.
-    let generation = uuid::Uuid::new_v4().to_string();
-    let retired = redis.set_ex::<_, _, ()>(generation_key(owner), generation, 2 * COUNT_TTL);
-    if let Err(err) = retired.await {
-        // The chapter's last section: what to do about this, so that no read serves the old
-        // count once Redis is back. The exercise does it; this example only says so.
-        tracing::warn!("user {owner}'s open-task count may be stale: {err}");
+    db.execute(query("UPDATE tasks SET title = $1 WHERE id = $2").bind(title).bind(task_id))
+        .await?;
+    // After the write, not before: a search in between would file the old title under the
+    // new generation.
+    if let Err(err) = redis.incr::<_, _, u64>(GENERATION_KEY, 1).await {
+        tracing::warn!("cached searches may show task {task_id}'s old title: {err}");
     }
     Ok(())
 }
@@ -89,43 +85,48 @@ mod tests {
     use super::*;
     use crate::testing::{Redis, database};
 
-    /// An open task of user 1.
-    async fn open_task_of_user_one(db: &Db) -> i64 {
-        let sql = "SELECT id FROM tasks WHERE owner_id = 1 AND NOT done ORDER BY id LIMIT 1";
-        db.fetch_scalar(query_scalar(sql)).await.unwrap()
+    /// A task of the seed data and a word of its title.
+    async fn a_task(db: &Db) -> (i64, String) {
+        let sql = "SELECT id, title FROM tasks ORDER BY id LIMIT 1";
+        let (id, title) = db.fetch_all(query_as::<(i64, String)>(sql)).await.unwrap().remove(0);
+        (id, title.split_whitespace().next().unwrap().to_owned())
     }
 
     #[tokio::test]
-    async fn completing_a_task_retires_the_owners_count_only() {
+    async fn a_rename_retires_every_search_at_once() {
         let redis = Redis::start().await;
         let (db, _dir) = database(60).await;
         let mut conn = redis.connection().await;
+        let (id, word) = a_task(&db).await;
 
-        let before = open_tasks(&db, &mut conn, 1).await.unwrap();
-        let other = open_tasks(&db, &mut conn, 2).await.unwrap();
-        let (again, profile) = profiled(open_tasks(&db, &mut conn, 1)).await;
-        assert_eq!((again.unwrap(), profile.queries), (before, 0), "the second read is a hit");
+        let before = search(&db, &mut conn, &word).await.unwrap();
+        let (again, profile) = profiled(search(&db, &mut conn, &word)).await;
+        assert_eq!((again.unwrap(), profile.queries), (before.clone(), 0), "a hit");
 
-        complete_task(&db, &mut conn, open_task_of_user_one(&db).await).await.unwrap();
-        assert_eq!(open_tasks(&db, &mut conn, 1).await.unwrap(), before - 1);
-        let (unchanged, profile) = profiled(open_tasks(&db, &mut conn, 2)).await;
-        assert_eq!((unchanged.unwrap(), profile.queries), (other, 0), "user 2 keeps its cache");
+        rename_task(&db, &mut conn, id, "Zebra crossing").await.unwrap();
+        let after = search(&db, &mut conn, &word).await.unwrap();
+        assert!(after.len() < before.len(), "{word:?}: {before:?} then {after:?}");
+        let zebra = search(&db, &mut conn, "Zebra").await.unwrap();
+        assert_eq!(zebra, ["Zebra crossing"]);
     }
 
     #[tokio::test]
-    async fn a_slow_reader_cannot_bring_back_a_stale_count() {
+    async fn a_slow_search_cannot_bring_back_an_old_title() {
         let redis = Redis::start().await;
         let (db, _dir) = database(60).await;
         let mut conn = redis.connection().await;
+        let (id, word) = a_task(&db).await;
 
-        // A reader takes the generation and counts the old rows...
-        let generation: Option<String> = conn.get(generation_key(1)).await.unwrap();
-        let stale = open_tasks(&db, &mut conn, 1).await.unwrap();
-        // ...a write lands, and only then does the reader store what it counted.
-        complete_task(&db, &mut conn, open_task_of_user_one(&db).await).await.unwrap();
-        let old_key = count_key(1, generation.as_deref().unwrap_or(FIRST_GENERATION));
-        conn.set_ex::<_, _, ()>(&old_key, stale, COUNT_TTL).await.unwrap();
+        // A search takes the generation and reads the old titles...
+        let generation: Option<u64> = conn.get(GENERATION_KEY).await.unwrap();
+        let stale = search_database(&db, &word).await.unwrap();
+        // ...a rename lands, and only then does the search store what it read.
+        rename_task(&db, &mut conn, id, "Zebra crossing").await.unwrap();
+        let old_key = results_key(generation.unwrap_or(0), &word);
+        conn.set_ex::<_, _, ()>(&old_key, serde_json::to_string(&stale).unwrap(), RESULTS_TTL)
+            .await
+            .unwrap();
 
-        assert_eq!(open_tasks(&db, &mut conn, 1).await.unwrap(), stale - 1);
+        assert_ne!(search(&db, &mut conn, &word).await.unwrap(), stale);
     }
 }

@@ -7,8 +7,9 @@ use crate::repository::Change;
 // ANCHOR: todo_stale_entries
 /// The cached entries that no longer agree with the database after `change`.
 pub fn stale_entries(change: &Change) -> Vec<Entry> {
-    // TODO: a new or renamed category changes `Entry::Categories`; a deleted one also takes
-    // its tasks (`Entry::TasksOf(id)`); any task change stales its category's task list.
+    // TODO: for each kind of `Change` (see `src/repository.rs`), which cached answers show
+    // something it altered, and which do not? Return exactly those: too few serves stale data,
+    // too many throws cached work away.
     let _ = change;
     Vec::new()
 }

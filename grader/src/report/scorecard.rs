@@ -5,7 +5,7 @@ use std::fmt::Write;
 use owo_colors::{OwoColorize, Stream, Style};
 
 use crate::report::sanitise::for_terminal;
-use crate::report::{ExerciseReport, Report, Stage, Status};
+use crate::report::{CriterionReport, ExerciseReport, Report, Stage, Status};
 use crate::words::counted;
 
 /// Renders the report for `stream`; colours only when it is a terminal that wants them.
@@ -88,20 +88,7 @@ fn render_exercise(
         }
     }
     for criterion in &exercise.criteria {
-        let (mark, style) = match criterion.status {
-            Status::Passed => ("✓", Style::new().green()),
-            Status::Failed => ("✗", Style::new().red()),
-            Status::Error => ("!", Style::new().yellow()),
-        };
-        let points = format!("{}/{}", criterion.score, criterion.max_score);
-        let _ = writeln!(
-            out,
-            "  {} {:<5} {}  {}",
-            paint(mark, style),
-            points,
-            criterion.title,
-            paint(&format!("[{} · {}]", criterion.id, criterion.category), Style::new().dimmed()),
-        );
+        criterion_line(out, criterion, paint);
         if criterion.status != Status::Passed && exercise.stage == Stage::Graded {
             indent(out, &criterion.message, "        ");
             if let Some(said) = &criterion.service_output {
@@ -117,6 +104,38 @@ fn render_exercise(
         }
     }
     out.push('\n');
+}
+
+/// One criterion's verdict on a line of its own, as the scorecard shows it: `--watch` prints
+/// each as soon as it is judged, before the scorecard.
+pub fn verdict_line(criterion: &CriterionReport, stream: Stream) -> String {
+    let mut out = String::new();
+    criterion_line(&mut out, criterion, &|text, style| {
+        text.if_supports_color(stream, |text| text.style(style)).to_string()
+    });
+    out
+}
+
+/// `  ✓ 3/3   The title  [id · category]`.
+fn criterion_line(
+    out: &mut String,
+    criterion: &CriterionReport,
+    paint: &dyn Fn(&str, Style) -> String,
+) {
+    let (mark, style) = match criterion.status {
+        Status::Passed => ("✓", Style::new().green()),
+        Status::Failed => ("✗", Style::new().red()),
+        Status::Error => ("!", Style::new().yellow()),
+    };
+    let points = format!("{}/{}", criterion.score, criterion.max_score);
+    let _ = writeln!(
+        out,
+        "  {} {:<5} {}  {}",
+        paint(mark, style),
+        points,
+        criterion.title,
+        paint(&format!("[{} · {}]", criterion.id, criterion.category), Style::new().dimmed()),
+    );
 }
 
 /// The most lines of the compiler's words on a terminal; `--format json` (and a batch's

@@ -28,6 +28,7 @@ use crate::run::bwrap::{self, Jail};
 use crate::run::diagnostics::{self, Warning};
 use crate::run::sandbox::{Ended, Limits, Sandboxed};
 use crate::run::users::{self, Reach, RunUser};
+use crate::run::{debug_handler, error_notes};
 
 /// The folders of an exercise that are the student's to write.
 pub const STUDENT_DIRS: &[&str] = &["src", "templates"];
@@ -169,10 +170,27 @@ pub async fn build(
             let pristine = course::root().join("exercises").join(exercise.dir_name());
             // rustc's own rendering (snippet, notes, help) where there is one; cargo's words
             // (a manifest or lock file problem) otherwise.
-            let rendered = compiler_messages(&process, exercise).errors;
-            let errors =
-                if rendered.is_empty() { compiler_errors(&output) } else { rendered.join("\n\n") };
+            let mut diagnostics = compiler_messages(&process, exercise);
+            if !diagnostics.handlers.is_empty() {
+                let look = SecondLook { toolchain: &toolchain, stage: &stage, target: &target };
+                let found = look.debug_handlers(exercise, &diagnostics.handlers, builder, run_dir);
+                match found.await? {
+                    // The cause, named: instead of the list of possible causes.
+                    Found::Notes(notes) => diagnostics.notes = notes,
+                    Found::Said(said) => diagnostics.notes.push(said),
+                    Found::Nothing => {}
+                }
+            }
+            let errors = if diagnostics.errors.is_empty() {
+                compiler_errors(&output)
+            } else {
+                diagnostics.errors.join("\n\n")
+            };
             let mut errors = explain_failure(&errors, &pristine);
+            // First, where the scorecard cannot cut them off: these errors point elsewhere.
+            for note in diagnostics.notes.iter().rev() {
+                errors.insert_str(0, &format!("note from the grader: {note}\n\n"));
+            }
             for note in &skipped {
                 errors.push_str(&format!("\n\nnote from the grader: {note}"));
             }
@@ -180,6 +198,64 @@ pub async fn build(
         }
     }
 }
+
+/// What a second build of the stage needs: the failed build's toolchain and folders.
+struct SecondLook<'a> {
+    toolchain: &'a Toolchain,
+    stage: &'a Path,
+    target: &'a Path,
+}
+
+impl SecondLook<'_> {
+    /// Builds the staged exercise again with `#[axum::debug_handler]` on `handlers`, which rustc
+    /// refused without saying why (see [`debug_handler`]): the notes on what that build says.
+    /// The next build's staging puts the student's files back.
+    async fn debug_handlers(
+        &self,
+        exercise: &Exercise,
+        handlers: &[String],
+        builder: Option<RunUser>,
+        run_dir: &Path,
+    ) -> Result<Found> {
+        let src = self.stage.join("exercises").join(exercise.dir_name()).join("src");
+        if debug_handler::mark(&src, handlers)?.is_empty() {
+            return Ok(Found::Nothing);
+        }
+        let packages = [exercise.package()];
+        let command = cargo_build(self.toolchain, self.stage, self.target, &packages, builder)?;
+        let log = run_dir.join(format!("build-{}-debug-handler", exercise.dir_name()));
+        let mut process = Sandboxed::spawn(command, Limits::BUILD, &log)?;
+        if !matches!(process.wait(SECOND_LOOK_TIMEOUT).await?, Ended::Exited(_)) {
+            return Ok(Found::Nothing);
+        }
+        let found = compiler_messages(&process, exercise);
+        // The routes' errors are still there, and say no more than the first time.
+        let precise: Vec<String> =
+            found.notes.into_iter().filter(|note| !error_notes::is_general(note)).collect();
+        if !precise.is_empty() {
+            return Ok(Found::Notes(precise));
+        }
+        // No note of ours for the cause: rustc's own words, now at the handler.
+        let Some(error) = found.errors.into_iter().next() else { return Ok(Found::Nothing) };
+        Ok(Found::Said(format!(
+            "with `#[axum::debug_handler]` on `{}` (in the grader's copy, not in your file), \
+             rustc says why:\n\n{error}",
+            handlers.join("`, `")
+        )))
+    }
+}
+
+/// What a second look found.
+enum Found {
+    /// The cause, in the grader's notes.
+    Notes(Vec<String>),
+    /// rustc's words about the cause, which no note covers.
+    Said(String),
+    Nothing,
+}
+
+/// The most a second look may take: one crate's build, its dependencies already compiled.
+const SECOND_LOOK_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Removes what earlier builds compiled from submissions (each exercise's binary, library,
 /// incremental cache and fingerprint) from a private build folder, before a build whose jail

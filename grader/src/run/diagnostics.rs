@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::error_notes;
+
 /// What the compiler said about one build.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Diagnostics {
@@ -14,6 +16,13 @@ pub struct Diagnostics {
     pub errors: Vec<String>,
     /// Warnings about the student's own crate; dependencies' warnings are not theirs to fix.
     pub warnings: Vec<Warning>,
+    /// The grader's notes on errors whose cause lies elsewhere than they point (see
+    /// [`error_notes`](super::error_notes)), each once.
+    pub notes: Vec<String>,
+    /// The functions rustc refused as handlers without saying why (`routes::dashboard`), each
+    /// once: a second look with `#[axum::debug_handler]` says (see
+    /// [`debug_handler`](super::debug_handler)).
+    pub handlers: Vec<String>,
 }
 
 /// One warning of the student's crate.
@@ -59,27 +68,61 @@ struct CargoLine {
     message: Option<CompilerMessage>,
 }
 
+/// One of rustc's diagnostics, or one of its `note:` and `help:` children.
 #[derive(Deserialize)]
-struct CompilerMessage {
-    message: String,
-    level: String,
-    code: Option<Code>,
+pub(crate) struct CompilerMessage {
+    pub message: String,
+    pub level: String,
+    pub code: Option<Code>,
     #[serde(default)]
-    spans: Vec<Span>,
-    rendered: Option<String>,
+    pub spans: Vec<Span>,
+    #[serde(default)]
+    pub children: Vec<CompilerMessage>,
+    pub rendered: Option<String>,
+}
+
+impl CompilerMessage {
+    /// This message and its children, depth first.
+    pub fn all(&self) -> Box<dyn Iterator<Item = &CompilerMessage> + '_> {
+        Box::new(std::iter::once(self).chain(self.children.iter().flat_map(CompilerMessage::all)))
+    }
+
+    /// `E0277`, when the message has a code.
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_ref().map(|code| code.code.as_str())
+    }
 }
 
 #[derive(Deserialize)]
-struct Code {
+pub(crate) struct Code {
     code: String,
 }
 
+/// A stretch of source a message points at.
 #[derive(Deserialize)]
-struct Span {
-    file_name: String,
-    line_start: u64,
-    column_start: u64,
-    is_primary: bool,
+pub(crate) struct Span {
+    pub file_name: String,
+    pub line_start: u64,
+    pub column_start: u64,
+    pub is_primary: bool,
+    /// What rustc writes under the carets, e.g. "has type `Rc<u8>` which is not `Send`".
+    #[serde(default)]
+    pub label: Option<String>,
+    /// The source lines the span covers.
+    #[serde(default)]
+    pub text: Vec<SpanText>,
+}
+
+impl Span {
+    /// `src/lib.rs:42:9`.
+    pub fn location(&self) -> String {
+        format!("{}:{}:{}", self.file_name, self.line_start, self.column_start)
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SpanText {
+    pub text: String,
 }
 
 /// Reads cargo's JSON output (`stdout` of `cargo build --message-format json`). `package` is
@@ -107,6 +150,16 @@ pub fn parse(json_lines: &str, package: &str) -> Diagnostics {
             "error" | "error: internal compiler error"
                 if !message.message.starts_with("aborting due to") =>
             {
+                if let Some(note) = error_notes::note_for(&message)
+                    && !diagnostics.notes.contains(&note)
+                {
+                    diagnostics.notes.push(note);
+                }
+                if let Some(handler) = error_notes::unexplained_handler(&message)
+                    && !diagnostics.handlers.iter().any(|known| known == handler)
+                {
+                    diagnostics.handlers.push(handler.to_owned());
+                }
                 diagnostics.errors.push(rendered.trim_end().to_owned());
             }
             "warning" if own_package(&package_id) => {
@@ -114,11 +167,10 @@ pub fn parse(json_lines: &str, package: &str) -> Diagnostics {
                 if message.spans.is_empty() && message.message.contains("generated") {
                     continue;
                 }
-                let location = message.spans.iter().find(|span| span.is_primary).map(|span| {
-                    format!("{}:{}:{}", span.file_name, span.line_start, span.column_start)
-                });
+                let location =
+                    message.spans.iter().find(|span| span.is_primary).map(Span::location);
                 diagnostics.warnings.push(Warning {
-                    lint: message.code.map(|code| code.code),
+                    lint: message.code().map(str::to_owned),
                     message: message.message,
                     location,
                     rendered: rendered.trim_end().to_owned(),

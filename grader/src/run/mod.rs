@@ -16,10 +16,12 @@ pub mod compile;
 pub mod containment;
 pub mod contract;
 pub mod database;
-// `unsafe` only where the OS is called: this module mounts a run's disk through libc.
+pub mod debug_handler;
 pub mod diagnostics;
+// `unsafe` only where the OS is called: this module mounts a run's disk through libc.
 #[allow(unsafe_code)]
 pub mod disk;
+pub mod error_notes;
 // `unsafe` only where the OS is called: this module enters network namespaces and raises loopback through libc.
 #[allow(unsafe_code)]
 pub mod network;

@@ -5,6 +5,7 @@
 //! checks. File events come from `notify`; where they do not arrive (some network or shared
 //! folders), Enter grades again by hand.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,7 +19,7 @@ use crate::course::Exercise;
 use crate::criteria;
 use crate::grade::{self, Session};
 use crate::report::scorecard;
-use crate::report::{ExerciseReport, Report};
+use crate::report::{ExerciseReport, Report, Stage, Status};
 use crate::run::compile::STUDENT_DIRS;
 use crate::student::checklist;
 use crate::student::progress::StateDir;
@@ -66,8 +67,14 @@ pub async fn run(options: Options<'_>) -> Result<()> {
     read_keys(events);
 
     let mut session = Session::start(options.grading).await?;
+    // Each verdict as soon as it is judged; the scorecard follows when all are.
+    session.stream_verdicts(Box::new(|verdict| {
+        print!("{}", scorecard::verdict_line(verdict, owo_colors::Stream::Stdout));
+    }));
     let specs = criteria::registry();
     let mut due = vec![(options.first, "first grade".to_owned())];
+    // What failed in this watch's last grade of each exercise, by folder name.
+    let mut failed_before: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut current = options.first;
     let watched = match options.grading.exercises.as_slice() {
         [only] => submission.join(only.dir_name()),
@@ -77,8 +84,20 @@ pub async fn run(options: Options<'_>) -> Result<()> {
         for (exercise, why) in due.drain(..) {
             clear_screen();
             println!("── {} · {why} ──", exercise.dir_name());
+            let first = match failed_before.get(&exercise.dir_name()) {
+                Some(failed) => failed.clone(),
+                None => failed_last_time(&options, &exercise),
+            };
+            session.check_first(first);
             match session.grade(&exercise, grade::spec_of(&specs, &exercise)?).await {
-                Ok(graded) => show(&options, &session, graded),
+                Ok(graded) => {
+                    let failed = graded.criteria.iter().filter(|c| c.status != Status::Passed);
+                    failed_before.insert(graded.id.clone(), failed.map(|c| c.id.clone()).collect());
+                    if graded.stage == Stage::Graded {
+                        println!();
+                    }
+                    show(&options, &session, graded);
+                }
                 Err(err) => eprintln!("error: {err:#}"),
             }
             current = exercise;
@@ -98,6 +117,22 @@ pub async fn run(options: Options<'_>) -> Result<()> {
             }
         }
     }
+}
+
+/// The criteria of `exercise` that did not pass in its last recorded grade: checked first, so
+/// that a save that fixes one (or not) says so within seconds. None when progress is not kept
+/// (`--path`): then the registry's order until this watch has graded it once.
+fn failed_last_time(options: &Options<'_>, exercise: &Exercise) -> Vec<String> {
+    let Some(progress) = options.state.as_ref().and_then(|state| state.load().ok()) else {
+        return Vec::new();
+    };
+    let Some(record) = progress.exercises.get(&exercise.dir_name()) else { return Vec::new() };
+    record
+        .criteria
+        .iter()
+        .filter(|(_, status)| **status != Status::Passed)
+        .map(|(id, _)| id.clone())
+        .collect()
 }
 
 /// Prints the scorecard and, for the student's own exercises, records it and shows the

@@ -54,9 +54,10 @@ pub fn spec() -> ExerciseSpec {
                 title: "After each of the six writes, the next read shows it",
                 category: Category::Invalidation,
                 points: 4,
-                hint: "Every write of the repository already announces its Change: map each \
-                       change to all the entries it makes stale in invalidator::stale_entries, \
-                       and give each of them a new stamp in EntryCache::invalidate.",
+                hint: "Every write already announces its Change, and the hook is registered: \
+                       in src/invalidator.rs, map each change to all the entries it makes stale \
+                       (stale_entries); in src/entry_cache.rs, give each of them a new stamp \
+                       (EntryCache::invalidate).",
                 hints: &[(
                     Symptom::OneProcessOnly,
                     "Each write showed on the instance that made it and not on the other: keep \
