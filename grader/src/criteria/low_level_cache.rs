@@ -35,6 +35,9 @@ const READS_PROCESSED: &str = "total_reads_processed";
 const MAX_READS_FOR_ONE_ROUND_TRIP: u64 = 2;
 /// The TTL the many-key check asks for.
 const MANY_TTL: i64 = 120;
+/// How long a copy of a report kept in the process may outlive its entry in Redis: a short
+/// in-process cache in front of Redis is fine, one that never expires is not.
+const LOCAL_COPY_GRACE: Duration = Duration::from_secs(10);
 /// How quickly a report must come back while Redis is down (a hang detector, not a benchmark).
 const OUTAGE_ANSWER_LIMIT: Duration = Duration::from_secs(6);
 
@@ -56,7 +59,8 @@ pub fn spec() -> ExerciseSpec {
                 category: Category::Performance,
                 points: 3,
                 hint: "Serve each report through Cache::get_or_set with the default timeout, \
-                       and store with SET ... EX so the entry expires.",
+                       and store with SET ... EX so the entry expires; keep no copy elsewhere \
+                       that outlives it.",
                 hints: &[],
                 check: check!(queries_once_per_ttl),
             },
@@ -200,15 +204,52 @@ async fn report_cached_once(probe: &mut Probe, path: &str, wanted: &Value) -> Ve
     if entries.is_empty() {
         entries = created;
     }
-    for key in entries {
-        let ttl = probe.redis.ttl(&key).await?;
+    for key in &entries {
+        let ttl = probe.redis.ttl(key).await?;
         expect(
             (wanted_ttl - TTL_TOLERANCE..=wanted_ttl).contains(&ttl),
             format!("`{key}` (the entry of GET {path}) to expire in {wanted_ttl} s"),
             describe_ttl(ttl),
         )?;
     }
-    Ok(())
+    computed_again_once_expired(probe, path, wanted, &entries).await
+}
+
+/// Once per TTL, not once: the grader runs Redis' clock past the TTL, so the entry expires
+/// as Redis would expire it, and the next request must compute the report again. A copy kept
+/// in the process may outlive the entry by [`LOCAL_COPY_GRACE`] (a short in-process cache in
+/// front of Redis, as the lesson allows), not for ever.
+async fn computed_again_once_expired(
+    probe: &mut Probe,
+    path: &str,
+    wanted: &Value,
+    entries: &[String],
+) -> Verdict {
+    let ttl = probe.contract.default_timeout;
+    probe.redis.let_time_pass(Duration::from_secs(ttl + 1)).await?;
+    let deadline = tokio::time::Instant::now() + LOCAL_COPY_GRACE;
+    loop {
+        let before = probe.stats().await?;
+        expect_report(probe, path, wanted).await?;
+        if probe.stats().await?.since(&before).queries >= 1 {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(fail(
+                format!(
+                    "GET {path} to query the database again once its entry ({}) expired, \
+                     {ttl} s after it was stored (the grader ran Redis' clock forward)",
+                    entries.join(", ")
+                ),
+                format!(
+                    "no query for {} s after the entry expired: the report is kept somewhere \
+                     that does not expire with it (a copy in the process's memory?)",
+                    LOCAL_COPY_GRACE.as_secs()
+                ),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 /// Whether `text` is JSON that is `wanted` or holds it somewhere inside (an envelope with a
