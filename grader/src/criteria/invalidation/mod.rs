@@ -41,6 +41,9 @@ const OUTAGE_ANSWER_LIMIT: Duration = Duration::from_secs(6);
 /// How long Redis holds back writes while a write's answer is awaited: short of a service's
 /// command time limit (the workbook's is 500 ms), so an awaited invalidation goes through.
 const WRITE_PAUSE: Duration = Duration::from_millis(200);
+/// How many times a stale read is repeated to see whether a late invalidation retires it
+/// (each after `api::SETTLE_PAUSE`: together well past [`WRITE_PAUSE`]).
+const LATE_INVALIDATION_POLLS: u32 = 6;
 /// How many times the grader asks `/health` whether the service sees Redis again.
 const HEALTH_POLLS: u32 = 50;
 
@@ -246,16 +249,26 @@ async fn retired_before_the_answer(probe: &mut Probe, split: Split<'_>) -> Verdi
     let retitled = probe.unique("answered");
     probe.redis.pause_writes(WRITE_PAUSE).await?;
     retitle_task(probe, writer, task, &retitled).await?;
-    let after = read(probe, reader, &tasks).await?;
-    expect(
-        lists(&after.body, "title", &json!(retitled)),
-        format!(
-            "{}, right after the write answered, to show the task's new title",
-            split.read_after(&tasks, "updated a task")
-        ),
-        "the old list: the write answered before its invalidation was done (left running in \
-         the background?), and another instance read the stale entry in between",
-    )
+    if lists(&read(probe, reader, &tasks).await?.body, "title", &json!(retitled)) {
+        return Ok(());
+    }
+    // Stale for good is another bug, which the writes that follow diagnose; stale only until
+    // the write's leftover work catches up (once Redis takes writes again) is this one.
+    for _ in 0..LATE_INVALIDATION_POLLS {
+        tokio::time::sleep(api::SETTLE_PAUSE).await;
+        if lists(&read(probe, reader, &tasks).await?.body, "title", &json!(retitled)) {
+            return Err(fail(
+                format!(
+                    "{}, right after the write answered, to show the task's new title",
+                    split.read_after(&tasks, "updated a task")
+                ),
+                "the old list, and the new one a moment later: the write answered before its \
+                 invalidation was done (left running in the background?), and another instance \
+                 read the stale entry in between",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Caches `path` on both instances: then the writer's own read after a write tells whether
