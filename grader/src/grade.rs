@@ -373,6 +373,18 @@ impl Session<'_> {
             }
             let mark = probe.service.output_mark();
             let mut outcome = run_check(criterion, &mut probe, options).await;
+            // A script left running holds Redis for every later check: stop it, and let it
+            // cost this check alone.
+            if probe.stop_busy_script().await {
+                say(
+                    options,
+                    format!("a script of the service's held Redis during {}", criterion.id),
+                );
+                outcome = outcome.and(Err(fail(
+                    "Redis to be free for everyone once the check was done",
+                    criteria::verdict::BUSY_SCRIPT,
+                )));
+            }
             // A Redis that died under a check says nothing about the student's code: bring it back
             // and check again. Only a Redis that keeps dying makes the criterion an error.
             for _retry in 0..2 {

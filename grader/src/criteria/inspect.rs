@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 
 use redis::RedisResult;
+
+use crate::run::redis_server::BUSY_REPLY_THRESHOLD_MS;
 use redis::aio::MultiplexedConnection;
 
 /// A connection to the database the service under test uses.
@@ -25,6 +27,27 @@ pub struct Located {
 impl std::fmt::Display for Located {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "`{}` in database {}", self.key, self.db)
+    }
+}
+
+/// Where a value sits in Redis, whatever kind of key holds it: a whole string, a hash's
+/// field or a sorted set's member (see [`Inspector::places_holding`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    String(Located),
+    HashField(Located, String),
+    SortedSetMember(Located, String),
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::String(key) => write!(f, "{key}"),
+            Place::HashField(key, field) => write!(f, "field `{field}` of the hash {key}"),
+            Place::SortedSetMember(key, member) => {
+                write!(f, "the score of `{member}` in the sorted set {key}")
+            }
+        }
     }
 }
 
@@ -93,6 +116,23 @@ impl Inspector {
         matches!(tokio::time::timeout(std::time::Duration::from_secs(2), answer).await, Ok(Ok(_)))
     }
 
+    /// `true` when the server answers BUSY: a script has run past the busy threshold and
+    /// the server answers nothing else until it ends or is killed.
+    pub async fn busy(&mut self) -> bool {
+        let ping = redis::cmd("PING");
+        let answer = ping.query_async::<String>(&mut self.conn);
+        match tokio::time::timeout(std::time::Duration::from_secs(3), answer).await {
+            Ok(Err(err)) => is_busy(&err),
+            _ => false,
+        }
+    }
+
+    /// `SCRIPT KILL`: stops the running script, unless it has written (then only a stop of
+    /// the server ends it, and Redis answers UNKILLABLE).
+    pub async fn kill_script(&mut self) -> RedisResult<()> {
+        redis::cmd("SCRIPT").arg("KILL").query_async(&mut self.conn).await
+    }
+
     /// Keys of the service's database matching `pattern`, found with SCAN.
     pub async fn keys(&mut self, pattern: &str) -> RedisResult<Vec<String>> {
         let mut cursor = 0u64;
@@ -144,6 +184,133 @@ impl Inspector {
             found.extend(other.keys(pattern).await?.into_iter().map(|key| Located { db, key }));
         }
         Ok(found)
+    }
+
+    /// Every place in any database whose value is the number `value`: a string, a hash field
+    /// or a sorted set's score. A check finds what the service stored by what it holds, not by
+    /// guessing the name it chose.
+    pub async fn places_holding(&mut self, value: i64) -> RedisResult<Vec<Place>> {
+        let mut found = Vec::new();
+        for located in self.keys_anywhere("*").await? {
+            let mut inspector = self.in_db(located.db).await?;
+            found.extend(inspector.places_in(&located, value).await?);
+        }
+        Ok(found)
+    }
+
+    /// The places of [`Self::places_holding`] inside one key of this connection's database.
+    async fn places_in(&mut self, located: &Located, value: i64) -> RedisResult<Vec<Place>> {
+        let key = &located.key;
+        let kind: String = redis::cmd("TYPE").arg(key).query_async(&mut self.conn).await?;
+        let holds = |text: &str| text.trim().parse::<f64>().ok() == Some(value as f64);
+        let places = match kind.as_str() {
+            "string" => {
+                let text: Option<Vec<u8>> =
+                    redis::cmd("GET").arg(key).query_async(&mut self.conn).await?;
+                let text = String::from_utf8_lossy(&text.unwrap_or_default()).into_owned();
+                if holds(&text) { vec![Place::String(located.clone())] } else { vec![] }
+            }
+            "hash" => {
+                let fields: Vec<(String, String)> =
+                    redis::cmd("HGETALL").arg(key).query_async(&mut self.conn).await?;
+                fields
+                    .into_iter()
+                    .filter(|(_, text)| holds(text))
+                    .map(|(field, _)| Place::HashField(located.clone(), field))
+                    .collect()
+            }
+            "zset" => {
+                let members: Vec<(String, String)> = redis::cmd("ZRANGE")
+                    .arg(key)
+                    .arg(0)
+                    .arg(-1)
+                    .arg("WITHSCORES")
+                    .query_async(&mut self.conn)
+                    .await?;
+                members
+                    .into_iter()
+                    .filter(|(_, score)| holds(score))
+                    .map(|(member, _)| Place::SortedSetMember(located.clone(), member))
+                    .collect()
+            }
+            _ => vec![],
+        };
+        Ok(places)
+    }
+
+    /// Whether `place` still holds the number `value`.
+    pub async fn place_holds(&mut self, place: &Place, value: i64) -> RedisResult<bool> {
+        let located = match place {
+            Place::String(key) | Place::HashField(key, _) | Place::SortedSetMember(key, _) => key,
+        };
+        let mut inspector = self.in_db(located.db).await?;
+        Ok(inspector.places_in(located, value).await?.contains(place))
+    }
+
+    /// Writes the number `value` at `place`, keeping the key's TTL: the grader changing what
+    /// the service stored, to see whether the service follows Redis.
+    pub async fn overwrite_place(&mut self, place: &Place, value: i64) -> RedisResult<()> {
+        match place {
+            Place::String(located) => self.overwrite(located, &value.to_string()).await,
+            Place::HashField(located, field) => {
+                let mut inspector = self.in_db(located.db).await?;
+                redis::cmd("HSET")
+                    .arg(&located.key)
+                    .arg(field)
+                    .arg(value)
+                    .query_async(&mut inspector.conn)
+                    .await
+            }
+            Place::SortedSetMember(located, member) => {
+                let mut inspector = self.in_db(located.db).await?;
+                redis::cmd("ZADD")
+                    .arg(&located.key)
+                    .arg(value)
+                    .arg(member)
+                    .query_async(&mut inspector.conn)
+                    .await
+            }
+        }
+    }
+
+    /// The text of a string key of the service's database; `None` when the key is missing or
+    /// holds another kind of value (a hash, a list, ...).
+    pub async fn text(&mut self, key: &str) -> RedisResult<Option<String>> {
+        let kind: String = redis::cmd("TYPE").arg(key).query_async(&mut self.conn).await?;
+        if kind != "string" {
+            return Ok(None);
+        }
+        let bytes: Option<Vec<u8>> = redis::cmd("GET").arg(key).query_async(&mut self.conn).await?;
+        Ok(bytes.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// Runs Redis' clock forward by `span`, as if that much time had passed: every key whose
+    /// TTL runs out within it expires (is deleted, as Redis would), every other key with a TTL
+    /// has `span` less to live, and keys without one stay. A claim over time (a stamp outlives
+    /// its values, an entry is computed once per TTL) is observed without waiting for it.
+    /// Returns the keys that expired.
+    pub async fn let_time_pass(&mut self, span: std::time::Duration) -> RedisResult<Vec<Located>> {
+        let span_ms = span.as_millis() as i64;
+        let mut expired = Vec::new();
+        for located in self.keys_anywhere("*").await? {
+            let mut inspector = self.in_db(located.db).await?;
+            let left: i64 =
+                redis::cmd("PTTL").arg(&located.key).query_async(&mut inspector.conn).await?;
+            if left < 0 {
+                continue; // -1: no expiry; -2: gone meanwhile
+            }
+            if left <= span_ms {
+                redis::cmd("DEL").arg(&located.key).query_async::<()>(&mut inspector.conn).await?;
+                expired.push(located);
+            } else {
+                redis::cmd("PEXPIRE")
+                    .arg(&located.key)
+                    .arg(left - span_ms)
+                    .query_async::<()>(&mut inspector.conn)
+                    .await?;
+            }
+        }
+        Ok(expired)
     }
 
     /// `TTL` of a key found by [`Self::keys_anywhere`].
@@ -242,6 +409,14 @@ impl Inspector {
         redis::cmd("CLIENT").arg("PAUSE").arg(millis).arg("ALL").query_async(&mut self.conn).await
     }
 
+    /// Holds every client's write commands (the grader's too) for `pause`, and lets reads
+    /// through: a write sent meanwhile is applied when the pause ends, and whoever waits for
+    /// it waits until then.
+    pub async fn pause_writes(&mut self, pause: std::time::Duration) -> RedisResult<()> {
+        let millis = pause.as_millis().to_string();
+        redis::cmd("CLIENT").arg("PAUSE").arg(millis).arg("WRITE").query_async(&mut self.conn).await
+    }
+
     pub async fn flush_all(&mut self) -> RedisResult<()> {
         redis::cmd("FLUSHALL").query_async(&mut self.conn).await
     }
@@ -255,8 +430,21 @@ impl Inspector {
     }
 }
 
+/// Whether `err` is Redis' BUSY: a script has kept the server for longer than the threshold.
+pub fn is_busy(err: &redis::RedisError) -> bool {
+    err.code() == Some("BUSY")
+}
+
+/// How long the grader waits for a reply: longer than a script may hold the server before
+/// it answers BUSY, so that a command sent while a script runs gets BUSY, not a time-out.
+const RESPONSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+const _: () = assert!(RESPONSE_TIMEOUT.as_millis() > 2 * BUSY_REPLY_THRESHOLD_MS as u128);
+
 async fn open(base_url: &str, db: u8) -> RedisResult<MultiplexedConnection> {
-    redis::Client::open(format!("{base_url}/{db}"))?.get_multiplexed_async_connection().await
+    let config = redis::AsyncConnectionConfig::new().set_response_timeout(Some(RESPONSE_TIMEOUT));
+    redis::Client::open(format!("{base_url}/{db}"))?
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
 }
 
 /// Parses lines such as `cmdstat_get:calls=3,usec=12,...` into `{"get": 3}`.

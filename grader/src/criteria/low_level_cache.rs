@@ -35,6 +35,9 @@ const READS_PROCESSED: &str = "total_reads_processed";
 const MAX_READS_FOR_ONE_ROUND_TRIP: u64 = 2;
 /// The TTL the many-key check asks for.
 const MANY_TTL: i64 = 120;
+/// How long a copy of a report kept in the process may outlive its entry in Redis: a short
+/// in-process cache in front of Redis is fine, one that never expires is not.
+const LOCAL_COPY_GRACE: Duration = Duration::from_secs(10);
 /// How quickly a report must come back while Redis is down (a hang detector, not a benchmark).
 const OUTAGE_ANSWER_LIMIT: Duration = Duration::from_secs(6);
 
@@ -56,7 +59,8 @@ pub fn spec() -> ExerciseSpec {
                 category: Category::Performance,
                 points: 3,
                 hint: "Serve each report through Cache::get_or_set with the default timeout, \
-                       and store with SET ... EX so the entry expires.",
+                       and store with SET ... EX so the entry expires; keep no copy elsewhere \
+                       that outlives it.",
                 hints: &[],
                 check: check!(queries_once_per_ttl),
             },
@@ -186,15 +190,83 @@ async fn report_cached_once(probe: &mut Probe, path: &str, wanted: &Value) -> Ve
             "no new key: the report is not cached in the grader's Redis",
         ));
     }
-    for key in created {
-        let ttl = probe.redis.ttl(&key).await?;
+    // The entry is the key that holds the answer, whatever its name: a lock or a marker the
+    // service keeps beside it is not. Should none hold it recognisably (a format of its own),
+    // every new key is judged.
+    let mut entries = Vec::new();
+    for key in &created {
+        if let Some(text) = probe.redis.text(key).await?
+            && holds_json(&text, wanted)
+        {
+            entries.push(key.clone());
+        }
+    }
+    if entries.is_empty() {
+        entries = created;
+    }
+    for key in &entries {
+        let ttl = probe.redis.ttl(key).await?;
         expect(
             (wanted_ttl - TTL_TOLERANCE..=wanted_ttl).contains(&ttl),
             format!("`{key}` (the entry of GET {path}) to expire in {wanted_ttl} s"),
             describe_ttl(ttl),
         )?;
     }
-    Ok(())
+    computed_again_once_expired(probe, path, wanted, &entries).await
+}
+
+/// Once per TTL, not once: the grader runs Redis' clock past the TTL, so the entry expires
+/// as Redis would expire it, and the next request must compute the report again. A copy kept
+/// in the process may outlive the entry by [`LOCAL_COPY_GRACE`] (a short in-process cache in
+/// front of Redis, as the lesson allows), not for ever.
+async fn computed_again_once_expired(
+    probe: &mut Probe,
+    path: &str,
+    wanted: &Value,
+    entries: &[String],
+) -> Verdict {
+    let ttl = probe.contract.default_timeout;
+    probe.redis.let_time_pass(Duration::from_secs(ttl + 1)).await?;
+    let deadline = tokio::time::Instant::now() + LOCAL_COPY_GRACE;
+    loop {
+        let before = probe.stats().await?;
+        expect_report(probe, path, wanted).await?;
+        if probe.stats().await?.since(&before).queries >= 1 {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(fail(
+                format!(
+                    "GET {path} to query the database again once its entry ({}) expired, \
+                     {ttl} s after it was stored (the grader ran Redis' clock forward)",
+                    entries.join(", ")
+                ),
+                format!(
+                    "no query for {} s after the entry expired: the report is kept somewhere \
+                     that does not expire with it (a copy in the process's memory?)",
+                    LOCAL_COPY_GRACE.as_secs()
+                ),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Whether `text` is JSON that is `wanted` or holds it somewhere inside (an envelope with a
+/// timestamp, say).
+fn holds_json(text: &str, wanted: &Value) -> bool {
+    fn within(value: &Value, wanted: &Value) -> bool {
+        value == wanted
+            || match value {
+                Value::Array(items) => items.iter().any(|item| within(item, wanted)),
+                Value::Object(fields) => fields.values().any(|field| within(field, wanted)),
+                Value::String(inner) => {
+                    serde_json::from_str::<Value>(inner).is_ok_and(|inner| within(&inner, wanted))
+                }
+                _ => false,
+            }
+    }
+    serde_json::from_str::<Value>(text).is_ok_and(|value| within(&value, wanted))
 }
 
 async fn many_keys_one_round_trip(probe: &mut Probe) -> Verdict {
@@ -285,20 +357,40 @@ async fn atomic_counters(probe: &mut Probe) -> Verdict {
         total.summary(),
     )?;
 
-    // Redis holds the count: changed there, it is what the service reports.
-    let stored = probe.redis.keys_anywhere(&format!("*{name}*")).await?;
-    let Some(key) = stored.first() else {
+    // Redis holds the count: changed there, it is what the service reports. The counter is
+    // found by meaning, wherever and however it is kept (a key, a hash's field, a sorted
+    // set's score): what holds the count now, and holds it plus one after one more increment.
+    let counted = CONCURRENT as i64;
+    let candidates = probe.redis.places_holding(counted).await?;
+    let again = post(probe, &path).await?;
+    expect(
+        again.status == 200 && again.json()["value"] == counted + 1,
+        format!("POST {path} once more to answer {{\"value\": {}}}", counted + 1),
+        again.summary(),
+    )?;
+    let mut counter = None;
+    for place in candidates {
+        if probe.redis.place_holds(&place, counted + 1).await? {
+            counter = Some(place);
+            break;
+        }
+    }
+    let Some(place) = counter else {
         return Err(fail(
-            format!("a key holding the counter `{name}` in Redis"),
+            format!(
+                "a value in Redis holding the counter `{name}`: {counted}, then {} after one more \
+                 increment",
+                counted + 1
+            ),
             "none in any database: the count is kept somewhere else",
         ));
     };
-    probe.redis.overwrite(key, "1000").await?;
+    probe.redis.overwrite_place(&place, 1000).await?;
     let changed = probe.get(&format!("/counters/{name}")).await?;
     expect(
         changed.status == 200 && changed.json()["value"] == 1000,
         format!(
-            "GET /counters/{name} to answer {{\"value\": 1000}} once the grader set {key} to 1000"
+            "GET /counters/{name} to answer {{\"value\": 1000}} once the grader set {place} to 1000"
         ),
         format!("{}: the count is read from somewhere other than Redis", changed.summary()),
     )
@@ -546,4 +638,19 @@ async fn post(probe: &Probe, path: &str) -> Result<crate::criteria::probe::Reply
 fn abbreviated(value: &Value) -> String {
     let text = value.to_string();
     if text.len() > 120 { format!("{}…", &text[..120]) } else { text }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_is_recognised_by_the_answer_it_holds() {
+        let wanted = json!({ "count": 7 });
+        assert!(holds_json(r#"{"count":7}"#, &wanted));
+        assert!(holds_json(r#"{"stored_at":12,"value":{"count":7}}"#, &wanted));
+        assert!(holds_json(r#""{\"count\":7}""#, &wanted));
+        assert!(!holds_json("41-17", &wanted), "a lock's token is no entry");
+        assert!(!holds_json(r#"{"count":8}"#, &wanted));
+    }
 }

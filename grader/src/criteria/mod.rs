@@ -14,6 +14,7 @@ mod query_optimisation;
 mod redis_setup;
 pub mod verdict;
 mod view_cache;
+mod xss;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -327,6 +327,27 @@ impl Probe {
         Ok(())
     }
 
+    /// Stops a script of the service's that holds Redis busy, so that it costs only the check
+    /// it ran in: `SCRIPT KILL`, or, for a script that wrote before it looped (which Redis
+    /// refuses to kill), a restart of the private server. `true` when one was running.
+    pub async fn stop_busy_script(&mut self) -> bool {
+        if !self.redis.busy().await {
+            return false;
+        }
+        if self.redis.kill_script().await.is_err() && self.redis_server.is_private() {
+            let _ = self.restart_redis().await;
+            // The next check starts once the service has its connection back, as after any
+            // outage: `/health` pings through it until Redis is up.
+            for _ in 0..40 {
+                if self.redis_health(REQUEST_TIMEOUT).await.is_ok_and(|state| state == "up") {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+        true
+    }
+
     /// `true` when the grader's private Redis no longer answers, even on a new connection.
     pub async fn redis_lost(&mut self) -> bool {
         if !self.redis_server.is_private() || self.redis.ping().await {

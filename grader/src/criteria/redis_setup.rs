@@ -3,11 +3,14 @@
 use std::time::Duration;
 
 use futures::future::join_all;
+use reqwest::Method;
 use serde_json::json;
 
 use super::inspect::{Located, describe_commands, describe_ttl};
-use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
-use crate::criteria::probe::Probe;
+use super::{
+    Because, Category, Criterion, ExerciseSpec, Failure, Symptom, Verdict, check, expect, fail,
+};
+use crate::criteria::probe::{Body, Probe, REQUEST_TIMEOUT};
 use crate::words::counted;
 
 /// How quickly the service must answer while Redis is down: long enough for any reasonable
@@ -20,6 +23,8 @@ const RECONNECT_LIMIT: Duration = Duration::from_secs(15);
 const FIRST_CONNECT_LIMIT: Duration = Duration::from_secs(5);
 /// How far below the asked TTL a fresh key may be (seconds pass between SET and TTL).
 const TTL_TOLERANCE: i64 = 5;
+/// The shortest session id taken for random: 16 hexadecimal digits are 64 bits.
+const MIN_SESSION_ID_CHARS: usize = 16;
 
 pub fn spec() -> ExerciseSpec {
     ExerciseSpec {
@@ -271,7 +276,67 @@ async fn sessions_in_redis(probe: &mut Probe) -> Verdict {
         forgotten.status == 401,
         "GET /me to answer 401 once the grader deleted the session from Redis",
         format!("{}: the session is read from somewhere other than Redis", forgotten.summary()),
+    )?;
+
+    let (cookie, _) = log_in(probe, "alice").await?;
+    known_to_another_instance(probe, "alice", &cookie).await?;
+    ids_cannot_be_guessed(probe, "alice", &cookie).await
+}
+
+/// A session lives in Redis, which every instance of the service shares: a second instance
+/// knows the session a login on the first created.
+async fn known_to_another_instance(probe: &mut Probe, username: &str, cookie: &str) -> Verdict {
+    let binary = probe.service.binary().to_owned();
+    let who = "a second instance of the service";
+    let second = probe.start_instance_on_the_services_database(&binary, who, &[]).await?;
+    let base_url = second.service.base_url.clone();
+    let me =
+        probe.send_to(&base_url, Method::GET, "/me", Body::Empty, Some(cookie), REQUEST_TIMEOUT);
+    let me = me.await;
+    second.stop().await;
+    let me = me?;
+    expect(
+        me.status == 200 && me.json()["username"] == username,
+        format!(
+            "GET /me on {who} (the same Redis), with the cookie of a login on the first, to answer \
+             200 {{\"username\": \"{username}\"}}"
+        ),
+        format!("{}: the session is known only to the process that created it", me.summary()),
     )
+    .because(Symptom::OneProcessOnly)
+}
+
+/// Whoever can guess a session id is logged in as its user: each login gets a new, random id,
+/// long enough that nobody finds it by trying, and made of nothing the user is known by.
+async fn ids_cannot_be_guessed(probe: &mut Probe, username: &str, cookie: &str) -> Verdict {
+    let again = probe.post_json("/login", json!({ "username": username }), None).await?;
+    let again = again.session_cookie().ok_or_else(|| {
+        fail(format!("a Set-Cookie header on a second login as {username}"), again.summary())
+    })?;
+    let (first, second) = (cookie_value(cookie), cookie_value(&again));
+    expect(
+        first != second,
+        format!("two logins as {username} to get two different session ids"),
+        format!("both got `{first}`: whoever knows one login's id has every later one"),
+    )?;
+    for id in [first, second] {
+        let lower = id.to_lowercase();
+        expect(
+            id.len() >= MIN_SESSION_ID_CHARS && !lower.contains(username),
+            format!(
+                "a session id nobody can guess: random, at least {MIN_SESSION_ID_CHARS} \
+                 characters, nothing of the username"
+            ),
+            format!("`{id}`"),
+        )?;
+    }
+    let logout = probe.post_json("/logout", json!({}), Some(&again)).await?;
+    expect((200..300).contains(&logout.status), "POST /logout to succeed", logout.summary())
+}
+
+/// The value of a `name=value` cookie.
+fn cookie_value(cookie: &str) -> &str {
+    cookie.split_once('=').map_or(cookie, |(_, value)| value)
 }
 
 async fn session_expiry(probe: &mut Probe) -> Verdict {

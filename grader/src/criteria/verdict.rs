@@ -78,9 +78,19 @@ pub fn fail(expected: impl Into<String>, observed: impl Into<String>) -> Failure
 
 impl From<redis::RedisError> for Failure {
     fn from(err: redis::RedisError) -> Self {
+        // BUSY is the service's doing: one of its scripts holds the server.
+        if err.code() == Some("BUSY") {
+            return fail("Redis to answer the grader", BUSY_SCRIPT);
+        }
         Failure::Error(format!("the grader's own Redis connection failed: {err}"))
     }
 }
+
+/// What the grader saw when a script of the service's kept Redis busy.
+pub const BUSY_SCRIPT: &str = "Redis answered BUSY: a Lua script of the service's ran for over a \
+                               second and held the server, so the grader stopped it; a script \
+                               must end quickly (no loop waiting on Redis, which a script \
+                               never sees change)";
 
 #[cfg(test)]
 mod tests {

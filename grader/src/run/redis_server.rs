@@ -7,7 +7,10 @@
 //!
 //! On a private server the student's service logs in as an ACL user of its own: it may touch
 //! only keys under its prefix, and admin and dangerous commands (FLUSHALL, CONFIG, SHUTDOWN,
-//! DEBUG, MONITOR, ...) are refused, and so are Lua scripts, which could keep the server busy.
+//! DEBUG, MONITOR, ...) are refused. Lua scripts are allowed ([`SERVICE_SCRIPTING`]): the
+//! low-level lesson releases a lock with one. A script that never ends makes the server answer
+//! BUSY after [`BUSY_REPLY_THRESHOLD_MS`]; the grader then stops it with `SCRIPT KILL` (see
+//! `grade.rs`), so it costs only the check it ran in.
 //! The grader logs in as `default`, whose password only it knows, so leaving the credentials
 //! out of the URL gets a service nowhere.
 //!
@@ -119,15 +122,29 @@ impl Acl {
         let (admin, service) = (&self.admin_password, &self.service_password);
         let keys = format!("~{}:*", self.key_prefix);
         // KEYS and FLUSHDB stay allowed: using them is a mistake the criteria grade, not a
-        // danger to anyone else (every service has a server of its own). Scripts do not: an
-        // endless one would make the server answer BUSY to the grader.
+        // danger to anyone else (every service has a server of its own). Of scripting, only
+        // running scripts: emptying the script cache, killing scripts and server-side
+        // functions (which outlive the service) stay the administrator's.
+        let scripting: String =
+            SERVICE_SCRIPTING.iter().map(|command| format!(" +{command}")).collect();
         format!(
             "user default on >{admin} ~* &* +@all\n\
              user service on >{service} resetkeys {keys} &* +@all -@admin -@dangerous \
-             -@scripting +keys +flushdb\n"
+             -@scripting{scripting} +keys +flushdb\n"
         )
     }
 }
+
+/// The scripting commands the service may use, as ACL names: a script's own commands are
+/// checked against the service's keys and commands like any other. (Not Redis 7's `eval_ro`:
+/// naming it would keep a Redis 6 from starting.) The book's grading page
+/// names each one (a test keeps the two in step).
+pub const SERVICE_SCRIPTING: &[&str] = &["eval", "evalsha", "script|load", "script|exists"];
+
+/// How long a script may run before the server answers BUSY to everyone else (Redis 7's
+/// `busy-reply-threshold`, once `lua-time-limit`, which both names accept): the moment the
+/// grader may stop it with `SCRIPT KILL`.
+pub const BUSY_REPLY_THRESHOLD_MS: u64 = 1000;
 
 /// The most memory a private server may hold: far more than any exercise needs.
 const MAX_MEMORY: &str = "256mb";
@@ -224,7 +241,8 @@ impl PrivateRedis {
         let config = self.dir.join("redis.conf");
         let text = format!(
             "bind 127.0.0.1\nport {port}\nsave \"\"\nappendonly no\ndaemonize no\n\
-             dir \"{dir}\"\ndatabases 16\nmaxmemory {MAX_MEMORY}\nlua-time-limit 1000\n{users}",
+             dir \"{dir}\"\ndatabases 16\nmaxmemory {MAX_MEMORY}\n\
+             lua-time-limit {BUSY_REPLY_THRESHOLD_MS}\n{users}",
             port = self.port,
             dir = self.dir.display(),
             users = self.acl.directives(),
@@ -309,5 +327,34 @@ mod tests {
         assert_eq!(without_database("redis://10.0.0.1:6380/0"), "redis://10.0.0.1:6380");
         assert_eq!(without_database("redis://:secret@cache:6379"), "redis://:secret@cache:6379");
         assert_eq!(without_database("redis://localhost:6379/"), "redis://localhost:6379");
+    }
+
+    /// The book's grading page says what the service may do with scripts: each command the
+    /// ACL allows, and the threshold, as the book spells them.
+    #[test]
+    fn the_book_names_every_scripting_command_the_service_may_use() {
+        let page = concat!(env!("CARGO_MANIFEST_DIR"), "/../book/src/grading.md");
+        let book = std::fs::read_to_string(page).expect("the book's grading page");
+        for command in SERVICE_SCRIPTING {
+            let spelled = format!("`{}`", command.replace('|', " ").to_uppercase());
+            assert!(book.contains(&spelled), "grading.md does not name {spelled}");
+        }
+        for refused in ["`SCRIPT FLUSH`", "`SCRIPT KILL`", "`FUNCTION`"] {
+            assert!(book.contains(refused), "grading.md does not say {refused} is refused");
+        }
+        assert_eq!(BUSY_REPLY_THRESHOLD_MS, 1000, "grading.md says \"over a second\"");
+        assert!(book.contains("for over a second"), "grading.md gives the busy threshold");
+    }
+
+    #[test]
+    fn the_service_may_run_scripts_but_not_administer_them() {
+        let directives = Acl::new("pre").directives();
+        let service = directives.lines().find(|line| line.starts_with("user service")).unwrap();
+        // ACL rules apply left to right: the allowed commands come after `-@scripting`.
+        let (_, after) = service.split_once("-@scripting").expect("scripting is refused first");
+        for command in SERVICE_SCRIPTING {
+            assert!(after.contains(&format!(" +{command}")), "{command} in {service}");
+        }
+        assert!(!service.contains("+script|flush") && !service.contains("+function"));
     }
 }

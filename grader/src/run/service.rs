@@ -104,13 +104,7 @@ impl RunningService {
     /// environment, e.g. to make its database slow on purpose. A later [`Self::restart`] goes
     /// back to the original environment.
     pub async fn restart_with(&mut self, extra: &[(&str, &str)]) -> Started {
-        let mut environment: Vec<(String, String)> = self
-            .environment
-            .iter()
-            .filter(|(name, _)| !extra.iter().any(|(extra_name, _)| extra_name == name))
-            .cloned()
-            .collect();
-        environment.extend(extra.iter().map(|(name, value)| (name.to_string(), value.to_string())));
+        let environment = with_extra(&self.environment, extra);
         self.process.stop(Duration::from_secs(1)).await;
         self.starts += 1;
         self.process =
@@ -221,6 +215,17 @@ fn spawn(
     Sandboxed::spawn_with_input(command, Limits::SERVICE, &stem, RunUser::owning(dir), input)
 }
 
+/// `environment` with `extra`'s variables set, replacing those of the same name.
+fn with_extra(environment: &[(String, String)], extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut changed: Vec<(String, String)> = environment
+        .iter()
+        .filter(|(name, _)| !extra.iter().any(|(extra_name, _)| extra_name == name))
+        .cloned()
+        .collect();
+    changed.extend(extra.iter().map(|(name, value)| (name.to_string(), value.to_string())));
+    changed
+}
+
 /// The variable a slow database is asked for with, when a service is run by hand.
 const QUERY_DELAY: &str = "WORKBOOK_QUERY_DELAY_MS";
 
@@ -317,6 +322,54 @@ pub fn pick_port() -> Result<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::contract::Contract;
+
+    /// A check cannot be told from use by what the service is given: every start of a run,
+    /// a slow-database check's included, shows it the same environment (only its own address
+    /// and database differ between instances), each name of which the book's contract lists
+    /// for running a service by hand (PATH and the Rust runtime's RUST_LOG and RUST_BACKTRACE
+    /// aside); what only the grader knows goes to standard input, in one shape every time.
+    #[test]
+    fn every_start_of_a_run_shows_the_service_the_same_environment() {
+        let contract = Contract { query_delay_ms: 0, ..Contract::from_seed(42) };
+        let ordinary = contract.environment("redis://service:pw@127.0.0.1:1", 4000, "sqlite://a");
+        let slow = with_extra(&ordinary, &[(QUERY_DELAY, "100")]);
+        let (seen, input) = handed_over(&ordinary);
+        let (seen_slow, input_slow) = handed_over(&slow);
+        assert_eq!(seen, seen_slow, "a slow check's environment differs from an ordinary one's");
+        let shape = |input: &str| -> Vec<String> {
+            let lines: Vec<&str> = input.lines().collect();
+            let names = lines[1..].iter().map(|line| line.split('=').next().unwrap().to_owned());
+            std::iter::once(format!("key of {} characters", lines[0].len())).chain(names).collect()
+        };
+        assert_eq!(shape(&input), shape(&input_slow), "{input:?} and {input_slow:?}");
+
+        let another = contract.environment("redis://service:pw@127.0.0.1:1", 4001, "sqlite://b");
+        let (seen_another, _) = handed_over(&another);
+        let per_instance = ["WORKBOOK_BIND", "DATABASE_URL"];
+        let shared = |seen: &[(String, String)]| -> Vec<(String, String)> {
+            seen.iter()
+                .filter(|(name, _)| !per_instance.contains(&name.as_str()))
+                .cloned()
+                .collect()
+        };
+        assert_eq!(shared(&seen), shared(&seen_another), "instances differ beyond their own");
+
+        let page = concat!(env!("CARGO_MANIFEST_DIR"), "/../book/src/grading.md");
+        let book = std::fs::read_to_string(page).expect("the book's grading page");
+        for (name, _) in &seen {
+            let runtime = ["PATH", "RUST_LOG", "RUST_BACKTRACE"].contains(&name.as_str());
+            assert!(
+                runtime || book.contains(&format!("| `{name}` |")),
+                "{name} is given to the service but not in the book's contract: a grader-only \
+                 signal?"
+            );
+        }
+        assert!(
+            seen.iter().all(|(name, _)| name != QUERY_DELAY),
+            "the delay shows in the environment"
+        );
+    }
 
     #[test]
     fn a_panic_is_shown_by_its_message_and_place_without_the_backtrace_advice() {

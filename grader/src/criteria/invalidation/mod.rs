@@ -38,6 +38,12 @@ const BURST_CATEGORIES: usize = 4;
 const BURST_ROUNDS: usize = 6;
 /// How quickly a write must answer while Redis is down (only catches hangs).
 const OUTAGE_ANSWER_LIMIT: Duration = Duration::from_secs(6);
+/// How long Redis holds back writes while a write's answer is awaited: short of a service's
+/// command time limit (the workbook's is 500 ms), so an awaited invalidation goes through.
+const WRITE_PAUSE: Duration = Duration::from_millis(200);
+/// How many times a stale read is repeated to see whether a late invalidation retires it
+/// (each after `api::SETTLE_PAUSE`: together well past [`WRITE_PAUSE`]).
+const LATE_INVALIDATION_POLLS: u32 = 6;
 /// How many times the grader asks `/health` whether the service sees Redis again.
 const HEALTH_POLLS: u32 = 50;
 
@@ -101,11 +107,12 @@ pub fn spec() -> ExerciseSpec {
             },
             Criterion {
                 id: "entries-expire",
-                title: "Every key the service stores has a TTL",
+                title: "Every key the service stores has a TTL, and no write is undone by one",
                 category: Category::Caching,
                 points: 2,
                 hint: "Store values and stamps with SET ... EX: the TTL is the safety net for \
-                       an invalidation that never happened.",
+                       an invalidation that never happened. A stamp must outlive the values \
+                       stored under the stamp before it (twice their TTL), in seconds.",
                 hints: &[],
                 check: check!(entries_expire),
             },
@@ -178,6 +185,7 @@ async fn writes_show_across(probe: &mut Probe, a: &Node, b: &Node) -> Verdict {
 /// The six writes, each sent to the writer and followed by a read on the reader, with the
 /// entry the write affects cached.
 async fn writes_show_in_reads(probe: &mut Probe, split: Split<'_>) -> Verdict {
+    retired_before_the_answer(probe, split).await?;
     let writer = split.writer;
     let mut stale = StaleReads::default();
 
@@ -223,6 +231,45 @@ async fn writes_show_in_reads(probe: &mut Probe, split: Split<'_>) -> Verdict {
     stale.check(probe, split, wrote, Shown::no_row(&tasks, doomed_task)).await?;
 
     stale.verdict(split)
+}
+
+/// A write's answer means its stale entries are retired, for every instance: the reader is
+/// asked right after the writer answered, while Redis holds back every write it was sent
+/// (`CLIENT PAUSE ... WRITE`). An invalidation the write awaited went through before the
+/// answer left (the pause ended first); one left running in the background has not, and the
+/// reader finds the old entry.
+async fn retired_before_the_answer(probe: &mut Probe, split: Split<'_>) -> Verdict {
+    if !probe.redis_server.is_private() {
+        return Ok(()); // the grader pauses only a Redis of its own
+    }
+    let (writer, reader) = (split.writer, split.reader);
+    let category = new_category(probe, writer, "answered").await?;
+    let task = new_task(probe, writer, category, "before").await?;
+    let tasks = tasks_of(category);
+    warm(probe, reader, &tasks).await?;
+    let retitled = probe.unique("answered");
+    probe.redis.pause_writes(WRITE_PAUSE).await?;
+    retitle_task(probe, writer, task, &retitled).await?;
+    if lists(&read(probe, reader, &tasks).await?.body, "title", &json!(retitled)) {
+        return Ok(());
+    }
+    // Stale for good is another bug, which the writes that follow diagnose; stale only until
+    // the write's leftover work catches up (once Redis takes writes again) is this one.
+    for _ in 0..LATE_INVALIDATION_POLLS {
+        tokio::time::sleep(api::SETTLE_PAUSE).await;
+        if lists(&read(probe, reader, &tasks).await?.body, "title", &json!(retitled)) {
+            return Err(fail(
+                format!(
+                    "{}, right after the write answered, to show the task's new title",
+                    split.read_after(&tasks, "updated a task")
+                ),
+                "the old list, and the new one a moment later: the write answered before its \
+                 invalidation was done (left running in the background?), and another instance \
+                 read the stale entry in between",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Caches `path` on both instances: then the writer's own read after a write tells whether
@@ -628,7 +675,16 @@ async fn expect_fresh_after_race(
     title: &str,
     why: &str,
 ) -> Verdict {
-    let after = read(probe, on, tasks).await?;
+    // A stale list that a late background invalidation then retires is read-your-writes' to
+    // judge (an answer before the invalidation); the race leaves one that stays.
+    let mut after = read(probe, on, tasks).await?;
+    for _ in 0..api::SETTLE_ATTEMPTS {
+        if lists(&after.body, "title", &json!(title)) {
+            break;
+        }
+        tokio::time::sleep(api::SETTLE_PAUSE).await;
+        after = read(probe, on, tasks).await?;
+    }
     expect(
         lists(&after.body, "title", &json!(title)),
         format!("{}'s GET {tasks} after the race to list the task {title:?}", on.name),
@@ -661,8 +717,10 @@ async fn entries_expire(probe: &mut Probe) -> Verdict {
     warm(probe, &service, CATEGORIES).await?;
     warm(probe, &service, &tasks_of(category)).await?;
     // A write, so that whatever a write stores (stamps, versions) is there too.
-    new_task(probe, &service, category, "task").await?;
-    read(probe, &service, &tasks_of(category)).await?;
+    let title = probe.unique("task");
+    create_task(probe, &service, category, &title).await?;
+    let tasks = tasks_of(category);
+    read(probe, &service, &tasks).await?;
 
     let keys = probe.redis.keys(&format!("{}:*", probe.contract.key_prefix)).await?;
     expect(!keys.is_empty(), "cached entries in Redis", "no key under the prefix")?;
@@ -670,7 +728,36 @@ async fn entries_expire(probe: &mut Probe) -> Verdict {
         let ttl = probe.redis.ttl(key).await?;
         expect(ttl > 0, format!("`{key}` to expire"), describe_ttl(ttl))?;
     }
-    Ok(())
+    nothing_stale_as_time_passes(probe, &service, &tasks, &title).await
+}
+
+/// Runs Redis' clock forward by half the values' TTL, so that whatever lives shorter than the
+/// values expires, and reads again: the list must still show the write. A stamp (or any mark
+/// of a write) that expires before the values stored under the stamp it replaced brings the
+/// old list back.
+async fn nothing_stale_as_time_passes(
+    probe: &mut Probe,
+    service: &Node,
+    tasks: &str,
+    title: &str,
+) -> Verdict {
+    let span = Duration::from_secs(probe.contract.default_timeout / 2);
+    let expired = probe.redis.let_time_pass(span).await?;
+    let after = read(probe, service, tasks).await?;
+    let expired: Vec<String> = expired.iter().map(ToString::to_string).collect();
+    expect(
+        lists(&after.body, "title", &json!(title)),
+        format!(
+            "GET {tasks} to list {title:?}, written earlier, after {} s more (the grader ran \
+             Redis' clock forward: keys with less time left expired)",
+            span.as_secs()
+        ),
+        format!(
+            "the list from before the write, once {} expired: what marks a write must outlive \
+             the values it retired",
+            if expired.is_empty() { "nothing".to_owned() } else { expired.join(", ") }
+        ),
+    )
 }
 
 async fn write_while_redis_down(probe: &mut Probe) -> Verdict {
