@@ -49,19 +49,22 @@ fn shared_folder() -> tempfile::TempDir {
     dir
 }
 
-/// `grader` with `args`, run as a container without privileges runs it: root, without the
-/// capabilities to make namespaces or configure a network (`CAP_SYS_ADMIN`, `CAP_NET_ADMIN`),
-/// as Docker and Kubernetes start a container by default.
+/// `program` run as a container without privileges runs it: root, without the capabilities
+/// to make namespaces or configure a network (`CAP_SYS_ADMIN`, `CAP_NET_ADMIN`), as Docker
+/// and Kubernetes start a container by default.
 fn without_privileges(program: &Path) -> Command {
-    let mut command = Command::new("setpriv");
-    command.args(["--bounding-set", "-sys_admin,-net_admin", "--"]).arg(program);
-    command
+    setpriv(&["--bounding-set", "-sys_admin,-net_admin"], program)
 }
 
 /// `program` run as `nobody`, as a CI runner's or a lab's account would be.
 fn as_an_ordinary_user(program: &Path) -> Command {
+    setpriv(&["--reuid", "65534", "--regid", "65534", "--clear-groups"], program)
+}
+
+/// `program` started by util-linux's `setpriv` with `flags`.
+fn setpriv(flags: &[&str], program: &Path) -> Command {
     let mut command = Command::new("setpriv");
-    command.args(["--reuid", "65534", "--regid", "65534", "--clear-groups", "--"]).arg(program);
+    command.args(flags).arg("--").arg(program);
     command
 }
 
