@@ -114,11 +114,12 @@ pub fn spec() -> ExerciseSpec {
 
 async fn sidebar_computed_once(probe: &mut Probe) -> Verdict {
     probe.empty_the_cache().await?;
-    let alice = log_in(probe, "alice").await?;
-    let (pages, computed) = view(probe, Some(&alice), 4).await?;
+    let user = probe.users(1).remove(0);
+    let cookie = log_in(probe, &user).await?;
+    let (pages, computed) = view(probe, Some(&cookie), 4).await?;
     let verdict = expect(
         computed == 1,
-        "the sidebar computed once for 4 views of alice's dashboard",
+        format!("the sidebar computed once for 4 views of {user}'s dashboard"),
         format!("computed {}", counted(computed, "time")),
     );
     if computed as usize == pages.len() {
@@ -140,21 +141,22 @@ async fn sidebar_computed_once(probe: &mut Probe) -> Verdict {
 
 async fn fragment_key_and_ttl(probe: &mut Probe) -> Verdict {
     probe.empty_the_cache().await?;
-    let alice = log_in(probe, "alice").await?;
-    let bob = log_in(probe, "bob").await?;
-    let alices = keys_created_by_a_view(probe, Some(&alice)).await?;
-    let bobs = keys_created_by_a_view(probe, Some(&bob)).await?;
+    let [first, second] = <[String; 2]>::try_from(probe.users(2)).expect("two users drawn");
+    let first_cookie = log_in(probe, &first).await?;
+    let second_cookie = log_in(probe, &second).await?;
+    let firsts = keys_created_by_a_view(probe, Some(&first_cookie)).await?;
+    let seconds = keys_created_by_a_view(probe, Some(&second_cookie)).await?;
     let visitors = keys_created_by_a_view(probe, None).await?;
     expect(
-        !alices.is_empty(),
-        "alice's first view to store her sidebar in Redis",
+        !firsts.is_empty(),
+        format!("{first}'s first view to store their sidebar in Redis"),
         "no new key in the service's database",
     )
     .because(Symptom::NothingCached)?;
     expect(
-        !bobs.is_empty(),
-        "bob's first view to store a sidebar of his own under another key",
-        format!("no new key: bob was served the fragment stored under {}", alices.join(", ")),
+        !seconds.is_empty(),
+        format!("{second}'s first view to store a sidebar of their own under another key"),
+        format!("no new key: {second} was served the fragment stored under {}", firsts.join(", ")),
     )?;
     // Django's key: the visitor's vary-on value is `None`, whose key is known exactly; a
     // user's hash covers their id, so only its form is.
@@ -165,14 +167,14 @@ async fn fragment_key_and_ttl(probe: &mut Probe) -> Verdict {
         created_keys(&visitors),
     )?;
     let form = probe.contract.full_key("template.cache.sidebar.");
-    for key in alices.iter().chain(&bobs) {
+    for key in firsts.iter().chain(&seconds) {
         expect(
             is_fragment_key(key, &form),
             format!("a user's sidebar under `{form}` followed by the MD5 of the vary-on values"),
             format!("`{key}`"),
         )?;
     }
-    for key in alices.iter().chain(&bobs).chain(&visitors) {
+    for key in firsts.iter().chain(&seconds).chain(&visitors) {
         let ttl = probe.redis.ttl(key).await?;
         expect(
             (FRAGMENT_TIMEOUT - TTL_TOLERANCE..=FRAGMENT_TIMEOUT).contains(&ttl),
@@ -185,19 +187,20 @@ async fn fragment_key_and_ttl(probe: &mut Probe) -> Verdict {
 
 async fn no_leak_between_users(probe: &mut Probe) -> Verdict {
     probe.empty_the_cache().await?;
-    let carol = log_in(probe, "carol").await?;
-    let dave = log_in(probe, "dave").await?;
-    view(probe, Some(&carol), 1).await?;
-    let (daves, _) = view(probe, Some(&dave), 1).await?;
-    let (daves_again, computed) = view(probe, Some(&dave), 1).await?;
-    expect_cached(computed, "dave's second view")?;
-    let (carols_again, computed) = view(probe, Some(&carol), 1).await?;
-    expect_cached(computed, "carol's second view")?;
+    let [first, second] = <[String; 2]>::try_from(probe.users(2)).expect("two users drawn");
+    let first_cookie = log_in(probe, &first).await?;
+    let second_cookie = log_in(probe, &second).await?;
+    view(probe, Some(&first_cookie), 1).await?;
+    let (seconds, _) = view(probe, Some(&second_cookie), 1).await?;
+    let (seconds_again, computed) = view(probe, Some(&second_cookie), 1).await?;
+    expect_cached(computed, &format!("{second}'s second view"))?;
+    let (firsts_again, computed) = view(probe, Some(&first_cookie), 1).await?;
+    expect_cached(computed, &format!("{first}'s second view"))?;
 
     for (page, owner, other) in [
-        (&daves[0], "dave", "carol"),
-        (&daves_again[0], "dave", "carol"),
-        (&carols_again[0], "carol", "dave"),
+        (&seconds[0], &second, &first),
+        (&seconds_again[0], &second, &first),
+        (&firsts_again[0], &first, &second),
     ] {
         expect(
             page.contains(&sidebar_heading(owner)) && !page.contains(&sidebar_heading(other)),
@@ -209,7 +212,8 @@ async fn no_leak_between_users(probe: &mut Probe) -> Verdict {
 }
 
 async fn escaping_preserved(probe: &mut Probe) -> Verdict {
-    let erin = log_in(probe, "erin").await?;
+    let user = probe.users(1).remove(0);
+    let cookie = log_in(probe, &user).await?;
     let seed = probe.contract.seed;
     let mut draws = SplitMix64::new(seed ^ PAYLOAD_STREAM);
     for _ in 0..PAYLOADS {
@@ -217,9 +221,9 @@ async fn escaping_preserved(probe: &mut Probe) -> Verdict {
         // A cold cache for each name: invalidation is a criterion of its own.
         probe.empty_the_cache().await?;
         rename_category(probe, ESCAPED_CATEGORY, &payload, None).await?;
-        let (first, _) = view(probe, Some(&erin), 1).await?;
-        let (second, computed) = view(probe, Some(&erin), 1).await?;
-        expect_cached(computed, "erin's second view")?;
+        let (first, _) = view(probe, Some(&cookie), 1).await?;
+        let (second, computed) = view(probe, Some(&cookie), 1).await?;
+        expect_cached(computed, &format!("{user}'s second view"))?;
         for (page, which) in [(&first[0], "freshly rendered"), (&second[0], "read from the cache")]
         {
             expect_escaped_once(page, &payload, which)
@@ -273,13 +277,14 @@ fn expect_escaped_once(page: &str, payload: &str, which: &str) -> Verdict {
 
 async fn invalidated_on_change(probe: &mut Probe) -> Verdict {
     probe.empty_the_cache().await?;
-    let frank = log_in(probe, "frank").await?;
-    let grace = log_in(probe, "grace").await?;
-    view(probe, Some(&frank), 1).await?;
-    view(probe, Some(&grace), 1).await?;
+    let [first, second] = <[String; 2]>::try_from(probe.users(2)).expect("two users drawn");
+    let first_cookie = log_in(probe, &first).await?;
+    let second_cookie = log_in(probe, &second).await?;
+    view(probe, Some(&first_cookie), 1).await?;
+    view(probe, Some(&second_cookie), 1).await?;
     view(probe, None, 1).await?;
-    let (_, computed) = view(probe, Some(&frank), 1).await?;
-    expect_cached(computed, "frank's second view")?;
+    let (_, computed) = view(probe, Some(&first_cookie), 1).await?;
+    expect_cached(computed, &format!("{first}'s second view"))?;
 
     // A key the rename has no reason to touch: it must survive.
     let bystander = probe.unique("bystander");
@@ -287,7 +292,7 @@ async fn invalidated_on_change(probe: &mut Probe) -> Verdict {
     probe.redis.set_for(&bystander, "keep", 3600).await?;
     let new_name = probe.unique("renamed");
     let before = probe.redis.command_counts().await?;
-    rename_category(probe, RENAMED_CATEGORY, &new_name, Some(&frank)).await?;
+    rename_category(probe, RENAMED_CATEGORY, &new_name, Some(&first_cookie)).await?;
     let commands = probe.redis.command_counts().await?.since(&before);
     let wholesale: Vec<&str> =
         WHOLESALE_COMMANDS.iter().copied().filter(|name| commands.contains_key(*name)).collect();
@@ -303,7 +308,10 @@ async fn invalidated_on_change(probe: &mut Probe) -> Verdict {
     )?;
 
     // Every sidebar that was cached: each user's, and the visitors' (no user at all).
-    for (cookie, user) in [(Some(&frank), "frank"), (Some(&grace), "grace"), (None, "a visitor")] {
+    let visitor = "a visitor".to_owned();
+    for (cookie, user) in
+        [(Some(&first_cookie), &first), (Some(&second_cookie), &second), (None, &visitor)]
+    {
         let (page, _) = view(probe, cookie.map(String::as_str), 1).await?;
         expect(
             page[0].contains(&new_name),

@@ -400,7 +400,6 @@ impl Inspector {
         redis::cmd("SAVE").query_async(&mut self.conn).await
     }
 
-    /// Empties every database: only for a server the grader started itself.
     /// Holds every client's commands (the grader's too) for `pause`, then runs them all: the
     /// commands sent meanwhile queue up and run back to back, as if they had all arrived at
     /// the same instant.
@@ -417,16 +416,19 @@ impl Inspector {
         redis::cmd("CLIENT").arg("PAUSE").arg(millis).arg("WRITE").query_async(&mut self.conn).await
     }
 
+    /// Empties every database: only for a server the grader started itself, and only before
+    /// a service starts (a service could tell a `FLUSHALL` from its own use).
     pub async fn flush_all(&mut self) -> RedisResult<()> {
         redis::cmd("FLUSHALL").query_async(&mut self.conn).await
     }
 
-    /// Deletes the keys matching `pattern` (for a server the grader does not own).
+    /// Deletes the keys of this database that match `pattern`, in one `DEL`.
     pub async fn delete_matching(&mut self, pattern: &str) -> RedisResult<()> {
-        for key in self.keys(pattern).await? {
-            redis::cmd("DEL").arg(key).query_async::<()>(&mut self.conn).await?;
+        let keys = self.keys(pattern).await?;
+        if keys.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        redis::cmd("DEL").arg(keys).query_async(&mut self.conn).await
     }
 }
 

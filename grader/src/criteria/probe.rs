@@ -166,6 +166,17 @@ impl Probe {
         self.names.next_u64() & 0xff_ffff
     }
 
+    /// `count` different users of the seeded database, drawn per run: no check signs in as
+    /// the same person every time, so no name can be special-cased.
+    pub fn users(&mut self, count: usize) -> Vec<String> {
+        let data = workbook::seed::Dataset::generate(self.contract.seed, self.contract.tasks);
+        let mut users: Vec<String> = data.users.into_iter().map(|user| user.username).collect();
+        self.names.shuffle(&mut users);
+        assert!(users.len() >= count, "the seed has {} users, {count} asked for", users.len());
+        users.truncate(count);
+        users
+    }
+
     /// Sends a request; a time-out or a broken connection is a failure of the service.
     pub async fn send(
         &self,
@@ -275,14 +286,14 @@ impl Probe {
         self.redis_seen_up.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Forgets every cached entry of the service, so that a check starts from a cold cache.
+    /// Forgets every cached entry of the service, so that a check starts from a cold cache:
+    /// its keys are deleted, as an operator clearing the cache would (`redis-cli --scan
+    /// --pattern 'prefix:*' | xargs redis-cli del`). Never `FLUSHALL`, which would also wipe
+    /// what the service keeps in other databases: a key there that vanished would tell the
+    /// service that a check, not use, emptied the cache.
     pub async fn empty_the_cache(&mut self) -> Verdict {
-        if self.redis_server.is_private() {
-            self.redis.flush_all().await?;
-        } else {
-            let pattern = format!("{}:*", self.contract.key_prefix);
-            self.redis.delete_matching(&pattern).await?;
-        }
+        let pattern = format!("{}:*", self.contract.key_prefix);
+        self.redis.delete_matching(&pattern).await?;
         Ok(())
     }
 

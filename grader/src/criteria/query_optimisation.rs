@@ -38,6 +38,13 @@ const LATENCY_RATIO: f64 = 3.0;
 const LATENCY_ROUNDS: usize = 3;
 const LATENCY_CONCURRENCY: usize = 8;
 const LATENCY_REQUESTS: usize = 24;
+/// How slow each query is while the slow-request page is checked: a page that runs one is then
+/// slower than any request that runs none.
+const SLOW_LOG_QUERY_DELAY_MS: u64 = 200;
+/// At least this many refreshes of the slow-request page before the pages it must list: more
+/// than the "last few hundred requests" the lesson asks the log to keep (the exact number is
+/// drawn per run).
+const REFRESHES_BEFORE_THE_PAGES: usize = 600;
 /// The tagged requests of the slow-requests check: a category id above every seeded one.
 const TAGGED_CATEGORY_BASE: i64 = 10_000_000;
 /// How many times the grader asks for its tagged page: a count nobody else would send.
@@ -96,7 +103,8 @@ pub fn spec() -> ExerciseSpec {
                 category: Category::Performance,
                 points: 1,
                 hint: "Record each request's path, total time and query count in the profiling \
-                       middleware; the page returns the slowest ones, slowest first, as JSON.",
+                       middleware, keeping the last few hundred (the oldest goes when the log is \
+                       full); the page returns the slowest of them, slowest first, as JSON.",
                 hints: &[],
                 check: check!(slow_requests_page),
             },
@@ -439,13 +447,27 @@ fn db_entry(reply: &Reply, path: &str) -> Result<(f64, u64), Failure> {
 }
 
 async fn slow_requests_page(probe: &mut Probe) -> Verdict {
-    // A fresh process has served only the grader's requests below (and its health checks), so
-    // every record the page shows is one the grader can account for: no earlier check's
-    // request for the same path, with another query count, can make the verdict vary.
-    judge_start(
-        probe.service.restart().await,
-        "the service to start again with an empty request log",
-    )?;
+    // A slow database makes every page that runs a query slower than any request that runs
+    // none, however busy the machine: the grader's pages are then the slowest, whatever the
+    // log held before.
+    let delay = SLOW_LOG_QUERY_DELAY_MS.to_string();
+    let restarted =
+        probe.service.restart_with(&[("WORKBOOK_QUERY_DELAY_MS", delay.as_str())]).await;
+    judge_start(restarted, "the service to restart with a slow database")?;
+    let outcome = slowest_of_a_full_log(probe).await;
+    judge_start(probe.service.restart().await, "the service to restart with its usual database")?;
+    outcome
+}
+
+/// Fills the log past what the lesson asks it to keep, as a developer refreshing the profiler
+/// page would, then sends the pages it must list: a log that keeps its first records, or
+/// only those since the process started, loses them.
+async fn slowest_of_a_full_log(probe: &mut Probe) -> Verdict {
+    let refreshes = REFRESHES_BEFORE_THE_PAGES + probe.unique_number() as usize % 100;
+    for _ in 0..refreshes {
+        let reply = probe.get("/requests/slowest").await?;
+        expect(reply.status == 200, "GET /requests/slowest to answer 200", reply.summary())?;
+    }
     let categories = categories_by_size(probe);
     let mut queries_by_path = BTreeMap::new();
     for (category, _) in [&categories[0], &categories[categories.len() - 1]] {

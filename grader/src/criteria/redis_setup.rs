@@ -239,11 +239,12 @@ async fn log_in(probe: &mut Probe, username: &str) -> Result<(String, Vec<Locate
 }
 
 async fn sessions_in_redis(probe: &mut Probe) -> Verdict {
-    let (cookie, created) = log_in(probe, "alice").await?;
+    let [user, another] = <[String; 2]>::try_from(probe.users(2)).expect("two users drawn");
+    let (cookie, created) = log_in(probe, &user).await?;
     let me = probe.get_as("/me", &cookie).await?;
     expect(
-        me.status == 200 && me.json()["username"] == "alice",
-        "GET /me with the session cookie to answer 200 {\"username\": \"alice\"}",
+        me.status == 200 && me.json()["username"] == user.as_str(),
+        format!("GET /me with the session cookie to answer 200 {{\"username\": \"{user}\"}}"),
         me.summary(),
     )?;
     let anonymous = probe.get("/me").await?;
@@ -267,7 +268,7 @@ async fn sessions_in_redis(probe: &mut Probe) -> Verdict {
 
     // Redis is where a session lives: deleted there, it is gone, whatever the service keeps
     // in its own memory.
-    let (cookie, created) = log_in(probe, "carol").await?;
+    let (cookie, created) = log_in(probe, &another).await?;
     for key in &created {
         probe.redis.delete_at(key).await?;
     }
@@ -278,9 +279,9 @@ async fn sessions_in_redis(probe: &mut Probe) -> Verdict {
         format!("{}: the session is read from somewhere other than Redis", forgotten.summary()),
     )?;
 
-    let (cookie, _) = log_in(probe, "alice").await?;
-    known_to_another_instance(probe, "alice", &cookie).await?;
-    ids_cannot_be_guessed(probe, "alice", &cookie).await
+    let (cookie, _) = log_in(probe, &user).await?;
+    known_to_another_instance(probe, &user, &cookie).await?;
+    ids_cannot_be_guessed(probe, &user, &cookie).await
 }
 
 /// A session lives in Redis, which every instance of the service shares: a second instance
@@ -340,7 +341,8 @@ fn cookie_value(cookie: &str) -> &str {
 }
 
 async fn session_expiry(probe: &mut Probe) -> Verdict {
-    let (cookie, created) = log_in(probe, "bob").await?;
+    let user = probe.users(1).remove(0);
+    let (cookie, created) = log_in(probe, &user).await?;
     let wanted = probe.contract.session_ttl as i64;
     for key in &created {
         let ttl = probe.redis.ttl_of(key).await?;

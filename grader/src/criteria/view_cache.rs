@@ -385,19 +385,20 @@ async fn run_sql(database_url: &str, statement: &'static str) -> Verdict {
 }
 
 async fn never_caches_cookies(probe: &mut Probe) -> Verdict {
-    let dave = user_cookie("dave");
-    let dave_page = format!("/my/tasks?probe={}", probe.unique("dave"));
-    cached_twice(probe, &dave_page, Some(&dave)).await?;
+    let [reader, follower, signer] =
+        <[String; 3]>::try_from(probe.users(3)).expect("three users drawn");
+    let reader_page = format!("/my/tasks?probe={}", probe.unique("mine"));
+    cached_twice(probe, &reader_page, Some(&user_cookie(&reader))).await?;
 
-    // erin follows frank's sign-in link: the answer signs her in as frank.
-    let erin = user_cookie("erin");
-    let path = format!("/my/tasks?as=frank&probe={}", probe.unique("sign-in"));
+    // One user follows another's sign-in link: the answer signs them in as the other.
+    let follower = user_cookie(&follower);
+    let path = format!("/my/tasks?as={signer}&probe={}", probe.unique("sign-in"));
     for attempt in ["first", "second"] {
-        let reply = measured(probe, &path, Some(&erin)).await?;
+        let reply = measured(probe, &path, Some(&follower)).await?;
         let sets_cookie = reply.reply.headers.contains_key("set-cookie");
         expect(
-            reply.reply.status == 200 && owner_of(&reply.reply.body) == "frank" && sets_cookie,
-            format!("the {attempt} GET {path} to show frank's tasks and set the user cookie"),
+            reply.reply.status == 200 && owner_of(&reply.reply.body) == signer && sets_cookie,
+            format!("the {attempt} GET {path} to show {signer}'s tasks and set the user cookie"),
             format!(
                 "{} (Set-Cookie: {})",
                 reply.describe(),
@@ -418,7 +419,8 @@ async fn never_caches_cookies(probe: &mut Probe) -> Verdict {
 
 async fn per_user_isolation(probe: &mut Probe) -> Verdict {
     let data = dataset(probe);
-    for (first, second) in [("alice", "bob"), ("bob", "alice")] {
+    let [one, other] = <[String; 2]>::try_from(probe.users(2)).expect("two users drawn");
+    for (first, second) in [(one.as_str(), other.as_str()), (other.as_str(), one.as_str())] {
         let path = format!("/my/tasks?probe={}", probe.unique("mine"));
         cached_twice(probe, &path, Some(&user_cookie(first))).await?;
         for user in [second, first] {

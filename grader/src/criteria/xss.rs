@@ -30,10 +30,7 @@ pub fn payload(rng: &mut SplitMix64) -> String {
             _ => (*rng.pick(WORDS)).to_owned(),
         });
     }
-    // Fisher–Yates, from the same generator.
-    for i in (1..pieces.len()).rev() {
-        pieces.swap(i, rng.between(0, i as u64) as usize);
-    }
+    rng.shuffle(&mut pieces);
     pieces.join(if rng.between(0, 1) == 0 { "" } else { " " })
 }
 

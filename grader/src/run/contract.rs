@@ -43,7 +43,9 @@ impl Contract {
         format!("{}:{}:{}", self.key_prefix, self.key_version, key)
     }
 
-    /// The environment of a service: nothing is inherited but `PATH`.
+    /// The environment of a service: nothing is inherited but `PATH`, and nothing is set that
+    /// a service run by hand as the book says would lack (not even `RUST_LOG`: the workbook
+    /// logs at `info` by default).
     pub fn environment(
         &self,
         redis_base_url: &str,
@@ -61,8 +63,6 @@ impl Contract {
             ("CACHE_KEY_VERSION", self.key_version.to_string()),
             ("CACHE_DEFAULT_TIMEOUT", self.default_timeout.to_string()),
             ("SESSION_TTL", self.session_ttl.to_string()),
-            ("RUST_LOG", "info".to_owned()),
-            ("RUST_BACKTRACE", "1".to_owned()),
             ("PATH", std::env::var("PATH").unwrap_or_default()),
         ]
         .into_iter()

@@ -196,6 +196,21 @@ fn spawn(
     shared: Option<&Path>,
     start: u32,
 ) -> Result<Sandboxed> {
+    let (command, input) = service_command(binary, environment, dir, shared);
+    let stem = log_stem(dir, start);
+    Sandboxed::spawn_with_input(command, Limits::SERVICE, &stem, RunUser::owning(dir), input)
+}
+
+/// The command that starts the service, and what it is handed on its standard input. Nothing
+/// in the command depends on the check that asked for the start: a restart, a slow-database
+/// start and an ordinary one run the same program with the same arguments, environment and
+/// folder (see the tests).
+fn service_command(
+    binary: &Path,
+    environment: &[(String, String)],
+    dir: &Path,
+    shared: Option<&Path>,
+) -> (Command, String) {
     let mut command = match bwrap::available() {
         Ok(bwrap) => {
             let mut jail = Jail::new(bwrap::Network::Run);
@@ -211,8 +226,7 @@ fn spawn(
     };
     let (environment, input) = handed_over(environment);
     command.current_dir(dir).env_clear().envs(environment.iter().map(|(k, v)| (k, v)));
-    let stem = log_stem(dir, start);
-    Sandboxed::spawn_with_input(command, Limits::SERVICE, &stem, RunUser::owning(dir), input)
+    (command, input)
 }
 
 /// `environment` with `extra`'s variables set, replacing those of the same name.
@@ -284,8 +298,8 @@ fn words_that_explain(text: &str) -> Option<String> {
     let chosen: Vec<&str> = match panic {
         Some(start) => lines[start..]
             .iter()
-            // Where and why, not how: the advice and the backtrace (RUST_BACKTRACE is set for
-            // the service's own log) are noise in a scorecard.
+            // Where and why, not how: the advice and a backtrace (a service may turn them
+            // on itself) are noise in a scorecard.
             .take_while(|line| {
                 !line.starts_with("note: run with `RUST_BACKTRACE") && **line != "stack backtrace:"
             })
@@ -327,8 +341,9 @@ mod tests {
     /// A check cannot be told from use by what the service is given: every start of a run,
     /// a slow-database check's included, shows it the same environment (only its own address
     /// and database differ between instances), each name of which the book's contract lists
-    /// for running a service by hand (PATH and the Rust runtime's RUST_LOG and RUST_BACKTRACE
-    /// aside); what only the grader knows goes to standard input, in one shape every time.
+    /// for running a service by hand (`PATH` aside: nothing of the Rust runtime's own, such
+    /// as `RUST_LOG`, that a hand-run would lack); what only the grader knows goes to standard
+    /// input, in one shape every time.
     #[test]
     fn every_start_of_a_run_shows_the_service_the_same_environment() {
         let contract = Contract { query_delay_ms: 0, ..Contract::from_seed(42) };
@@ -358,9 +373,8 @@ mod tests {
         let page = concat!(env!("CARGO_MANIFEST_DIR"), "/../book/src/grading.md");
         let book = std::fs::read_to_string(page).expect("the book's grading page");
         for (name, _) in &seen {
-            let runtime = ["PATH", "RUST_LOG", "RUST_BACKTRACE"].contains(&name.as_str());
             assert!(
-                runtime || book.contains(&format!("| `{name}` |")),
+                name == "PATH" || book.contains(&format!("| `{name}` |")),
                 "{name} is given to the service but not in the book's contract: a grader-only \
                  signal?"
             );
@@ -369,6 +383,35 @@ mod tests {
             seen.iter().all(|(name, _)| name != QUERY_DELAY),
             "the delay shows in the environment"
         );
+    }
+
+    /// Nor by how it is started: an ordinary start, a restart and a slow-database start run
+    /// the same program with the same arguments, environment and folder (its files are what
+    /// it left there itself); only what the workbook reads from standard input differs.
+    #[test]
+    fn every_start_runs_the_same_command_in_the_same_folder() {
+        let contract = Contract { query_delay_ms: 0, ..Contract::from_seed(7) };
+        let ordinary = contract.environment("redis://service:pw@127.0.0.1:1", 4000, "sqlite://a");
+        let slow = with_extra(&ordinary, &[(QUERY_DELAY, "200")]);
+        let (binary, dir) = (Path::new("/run/grader/bin"), Path::new("/run/grader/home-x"));
+        let seen = |environment: &[(String, String)]| {
+            let (command, input) = service_command(binary, environment, dir, None);
+            let command = command.as_std();
+            let described = format!(
+                "{:?} {:?} {:?} {:?}",
+                command.get_program(),
+                command.get_args().collect::<Vec<_>>(),
+                command.get_envs().collect::<Vec<_>>(),
+                command.get_current_dir(),
+            );
+            (described, input)
+        };
+        let (first, first_input) = seen(&ordinary);
+        let (again, _) = seen(&ordinary);
+        let (slowed, slow_input) = seen(&slow);
+        assert_eq!(first, again, "a restart is started differently");
+        assert_eq!(first, slowed, "a slow-database start is started differently");
+        assert_ne!(first_input, slow_input, "the delay is not handed over at all");
     }
 
     #[test]
