@@ -360,9 +360,9 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Some(Command::WarmUp) => {
             let waits = crate::fs::LockWaits::default();
             let timeout = Duration::from_secs(cli.build_timeout);
-            compile::warm_up(BuildFolder::Private, timeout, &waits).await?;
+            crate::grade::warm_up(BuildFolder::Private, timeout, &waits).await?;
             eprintln!(
-                "the exercises' dependencies are compiled in {}",
+                "the exercises' dependencies and the reference solutions are compiled in {}",
                 compile::grader_dir().display()
             );
             Ok(ExitCode::from(ALL_PASSED))

@@ -140,6 +140,17 @@ async fn grade_all(options: &Options, progress: &Mutex<Progress>) -> Result<()> 
     Ok(())
 }
 
+/// Compiles, before the first submission arrives, what grading any of them needs: the
+/// workbook's dependencies and the reference solutions that criteria compare with (kept in
+/// the grader's folder, so a Gradescope image built after `grader warm-up` holds them).
+pub async fn warm_up(folder: BuildFolder, timeout: Duration, waits: &LockWaits) -> Result<()> {
+    compile::warm_up(folder, timeout, waits).await?;
+    for spec in criteria::registry().iter().filter(|spec| spec.needs_reference) {
+        reference::binary(&spec.exercise(), folder, waits).await?;
+    }
+    Ok(())
+}
+
 /// What grading needs across exercises: the run's folder, its contract and the grader's Redis.
 /// A run grades each exercise once; `--watch` keeps one session and grades again on every save,
 /// so Redis starts once and the settings drawn from the seed stay the same.
