@@ -502,10 +502,15 @@ async fn reconnects(probe: &mut Probe) -> Verdict {
     stored_key(probe, &key).await.map(drop)
 }
 
-/// Polls `/health` until it reports Redis up, for at most [`RECONNECT_LIMIT`] (or
-/// [`FIRST_CONNECT_LIMIT`] while it never has); returns the last state seen.
+/// Polls `/health` until it reports Redis up, for at most [`RECONNECT_LIMIT`] (or, while it
+/// never has, until the service has been up for [`FIRST_CONNECT_LIMIT`]: an earlier check's
+/// wait counts too); returns the last state seen.
 async fn wait_for_redis_up(probe: &mut Probe) -> String {
-    let limit = if probe.redis_seen_up() { RECONNECT_LIMIT } else { FIRST_CONNECT_LIMIT };
+    let limit = if probe.redis_seen_up() {
+        RECONNECT_LIMIT
+    } else {
+        FIRST_CONNECT_LIMIT.saturating_sub(probe.service.up_for())
+    };
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         let state = match probe.redis_health(OUTAGE_ANSWER_LIMIT).await {

@@ -48,6 +48,8 @@ pub struct RunningService {
     /// Another service's folder this one may write too: where the database they share lives.
     shared: Option<PathBuf>,
     starts: u32,
+    /// When the running process was started.
+    started_at: std::time::Instant,
 }
 
 impl RunningService {
@@ -87,6 +89,7 @@ impl RunningService {
             dir: dir.to_owned(),
             shared,
             starts: 1,
+            started_at: std::time::Instant::now(),
         };
         Ok(service.wait_until_healthy().await.map(|()| service))
     }
@@ -95,6 +98,7 @@ impl RunningService {
     pub async fn restart(&mut self) -> Started {
         self.process.stop(Duration::from_secs(1)).await;
         self.starts += 1;
+        self.started_at = std::time::Instant::now();
         self.process =
             spawn(&self.binary, &self.environment, &self.dir, self.shared.as_deref(), self.starts)?;
         Ok(self.wait_until_healthy().await)
@@ -107,9 +111,15 @@ impl RunningService {
         let environment = with_extra(&self.environment, extra);
         self.process.stop(Duration::from_secs(1)).await;
         self.starts += 1;
+        self.started_at = std::time::Instant::now();
         self.process =
             spawn(&self.binary, &environment, &self.dir, self.shared.as_deref(), self.starts)?;
         Ok(self.wait_until_healthy().await)
+    }
+
+    /// How long the running process has been up (since its last start).
+    pub fn up_for(&self) -> Duration {
+        self.started_at.elapsed()
     }
 
     /// The value of one of the service's environment variables, e.g. `DATABASE_URL`.
