@@ -42,19 +42,20 @@ pub async fn login(
                 .bind(&form.username),
         )
         .await
-        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+        .map_err(answer(StatusCode::INTERNAL_SERVER_ERROR, "looking the user up"))?;
     let user = user.ok_or(StatusCode::UNAUTHORIZED)?;
 
     let session_id = uuid::Uuid::new_v4().simple().to_string();
     let data = SessionData { username: user.username };
-    let value = serde_json::to_string(&data).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let value = serde_json::to_string(&data)
+        .map_err(answer(StatusCode::INTERNAL_SERVER_ERROR, "encoding the session"))?;
     let ttl = state.cache.settings().session_ttl;
     state
         .cache
         .set_for(&session_key(&session_id), &value, ttl)
         .await
         // Without Redis there is nowhere to keep the session: say so instead of pretending.
-        .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?;
+        .map_err(answer(StatusCode::SERVICE_UNAVAILABLE, "storing the session"))?;
 
     let cookie =
         Cookie::build((COOKIE_NAME, session_id)).http_only(true).same_site(SameSite::Lax).path("/");
@@ -72,9 +73,10 @@ pub async fn me(
         .cache
         .get(&session_key(session_id))
         .await
-        .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?
+        .map_err(answer(StatusCode::SERVICE_UNAVAILABLE, "reading the session"))?
         .ok_or(StatusCode::UNAUTHORIZED)?;
-    let data = serde_json::from_str(&stored).map_err(|_| StatusCode::UNAUTHORIZED)?;
+    let data = serde_json::from_str(&stored)
+        .map_err(answer(StatusCode::UNAUTHORIZED, "decoding the session"))?;
     Ok(Json(data))
 }
 
@@ -82,7 +84,10 @@ pub async fn me(
 /// `POST /logout`: deletes the session from Redis and clears the cookie.
 pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> (CookieJar, StatusCode) {
     if let Some(cookie) = jar.get(COOKIE_NAME) {
-        let _ = state.cache.delete(&session_key(cookie.value())).await;
+        // The browser forgets the cookie either way; a key left behind expires with its TTL.
+        if let Err(err) = state.cache.delete(&session_key(cookie.value())).await {
+            tracing::warn!("deleting the session: {err}");
+        }
     }
     (jar.remove(Cookie::build(COOKIE_NAME).path("/")), StatusCode::NO_CONTENT)
 }
@@ -90,5 +95,17 @@ pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> (CookieJar
 
 fn session_key(session_id: &str) -> String {
     format!("session:{session_id}")
+}
+
+/// Turns an error into the answer `status`, logging what went wrong while `doing` what: the
+/// client learns only the status, the service's log says why.
+fn answer<E: std::fmt::Display>(
+    status: StatusCode,
+    doing: &'static str,
+) -> impl FnOnce(E) -> StatusCode {
+    move |err| {
+        tracing::warn!("{doing}: {err}");
+        status
+    }
 }
 // ANCHOR_END: todo_sessions
