@@ -8,14 +8,18 @@ use std::path::PathBuf;
 
 use common::root;
 
-/// Every `cache.rs` of the starters and solutions, exercise 1's solution (the original) first.
+/// Every cache module of the starters and solutions (`src/cache.rs`, or `src/cache/mod.rs`
+/// where the client's methods are split by file), exercise 1's solution (the original) first.
 fn cache_modules() -> Vec<(PathBuf, String)> {
     let original = root().join("solutions/01-redis-setup/src/cache.rs");
     let mut modules = vec![original.clone()];
     for folder in ["solutions", "exercises"] {
         for exercise in grader::course::EXERCISES {
-            let path = root().join(folder).join(exercise.dir_name()).join("src/cache.rs");
-            if path.is_file() && path != original {
+            let src = root().join(folder).join(exercise.dir_name()).join("src");
+            let module = [src.join("cache.rs"), src.join("cache/mod.rs")]
+                .into_iter()
+                .find(|path| path.is_file());
+            if let Some(path) = module.filter(|path| *path != original) {
                 modules.push(path);
             }
         }
