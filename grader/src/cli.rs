@@ -84,46 +84,50 @@ struct StateArg {
     state: Option<PathBuf>,
 }
 
+/// What `grader batch` is given.
+#[derive(Args, Debug)]
+struct BatchArgs {
+    /// The folder of submissions: a Canvas, Moodle (flat or in folders) or Gradescope
+    /// export, or a folder or archive per student.
+    submissions: PathBuf,
+    /// Where to write the gradebook, the report and each student's results.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// How many submissions to grade at once. The default is this machine's cores, at most
+    /// one per 1.5 GiB of memory (a build and a service at their peak).
+    #[arg(short, long, default_value_t = batch::default_jobs())]
+    jobs: usize,
+    /// Grade again submissions that have not changed since the last run.
+    #[arg(long)]
+    regrade: bool,
+    /// Grade only share I of N of the class (e.g. `1/3`), for spreading a class over
+    /// machines; join the outputs with `grader merge`. Without it, a Slurm job array
+    /// (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT) or a Kubernetes Indexed Job
+    /// (JOB_COMPLETION_INDEX with GRADER_SHARD_COUNT) names the shard. Every shard uses
+    /// one seed: --seed, or one derived from the class folder.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard, env = "GRADER_SHARD")]
+    shard: Option<(usize, usize)>,
+    /// The seed of the randomised settings, the same for the whole class (default: the one
+    /// this output folder was graded with; for a shard, one derived from the class folder;
+    /// else a new one).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The most one submission may take, in seconds, builds included.
+    #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
+    timeout: u64,
+    /// Grade only this exercise (by number or name); all when omitted.
+    #[arg(long)]
+    exercise: Option<String>,
+    /// Grade even where students' code cannot be contained (no bubblewrap, macOS, or Linux
+    /// without root): only for submissions you trust.
+    #[arg(long)]
+    allow_unsandboxed: bool,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Grade a class: every submission in a folder (folders, .zip or .tar.gz files).
-    Batch {
-        /// The folder of submissions: a Canvas, Moodle (flat or in folders) or Gradescope
-        /// export, or a folder or archive per student.
-        submissions: PathBuf,
-        /// Where to write the gradebook, the report and each student's results.
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
-        /// How many submissions to grade at once. The default is this machine's cores, at most
-        /// one per 1.5 GiB of memory (a build and a service at their peak).
-        #[arg(short, long, default_value_t = batch::default_jobs())]
-        jobs: usize,
-        /// Grade again submissions that have not changed since the last run.
-        #[arg(long)]
-        regrade: bool,
-        /// Grade only share I of N of the class (e.g. `1/3`), for spreading a class over
-        /// machines; join the outputs with `grader merge`. Without it, a Slurm job array
-        /// (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT) or a Kubernetes Indexed Job
-        /// (JOB_COMPLETION_INDEX with GRADER_SHARD_COUNT) names the shard. Every shard uses
-        /// one seed: --seed, or one derived from the class folder.
-        #[arg(long, value_name = "I/N", value_parser = parse_shard, env = "GRADER_SHARD")]
-        shard: Option<(usize, usize)>,
-        /// The seed of the randomised settings, the same for the whole class (default: the one
-        /// this output folder was graded with; for a shard, one derived from the class folder;
-        /// else a new one).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// The most one submission may take, in seconds, builds included.
-        #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
-        timeout: u64,
-        /// Grade only this exercise (by number or name); all when omitted.
-        #[arg(long)]
-        exercise: Option<String>,
-        /// Grade even where students' code cannot be contained (no bubblewrap, macOS, or Linux
-        /// without root): only for submissions you trust.
-        #[arg(long)]
-        allow_unsandboxed: bool,
-    },
+    Batch(BatchArgs),
     /// Print the criteria the grader checks, with their points (for the book and course tools).
     Criteria {
         /// One exercise, by number or name; all when omitted.
@@ -278,6 +282,48 @@ pub fn main() -> ExitCode {
     })
 }
 
+/// `grader batch`: grades every submission of a class.
+async fn grade_class(args: &BatchArgs, build_timeout: u64) -> anyhow::Result<ExitCode> {
+    let BatchArgs {
+        submissions,
+        out,
+        jobs,
+        regrade,
+        shard,
+        seed,
+        timeout,
+        exercise,
+        allow_unsandboxed,
+    } = args;
+    let uncontained = containment::missing();
+    containment::check_batch(&uncontained, *allow_unsandboxed)?;
+    let shard = match shard {
+        Some(shard) => Some(*shard),
+        None => batch::shard::from_scheduler(|name| std::env::var(name).ok())?,
+    };
+    let options = batch::Options {
+        exercises: course::select(exercise.as_deref())?,
+        submissions: submissions.clone(),
+        out: out.clone(),
+        jobs: *jobs,
+        regrade: *regrade,
+        shard,
+        seed: *seed,
+        timeout: Duration::from_secs(*timeout),
+        build_timeout: Duration::from_secs(build_timeout),
+        uncontained,
+    };
+    let summary = batch::run(&options).await?;
+    if summary.errors == 0 {
+        return Ok(ExitCode::from(ALL_PASSED));
+    }
+    eprintln!(
+        "{} submissions could not be graded; run the batch again to retry them",
+        summary.errors
+    );
+    Ok(ExitCode::from(SOME_FAILED))
+}
+
 /// The exit code of a command, or 2 with its error.
 fn exit_code(outcome: anyhow::Result<ExitCode>) -> ExitCode {
     outcome.unwrap_or_else(|err| {
@@ -292,45 +338,7 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         crate::run::turn_containment_off();
     }
     match &cli.command {
-        Some(Command::Batch {
-            submissions,
-            out,
-            jobs,
-            regrade,
-            shard,
-            seed,
-            timeout,
-            exercise,
-            allow_unsandboxed,
-        }) => {
-            let uncontained = containment::missing();
-            containment::check_batch(&uncontained, *allow_unsandboxed)?;
-            let shard = match shard {
-                Some(shard) => Some(*shard),
-                None => batch::shard::from_scheduler(|name| std::env::var(name).ok())?,
-            };
-            let options = batch::Options {
-                exercises: course::select(exercise.as_deref())?,
-                submissions: submissions.clone(),
-                out: out.clone(),
-                jobs: *jobs,
-                regrade: *regrade,
-                shard,
-                seed: *seed,
-                timeout: Duration::from_secs(*timeout),
-                build_timeout: Duration::from_secs(cli.build_timeout),
-                uncontained,
-            };
-            let summary = batch::run(&options).await?;
-            if summary.errors == 0 {
-                return Ok(ExitCode::from(ALL_PASSED));
-            }
-            eprintln!(
-                "{} submissions could not be graded; run the batch again to retry them",
-                summary.errors
-            );
-            Ok(ExitCode::from(SOME_FAILED))
-        }
+        Some(Command::Batch(args)) => grade_class(args, cli.build_timeout).await,
         Some(Command::GradescopeBundle { dir, exercise, allow_unsandboxed }) => {
             course::select(exercise.as_deref())?;
             batch::gradescope::bundle(dir, exercise.as_deref(), *allow_unsandboxed)?;

@@ -58,7 +58,7 @@ pub fn check_only(exercises: &[Exercise], only: &[String]) -> Result<()> {
     let specs = criteria::registry();
     let known: Vec<&str> = specs
         .iter()
-        .filter(|spec| exercises.iter().any(|exercise| exercise.slug == spec.slug))
+        .filter(|spec| exercises.contains(&spec.exercise))
         .flat_map(|spec| spec.criteria.iter().map(|criterion| criterion.id))
         .collect();
     let unknown: Vec<&String> = only.iter().filter(|id| !known.contains(&id.as_str())).collect();
@@ -133,7 +133,7 @@ async fn grade_all(options: &Options, progress: &Mutex<Progress>) -> Result<()> 
     lock(progress).database = session.database.describe();
     let specs = criteria::registry();
     for exercise in &options.exercises {
-        let spec = spec_of(&specs, exercise)?;
+        let spec = criteria::spec_of(&specs, exercise)?;
         let report = session.grade(exercise, spec).await?;
         lock(progress).exercises.push(report);
     }
@@ -146,7 +146,7 @@ async fn grade_all(options: &Options, progress: &Mutex<Progress>) -> Result<()> 
 pub async fn warm_up(folder: BuildFolder, timeout: Duration, waits: &LockWaits) -> Result<()> {
     compile::warm_up(folder, timeout, waits).await?;
     for spec in criteria::registry().iter().filter(|spec| spec.needs_reference) {
-        reference::binary(&spec.exercise(), folder, waits).await?;
+        reference::binary(&spec.exercise, folder, waits).await?;
     }
     Ok(())
 }
@@ -303,14 +303,6 @@ impl<'a> Session<'a> {
         );
         Ok(report)
     }
-}
-
-/// The criteria of `exercise`.
-pub fn spec_of<'a>(specs: &'a [ExerciseSpec], exercise: &Exercise) -> Result<&'a ExerciseSpec> {
-    specs
-        .iter()
-        .find(|spec| spec.slug == exercise.slug)
-        .with_context(|| format!("the grader has no criteria for {}", exercise.dir_name()))
 }
 
 fn lock(progress: &Mutex<Progress>) -> std::sync::MutexGuard<'_, Progress> {

@@ -751,7 +751,7 @@ fn sample_checklists_are_the_graders_own() {
         }
         let next = lines[start..].iter().find(|line| line.starts_with("next: ")).unwrap();
         let named = specs.iter().flat_map(|spec| {
-            let number = spec.exercise().number;
+            let number = spec.exercise.number;
             spec.criteria.iter().map(move |criterion| {
                 format!("next: exercise {number}, criterion {}: {}", criterion.id, criterion.title)
             })

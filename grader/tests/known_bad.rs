@@ -38,7 +38,7 @@ fn query_optimisation_variants_lose_exactly_their_points() {
 fn every_hint_for_a_kind_of_failure_is_shown_by_a_fixture() {
     let mut unshown = Vec::new();
     for spec in grader::criteria::registry() {
-        let exercise = spec.exercise().dir_name();
+        let exercise = spec.exercise.dir_name();
         let shown: Vec<String> =
             common::Fixture::all(&exercise).into_iter().flat_map(|fixture| fixture.shows).collect();
         for criterion in &spec.criteria {

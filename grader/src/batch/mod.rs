@@ -31,7 +31,7 @@ use crate::criteria;
 use crate::fs::LockWaits;
 use crate::fs::write_atomically;
 use crate::grade::{self, Progress};
-use crate::report::{Report, Stage};
+use crate::report::{ExerciseReport, Report, Stage};
 use crate::run::compile::{self, BuildFolder};
 use crate::run::users;
 use meta::{Meta, Outcome};
@@ -101,65 +101,13 @@ fn total_memory() -> Option<u64> {
     String::from_utf8(output.stdout).ok()?.trim().parse().ok()
 }
 
+/// Grades every submission of the class that changed since the last run, and writes the
+/// class files.
 pub async fn run(options: &Options) -> Result<Summary> {
-    if !options.submissions.is_dir() {
-        bail!("{} is not a folder of submissions", options.submissions.display());
-    }
-    std::fs::create_dir_all(&options.out)
-        .with_context(|| format!("cannot create {}", options.out.display()))?;
-    if let Some(warning) = users::readable_by_services(&options.submissions) {
-        eprintln!("warning: {warning}");
-    }
+    let (class, seed) = intake(options)?;
     let exercises = &options.exercises;
-    let mut class = submissions::discover(&options.submissions)?;
-    let seed = class_seed(&options.out, options.seed, options.shard.is_some(), &class)?;
-    set_aside_gone(options, &class)?;
-    if let Some((index, count)) = options.shard {
-        class = shard::pick(class, index, count, Submission::expected_work);
-        eprintln!("batch: shard {} of {count}: {} students", index + 1, class.len());
-    }
-    for submission in class.iter().filter(|s| !s.superseded.is_empty()) {
-        eprintln!(
-            "batch: {} handed in {} workbooks: grading the newest, {}",
-            submission.student,
-            submission.superseded.len() + 1,
-            submission.label
-        );
-    }
-    for submission in class.iter().filter(|s| !s.attachments.is_empty()) {
-        eprintln!(
-            "batch: {}: grading {}; kept as attachments (no workbook in them): {}",
-            submission.student,
-            submission.label,
-            submission.attachments.join(", ")
-        );
-    }
-    let grader = format!("{}/{seed}", grader_fingerprint(exercises));
     let mut summary = Summary::default();
-    let mut pending = Vec::new();
-    for submission in class {
-        let fingerprint = fingerprint(&submission, exercises, &grader);
-        if !options.regrade && already_graded(&options.out, &submission.student, &fingerprint) {
-            summary.skipped += 1;
-            continue;
-        }
-        let unfinished =
-            outputs::unfinished_attempts(&options.out, &submission.student, &fingerprint);
-        if !options.regrade && unfinished >= MAX_UNFINISHED_ATTEMPTS {
-            // Grading it again would most likely kill this run too: the batch must finish.
-            let reason = format!(
-                "the grader was killed {unfinished} times while grading this submission (by \
-                 the submission itself?), so it was not graded again; --regrade tries again"
-            );
-            let meta = meta_of(&submission, fingerprint, Outcome::Invalid, Some(reason.clone()));
-            let report = whole_submission_failed(seed, exercises, Stage::Invalid, &reason);
-            outputs::write_student(&options.out, &meta, Some(&report))?;
-            eprintln!("{}: {reason}", submission.student);
-            summary.graded += 1;
-            continue;
-        }
-        pending.push((submission, fingerprint));
-    }
+    let pending = to_grade(options, class, seed, &mut summary)?;
     eprintln!(
         "batch: {} to grade, {} unchanged since the last run (--regrade grades them again), seed {}",
         pending.len(),
@@ -211,7 +159,13 @@ pub async fn run(options: &Options) -> Result<Summary> {
         let failed = report.as_ref().filter(|_| beside_others).map(Report::failed_criteria);
         if let (Some(failed), Some(first)) = (failed.filter(|f| !f.is_empty()), &report) {
             outputs::forget_attempt(&options.out, &meta.student)?;
-            second_looks.push((submission, fingerprint, meta, first.clone(), failed));
+            second_looks.push(SecondLook {
+                submission,
+                fingerprint,
+                meta,
+                first: first.clone(),
+                failed,
+            });
             continue;
         }
         let line = record(options, &mut summary, &meta, report.as_ref())?;
@@ -225,22 +179,8 @@ pub async fn run(options: &Options) -> Result<Summary> {
         durations.push((meta.outcome, meta.seconds));
         show_progress(bar.as_ref(), durations.len(), total, format!("{line} (graded alone)"));
     }
-    for (submission, fingerprint, mut meta, mut report, failed) in second_looks {
-        let (ids, failed_in): (Vec<String>, Vec<Exercise>) = (
-            failed.iter().map(|(_, criterion)| criterion.clone()).collect(),
-            exercises
-                .iter()
-                .filter(|e| failed.iter().any(|(id, _)| *id == e.dir_name()))
-                .cloned()
-                .collect(),
-        );
-        let (alone_meta, alone) =
-            grade_submission(options, &failed_in, seed, submission, fingerprint, &ids).await;
-        // Only a second look that graded what it looked at replaces the first.
-        if let (Outcome::Graded, Some(alone)) = (alone_meta.outcome, &alone) {
-            report.take_second_look(alone);
-        }
-        meta.seconds += alone_meta.seconds;
+    for look in second_looks {
+        let (meta, report) = look.take(options, seed).await;
         let line = record(options, &mut summary, &meta, Some(&report))?;
         durations.push((meta.outcome, meta.seconds));
         let note = format!("{line} (failed criteria checked again alone)");
@@ -255,6 +195,115 @@ pub async fn run(options: &Options) -> Result<Summary> {
     eprintln!("wrote {}", options.out.join("gradebook.csv").display());
     eprintln!("wrote {}", options.out.join("report.html").display());
     Ok(summary)
+}
+
+/// The class to grade (this shard's share of it) and the seed every submission is graded
+/// with; says which file of each student is graded and which were set aside.
+fn intake(options: &Options) -> Result<(Vec<Submission>, u64)> {
+    if !options.submissions.is_dir() {
+        bail!("{} is not a folder of submissions", options.submissions.display());
+    }
+    std::fs::create_dir_all(&options.out)
+        .with_context(|| format!("cannot create {}", options.out.display()))?;
+    if let Some(warning) = users::readable_by_services(&options.submissions) {
+        eprintln!("warning: {warning}");
+    }
+    let mut class = submissions::discover(&options.submissions)?;
+    let seed = class_seed(&options.out, options.seed, options.shard.is_some(), &class)?;
+    set_aside_gone(options, &class)?;
+    if let Some((index, count)) = options.shard {
+        class = shard::pick(class, index, count, Submission::expected_work);
+        eprintln!("batch: shard {} of {count}: {} students", index + 1, class.len());
+    }
+    for submission in class.iter().filter(|s| !s.superseded.is_empty()) {
+        eprintln!(
+            "batch: {} handed in {} workbooks: grading the newest, {}",
+            submission.student,
+            submission.superseded.len() + 1,
+            submission.label
+        );
+    }
+    for submission in class.iter().filter(|s| !s.attachments.is_empty()) {
+        eprintln!(
+            "batch: {}: grading {}; kept as attachments (no workbook in them): {}",
+            submission.student,
+            submission.label,
+            submission.attachments.join(", ")
+        );
+    }
+    Ok((class, seed))
+}
+
+/// The submissions of `class` to grade in this run, with their fingerprints: not those
+/// graded already (unless `--regrade`), and not one that killed the grader too often (its
+/// result says so, counted in `summary`).
+fn to_grade(
+    options: &Options,
+    class: Vec<Submission>,
+    seed: u64,
+    summary: &mut Summary,
+) -> Result<Vec<(Submission, String)>> {
+    let exercises = &options.exercises;
+    let grader = format!("{}/{seed}", grader_fingerprint(exercises));
+    let mut pending = Vec::new();
+    for submission in class {
+        let fingerprint = fingerprint(&submission, exercises, &grader);
+        if !options.regrade && already_graded(&options.out, &submission.student, &fingerprint) {
+            summary.skipped += 1;
+            continue;
+        }
+        let unfinished =
+            outputs::unfinished_attempts(&options.out, &submission.student, &fingerprint);
+        if !options.regrade && unfinished >= MAX_UNFINISHED_ATTEMPTS {
+            // Grading it again would most likely kill this run too: the batch must finish.
+            let reason = format!(
+                "the grader was killed {unfinished} times while grading this submission (by \
+                 the submission itself?), so it was not graded again; --regrade tries again"
+            );
+            let meta = meta_of(&submission, fingerprint, Outcome::Invalid, Some(reason.clone()));
+            let report = whole_submission_failed(seed, exercises, Stage::Invalid, &reason)?;
+            outputs::write_student(&options.out, &meta, Some(&report))?;
+            eprintln!("{}: {reason}", submission.student);
+            summary.graded += 1;
+            continue;
+        }
+        pending.push((submission, fingerprint));
+    }
+    Ok(pending)
+}
+
+/// A submission whose criteria failed while others were graded beside it: they are checked
+/// again alone, and that second look is final.
+struct SecondLook {
+    submission: Submission,
+    fingerprint: String,
+    meta: Meta,
+    /// The report graded beside others.
+    first: Report,
+    /// The failed criteria: (exercise folder, criterion id).
+    failed: Vec<(String, String)>,
+}
+
+impl SecondLook {
+    /// Checks the failed criteria again alone; the result replaces the first only where it
+    /// graded what it looked at.
+    async fn take(self, options: &Options, seed: u64) -> (Meta, Report) {
+        let Self { submission, fingerprint, mut meta, mut first, failed } = self;
+        let ids: Vec<String> = failed.iter().map(|(_, criterion)| criterion.clone()).collect();
+        let failed_in: Vec<Exercise> = options
+            .exercises
+            .iter()
+            .filter(|e| failed.iter().any(|(id, _)| *id == e.dir_name()))
+            .copied()
+            .collect();
+        let (alone_meta, alone) =
+            grade_submission(options, &failed_in, seed, submission, fingerprint, &ids).await;
+        if let (Outcome::Graded, Some(alone)) = (alone_meta.outcome, &alone) {
+            first.take_second_look(alone);
+        }
+        meta.seconds += alone_meta.seconds;
+        (meta, first)
+    }
 }
 
 /// Writes one submission's results and the class files, and counts it: the progress line.
@@ -373,10 +422,18 @@ async fn grade_submission(
             (meta, Some(report))
         }
         Err((Outcome::Invalid, reason)) => {
-            meta.outcome = Outcome::Invalid;
-            meta.message = Some(reason.clone());
-            let report = whole_submission_failed(seed, exercises, Stage::Invalid, &reason);
-            (meta, Some(report))
+            match whole_submission_failed(seed, exercises, Stage::Invalid, &reason) {
+                Ok(report) => {
+                    meta.outcome = Outcome::Invalid;
+                    meta.message = Some(reason);
+                    (meta, Some(report))
+                }
+                Err(err) => {
+                    meta.outcome = Outcome::Error;
+                    meta.message = Some(format!("{err:#}"));
+                    (meta, None)
+                }
+            }
         }
         Err((outcome, reason)) => {
             meta.outcome = outcome;
@@ -451,15 +508,15 @@ async fn grade_folder(
                 "grading took longer than the {} s allowed per submission",
                 options.timeout.as_secs()
             );
-            let specs = criteria::registry();
             let done = &mut progress.exercises;
-            let unfinished: Vec<&Exercise> =
-                exercises.iter().filter(|e| !done.iter().any(|d| d.id == e.dir_name())).collect();
-            for exercise in unfinished {
-                if let Some(spec) = specs.iter().find(|spec| spec.slug == exercise.slug) {
-                    done.push(grade::not_graded(exercise, spec, Stage::TimedOut, reason.clone()));
-                }
-            }
+            let unfinished: Vec<Exercise> = exercises
+                .iter()
+                .filter(|e| !done.iter().any(|d| d.id == e.dir_name()))
+                .copied()
+                .collect();
+            let not_graded = none_graded(&unfinished, Stage::TimedOut, &reason)
+                .map_err(|err| (Outcome::Error, format!("{err:#}")))?;
+            done.extend(not_graded);
             Ok((Outcome::TimedOut, progress.into_report(seed)))
         }
     }
@@ -471,16 +528,20 @@ fn whole_submission_failed(
     exercises: &[Exercise],
     stage: Stage,
     reason: &str,
-) -> Report {
+) -> Result<Report> {
+    Ok(Report::new(seed, "none".to_owned(), none_graded(exercises, stage, reason)?))
+}
+
+/// Every criterion of `exercises` failed, for `reason`, at `stage`.
+fn none_graded(exercises: &[Exercise], stage: Stage, reason: &str) -> Result<Vec<ExerciseReport>> {
     let specs = criteria::registry();
-    let reports = exercises
+    exercises
         .iter()
-        .filter_map(|exercise| {
-            let spec = specs.iter().find(|spec| spec.slug == exercise.slug)?;
-            Some(grade::not_graded(exercise, spec, stage, reason.to_owned()))
+        .map(|exercise| {
+            let spec = criteria::spec_of(&specs, exercise)?;
+            Ok(grade::not_graded(exercise, spec, stage, reason.to_owned()))
         })
-        .collect();
-    Report::new(seed, "none".to_owned(), reports)
+        .collect()
 }
 
 /// Rewrites `gradebook.csv`, the LMS imports and `report.html` from every student result in
@@ -701,13 +762,11 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
 fn grader_fingerprint(exercises: &[Exercise]) -> String {
     let mut hash = Sha256::new();
     hash.update(env!("CARGO_PKG_VERSION"));
-    for spec in
-        criteria::registry().iter().filter(|spec| exercises.iter().any(|e| e.slug == spec.slug))
-    {
+    for spec in criteria::registry().iter().filter(|spec| exercises.contains(&spec.exercise)) {
         for criterion in &spec.criteria {
             hash.update(format!(
                 "{}/{}/{}/{}\n",
-                spec.slug, criterion.id, criterion.points, criterion.title
+                spec.exercise.slug, criterion.id, criterion.points, criterion.title
             ));
         }
     }

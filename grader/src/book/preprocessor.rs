@@ -20,7 +20,7 @@ use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
 use crate::book::tables;
-use crate::course::EXERCISES;
+use crate::course::{EXERCISES, Exercise};
 use crate::criteria::{ExerciseSpec, registry};
 
 /// The book's preprocessor, named `workbook` as in `book/book.toml`.
@@ -131,14 +131,14 @@ impl Directive<'_> {
 /// An exercise's criteria table and its total, or a note while the grader has no criteria
 /// for it; an exercise that is not on the checklist is an error.
 fn criteria(exercise: &str, specs: &[ExerciseSpec]) -> anyhow::Result<String> {
-    let Some(item) = EXERCISES.iter().find(|item| item.dir_name() == exercise) else {
+    let Some(item) = Exercise::from_dir_name(exercise) else {
         let known: Vec<String> = EXERCISES.iter().map(|item| item.dir_name()).collect();
         bail!(
             "{{{{#criteria {exercise}}}}} names no exercise of the checklist; write one of: {}",
             known.join(", ")
         );
     };
-    let Some(spec) = specs.iter().find(|spec| spec.slug == item.slug) else {
+    let Some(spec) = specs.iter().find(|spec| spec.exercise == item) else {
         return Ok(format!("*The grader has no criteria for exercise {} yet.*\n", item.number));
     };
     Ok(format!(
@@ -160,7 +160,7 @@ fn checklist(page: &Path, specs: &[ExerciseSpec]) -> String {
     );
     for item in &EXERCISES {
         let dir = item.dir_name();
-        let points = match specs.iter().find(|spec| spec.slug == item.slug) {
+        let points = match specs.iter().find(|spec| spec.exercise == *item) {
             Some(spec) => spec.max_score().to_string(),
             None => "not available yet".to_owned(),
         };

@@ -87,13 +87,12 @@ pub fn escape_markdown(text: &str) -> String {
     escaped
 }
 
+/// The criteria of `exercises`, in checklist order.
 fn selected<'a>(
     specs: &'a [ExerciseSpec],
     exercises: &'a [Exercise],
-) -> impl Iterator<Item = (&'a Exercise, &'a ExerciseSpec)> {
-    exercises.iter().filter_map(move |exercise| {
-        Some((exercise, specs.iter().find(|s| s.slug == exercise.slug)?))
-    })
+) -> impl Iterator<Item = (Exercise, &'a ExerciseSpec)> {
+    specs.iter().filter(|spec| exercises.contains(&spec.exercise)).map(|spec| (spec.exercise, spec))
 }
 
 #[cfg(test)]

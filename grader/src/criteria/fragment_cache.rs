@@ -18,6 +18,7 @@ use super::{
 };
 use workbook::seed::SplitMix64;
 
+use crate::course;
 use crate::criteria::probe::{Body, Probe, Reply};
 use crate::words::counted;
 
@@ -37,7 +38,7 @@ const WHOLESALE_COMMANDS: &[&str] = &["flushdb", "flushall", "keys"];
 
 pub fn spec() -> ExerciseSpec {
     ExerciseSpec {
-        slug: "fragment-cache",
+        exercise: course::FRAGMENT_CACHE,
         query_delay_ms: 0,
         needs_reference: false,
         criteria: vec![

@@ -12,6 +12,7 @@ use super::inspect::{describe_commands, describe_ttl};
 use super::{
     Because, Category, Criterion, ExerciseSpec, Failure, Symptom, Verdict, check, expect, fail,
 };
+use crate::course;
 use crate::criteria::probe::{Body, Probe, REQUEST_TIMEOUT};
 use crate::words::counted;
 
@@ -49,7 +50,7 @@ const USER_FOR_OUTAGE: i64 = 5;
 
 pub fn spec() -> ExerciseSpec {
     ExerciseSpec {
-        slug: "low-level-cache",
+        exercise: course::LOW_LEVEL_CACHE,
         query_delay_ms: 100,
         needs_reference: false,
         criteria: vec![

@@ -21,7 +21,7 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
-use crate::course::{self, Exercise};
+use crate::course::Exercise;
 
 pub use self::probe::Probe;
 pub use self::verdict::{Because, Failure, Symptom, Verdict, expect, fail};
@@ -70,8 +70,8 @@ impl Criterion {
 
 /// An exercise's criteria.
 pub struct ExerciseSpec {
-    /// The exercise's slug in the course catalogue ([`course::EXERCISES`]).
-    pub slug: &'static str,
+    /// The exercise these criteria grade, from the course catalogue ([`course::EXERCISES`]).
+    pub exercise: Exercise,
     /// `WORKBOOK_QUERY_DELAY_MS` for this exercise's service: a slow database, for exercises
     /// whose checks need a cache miss to be measurably dearer than a hit, or concurrent
     /// requests to overlap one computation. Zero elsewhere, so grading stays quick.
@@ -88,14 +88,6 @@ impl ExerciseSpec {
     pub fn max_score(&self) -> u32 {
         self.criteria.iter().map(|criterion| criterion.points).sum()
     }
-
-    /// The exercise these criteria grade.
-    pub fn exercise(&self) -> Exercise {
-        course::EXERCISES
-            .into_iter()
-            .find(|exercise| exercise.slug == self.slug)
-            .expect("every registry entry is in the course catalogue (criteria::tests)")
-    }
 }
 
 /// Every exercise the grader knows, in checklist order.
@@ -108,6 +100,18 @@ pub fn registry() -> Vec<ExerciseSpec> {
         fragment_cache::spec(),
         query_optimisation::spec(),
     ]
+}
+
+/// The criteria of `exercise`. Every exercise of the catalogue has them (`criteria::tests`):
+/// an exercise without is the grader's error, never one to leave out in silence.
+pub fn spec_of<'a>(
+    specs: &'a [ExerciseSpec],
+    exercise: &Exercise,
+) -> anyhow::Result<&'a ExerciseSpec> {
+    specs
+        .iter()
+        .find(|spec| spec.exercise == *exercise)
+        .ok_or_else(|| anyhow::anyhow!("the grader has no criteria for {}", exercise.dir_name()))
 }
 
 /// Turns an `async fn(&mut Probe) -> Verdict` into a [`Check`].
@@ -124,20 +128,22 @@ mod tests {
 
     #[test]
     fn criterion_ids_are_unique_and_well_formed() {
-        for exercise in registry() {
-            let mut ids: Vec<&str> = exercise.criteria.iter().map(|c| c.id).collect();
+        for spec in registry() {
+            let mut ids: Vec<&str> = spec.criteria.iter().map(|c| c.id).collect();
             assert!(ids.iter().all(|id| id.chars().all(|c| c.is_ascii_lowercase() || c == '-')));
             ids.sort();
             ids.dedup();
-            assert_eq!(ids.len(), exercise.criteria.len(), "duplicate id in {}", exercise.slug);
-            assert!(exercise.criteria.iter().all(|c| c.points > 0 && !c.hint.is_empty()));
+            assert_eq!(ids.len(), spec.criteria.len(), "duplicate id in {}", spec.exercise.slug);
+            assert!(spec.criteria.iter().all(|c| c.points > 0 && !c.hint.is_empty()));
         }
     }
 
+    use crate::course;
+
     #[test]
     fn the_registry_follows_the_course_catalogue() {
-        let registered: Vec<&str> = registry().iter().map(|spec| spec.slug).collect();
-        let catalogue: Vec<&str> = course::EXERCISES.iter().map(|e| e.slug).collect();
+        let registered: Vec<Exercise> = registry().iter().map(|spec| spec.exercise).collect();
+        let catalogue: Vec<Exercise> = course::EXERCISES.to_vec();
         assert_eq!(registered, catalogue);
     }
 }

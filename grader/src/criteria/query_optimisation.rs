@@ -18,6 +18,7 @@ use workbook::stats::Stats;
 
 use super::probe::{Reply, judge_start};
 use super::{Category, Criterion, ExerciseSpec, Failure, Probe, Verdict, check, expect, fail};
+use crate::course;
 use crate::run::database;
 use crate::words::counted;
 
@@ -54,7 +55,7 @@ const TAGGED_REQUESTS: usize = 3;
 
 pub fn spec() -> ExerciseSpec {
     ExerciseSpec {
-        slug: "query-optimisation",
+        exercise: course::QUERY_OPTIMISATION,
         query_delay_ms: 0,
         needs_reference: true,
         criteria: vec![

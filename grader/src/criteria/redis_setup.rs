@@ -10,6 +10,7 @@ use super::inspect::{Located, describe_commands, describe_ttl};
 use super::{
     Because, Category, Criterion, ExerciseSpec, Failure, Symptom, Verdict, check, expect, fail,
 };
+use crate::course;
 use crate::criteria::probe::{Body, Probe, REQUEST_TIMEOUT};
 use crate::words::counted;
 
@@ -28,7 +29,7 @@ const MIN_SESSION_ID_CHARS: usize = 16;
 
 pub fn spec() -> ExerciseSpec {
     ExerciseSpec {
-        slug: "redis-setup",
+        exercise: course::REDIS_SETUP,
         query_delay_ms: 0,
         needs_reference: false,
         criteria: vec![

@@ -12,6 +12,7 @@ use workbook::seed::Dataset;
 use super::inspect::{describe_commands, describe_ttl};
 use super::probe::judge_start;
 use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
+use crate::course;
 use crate::criteria::probe::{Body, Probe, REQUEST_TIMEOUT, Reply};
 
 /// `cache_page(60 * 15)`.
@@ -36,9 +37,15 @@ const FAILING_TASK: i64 = 165;
 const PATH_TASKS: (i64, i64) = (170, 171);
 const LATENCY_TASKS: i64 = 101;
 
+const CACHE_CONTROL_TITLE: &str = "Cache-Control: private, max-age=300 on the dashboard; \
+    max-age=900 on the task list; private and Vary: Cookie on a user's own page";
+const CACHE_CONTROL_HINT: &str = "The dashboard is for one user's browser only (private, \
+    max-age=300); the cached task list tells browsers and proxies what the server does \
+    (max-age=900); a page per user is private, max-age=900, with Vary: Cookie.";
+
 pub fn spec() -> ExerciseSpec {
     ExerciseSpec {
-        slug: "view-cache",
+        exercise: course::VIEW_CACHE,
         query_delay_ms: 0,
         needs_reference: false,
         criteria: vec![
@@ -104,14 +111,10 @@ pub fn spec() -> ExerciseSpec {
             },
             Criterion {
                 id: "cache-control",
-                title: "Cache-Control: private, max-age=300 on the dashboard; max-age=900 on \
-                        the task list; private and Vary: Cookie on a user's own page",
+                title: CACHE_CONTROL_TITLE,
                 category: Category::Caching,
                 points: 2,
-                hint: "The dashboard is for one user's browser only (private, max-age=300); \
-                       the cached task list tells browsers and proxies what the server does \
-                       (max-age=900); a page per user is private, max-age=900, with \
-                       Vary: Cookie.",
+                hint: CACHE_CONTROL_HINT,
                 hints: &[],
                 check: check!(cache_control_check),
             },

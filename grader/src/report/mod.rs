@@ -248,7 +248,7 @@ mod tests {
     fn a_second_look_replaces_only_what_it_checked_and_the_scores_follow() {
         let specs = crate::criteria::registry();
         let [first, second, third, ..] = &specs[0].criteria[..] else { panic!("3 criteria") };
-        let exercise = specs[0].exercise().dir_name();
+        let exercise = specs[0].exercise.dir_name();
         let mut report = Report::new(
             1,
             String::new(),

@@ -20,7 +20,7 @@ pub struct Row {
 
 impl Row {
     fn new(item: Exercise, specs: &[ExerciseSpec], progress: &Progress) -> Self {
-        let criteria = specs.iter().find(|spec| spec.slug == item.slug).map(|spec| {
+        let criteria = specs.iter().find(|spec| spec.exercise == item).map(|spec| {
             spec.criteria.iter().map(|criterion| (criterion.id, criterion.title)).collect()
         });
         let last = progress.exercises.get(&item.dir_name()).cloned();

@@ -89,7 +89,7 @@ pub async fn run(options: Options<'_>) -> Result<()> {
                 None => failed_last_time(&options, &exercise),
             };
             session.check_first(first);
-            match session.grade(&exercise, grade::spec_of(&specs, &exercise)?).await {
+            match session.grade(&exercise, criteria::spec_of(&specs, &exercise)?).await {
                 Ok(graded) => {
                     let failed = graded.criteria.iter().filter(|c| c.status != Status::Passed);
                     failed_before.insert(graded.id.clone(), failed.map(|c| c.id.clone()).collect());

@@ -23,6 +23,7 @@ use workbook::seed::SplitMix64;
 use super::{
     Because, Category, Criterion, ExerciseSpec, Failure, Symptom, Verdict, check, expect, fail,
 };
+use crate::course;
 use crate::criteria::inspect::{describe_commands, describe_ttl};
 use crate::criteria::instance::Instance;
 use crate::criteria::probe::{Body, Probe};
@@ -49,7 +50,7 @@ const HEALTH_POLLS: u32 = 50;
 
 pub fn spec() -> ExerciseSpec {
     ExerciseSpec {
-        slug: "invalidation",
+        exercise: course::INVALIDATION,
         // Slow enough that the burst's requests overlap; the race itself is ordered by the
         // support crate's hold, not by timing.
         query_delay_ms: 10,
