@@ -520,7 +520,7 @@ fn reset_exercise(
         backups: state.backups(),
     };
     match reset::run(&options, &mut std::io::stdin().lock(), &mut std::io::stdout())? {
-        reset::Outcome::Reset => {
+        reset::Ending::Reset => {
             // The last grade described code that is gone.
             if own_exercises(&options.exercises_dir)
                 && let Err(err) = state.forget(&options.exercise.dir_name())
@@ -529,6 +529,6 @@ fn reset_exercise(
             }
             Ok(ExitCode::from(ALL_PASSED))
         }
-        reset::Outcome::Declined => Ok(ExitCode::from(SOME_FAILED)),
+        reset::Ending::Declined => Ok(ExitCode::from(SOME_FAILED)),
     }
 }

@@ -8,8 +8,9 @@ use super::similarity;
 use super::stats::{self, PassRate, Spread, THRESHOLD_PERCENT};
 use crate::report::{Report, Stage};
 
-/// What the page says about the run itself.
-pub struct RunInfo {
+/// Where the page's figures come from: the run's seed, the workbook's commit, and when the
+/// page was written.
+pub struct Provenance {
     pub seed: Option<u64>,
     /// The workbook's commit the grader was built from, when known.
     pub workbook: Option<String>,
@@ -19,7 +20,7 @@ pub struct RunInfo {
 
 pub fn render(
     students: &[(Meta, Option<Report>)],
-    run: &RunInfo,
+    run: &Provenance,
     similarity: Option<&similarity::Findings>,
 ) -> String {
     let mut body = String::new();
@@ -55,7 +56,7 @@ const asc=th.dataset.dir!=='asc';t.querySelectorAll('thead th').forEach(h=>delet
 const key=r=>{const c=r.cells[i];const v=c?(c.dataset.sort??c.textContent.trim()):'';const n=parseFloat(v);return isNaN(n)?[1,v.toLowerCase()]:[0,n]};\
 const b=t.tBodies[0];[...b.rows].sort((x,y)=>{const a=key(x),c=key(y);const o=a[0]-c[0]||(a[1]<c[1]?-1:a[1]>c[1]?1:0);return asc?o:-o}).forEach(r=>b.appendChild(r));});});});";
 
-fn metadata(out: &mut String, run: &RunInfo) {
+fn metadata(out: &mut String, run: &Provenance) {
     let seed = run.seed.map_or_else(|| "unknown".to_owned(), |seed| seed.to_string());
     let workbook = run.workbook.as_deref().unwrap_or("unknown");
     let _ = write!(

@@ -562,7 +562,7 @@ fn write_class_files(out: &Path) -> Result<()> {
     let moodle = outputs::moodle_import(&students, SystemTime::now())?;
     write_atomically(&out.join("moodle-grades.csv"), &moodle)?;
     let info = run_info::load(out);
-    let run = html::RunInfo {
+    let run = html::Provenance {
         seed: info.as_ref().map(|info| info.seed),
         workbook: info.and_then(|info| info.workbook),
         generated: httpdate::fmt_http_date(std::time::SystemTime::now()),

@@ -656,7 +656,11 @@ mod tests {
         assert!(feedback(&meta, &report).contains("Graded without containment"));
         let page = super::super::html::render(
             &[(meta, Some(report))],
-            &super::super::html::RunInfo { seed: None, workbook: None, generated: String::new() },
+            &super::super::html::Provenance {
+                seed: None,
+                workbook: None,
+                generated: String::new(),
+            },
             None,
         );
         assert!(page.contains("id=uncontained data-count=1"), "{page}");

@@ -29,7 +29,7 @@ pub struct Options {
 }
 
 /// How a reset ended.
-pub enum Outcome {
+pub enum Ending {
     Reset,
     Declined,
 }
@@ -40,7 +40,7 @@ struct Source {
     why: String,
 }
 
-pub fn run(options: &Options, answers: &mut dyn BufRead, out: &mut dyn Write) -> Result<Outcome> {
+pub fn run(options: &Options, answers: &mut dyn BufRead, out: &mut dyn Write) -> Result<Ending> {
     if !options.exercises_dir.is_dir() {
         bail!("{} is not a folder of exercises", options.exercises_dir.display());
     }
@@ -73,7 +73,7 @@ pub fn run(options: &Options, answers: &mut dyn BufRead, out: &mut dyn Write) ->
         && !confirm(&format!("Reset exercise {}?", options.exercise.number), answers, out)?
     {
         writeln!(out, "Nothing changed.")?;
-        return Ok(Outcome::Declined);
+        return Ok(Ending::Declined);
     }
 
     let backup = if folder.exists() {
@@ -96,7 +96,7 @@ pub fn run(options: &Options, answers: &mut dyn BufRead, out: &mut dyn Write) ->
     if let Some(backup) = &backup {
         writeln!(out, "Your previous files are in {}", backup.display())?;
     }
-    Ok(Outcome::Reset)
+    Ok(Ending::Reset)
 }
 
 /// Asks a yes/no question; anything but `y` or `yes` (or no answer at all) is a no.
