@@ -18,7 +18,8 @@
 //!   tables.
 //! - [`cli`]: the command line, mapped onto the above.
 //!
-//! Lower layers never import higher ones.
+//! Lower layers never import higher ones, and no two modules import each other
+//! (`tests/layers.rs` checks both).
 
 pub mod batch;
 pub mod book;

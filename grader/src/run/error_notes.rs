@@ -7,7 +7,7 @@
 //! where to look, naming the file and the item at fault when the diagnostic does. Each is
 //! proved by the known-bad fixture it names, whose scorecard must show the note.
 
-use super::diagnostics::CompilerMessage;
+use super::compiler_message::CompilerMessage;
 
 /// One kind of misleading error and what to say about it.
 struct ErrorNote {

@@ -13,6 +13,7 @@ pub mod bwrap;
 #[allow(unsafe_code)]
 pub mod cgroup;
 pub mod compile;
+mod compiler_message;
 pub mod containment;
 pub mod contract;
 pub mod database;
