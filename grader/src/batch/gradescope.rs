@@ -39,6 +39,7 @@ pub async fn grade(
         email: None,
         late: false,
         label: "submission".to_owned(),
+        exercise_folders: submissions::exercise_folders(&source, kind),
         source,
         kind,
         superseded: Vec::new(),

@@ -45,6 +45,9 @@ pub struct Submission {
     pub superseded: Vec<String>,
     /// The student's other files, which hold no workbook (screenshots, Moodle's online text).
     pub attachments: Vec<String>,
+    /// How many of the workbook's exercise folders it holds: archives are listed once, when
+    /// the class is read, never unpacked for it (see [`exercise_folders`]).
+    pub exercise_folders: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,16 +146,7 @@ impl HandedIn {
     /// Whether it has exercise folders where [`find_exercises`] looks; archives are listed,
     /// not unpacked. Moodle's online text never does.
     fn holds_workbook(&self) -> bool {
-        if self.online_text {
-            return false;
-        }
-        let source = &self.submission.source;
-        let files = match self.submission.kind {
-            Kind::Folder => return find_exercises(source, &EXERCISES).is_some(),
-            Kind::Zip => extract::zip_file_paths(source),
-            Kind::TarGz => extract::tar_gz_file_paths(source),
-        };
-        files.is_ok_and(|files| files.iter().any(|file| in_an_exercise_folder(file)))
+        !self.online_text && self.submission.exercise_folders > 0
     }
 }
 
@@ -161,29 +155,31 @@ impl Submission {
     /// it, and more per exercise folder it holds (archives are listed, not unpacked).
     pub fn expected_work(&self) -> usize {
         const PER_EXERCISE: usize = 6;
-        1 + PER_EXERCISE * self.exercise_folders()
+        1 + PER_EXERCISE * self.exercise_folders
     }
+}
 
-    /// How many of the workbook's exercise folders it holds.
-    fn exercise_folders(&self) -> usize {
-        let files = match self.kind {
-            Kind::Folder => {
-                let Some(exercises) = find_exercises(&self.source, &EXERCISES) else { return 0 };
-                return EXERCISES.iter().filter(|e| exercises.join(e.dir_name()).is_dir()).count();
-            }
-            Kind::Zip => extract::zip_file_paths(&self.source),
-            Kind::TarGz => extract::tar_gz_file_paths(&self.source),
-        };
-        let Ok(files) = files else { return 0 };
-        EXERCISES
-            .iter()
-            .filter(|exercise| files.iter().any(|file| in_the_exercise_folder(file, exercise)))
-            .count()
-    }
+/// How many of the workbook's exercise folders `source` holds where [`find_exercises`] looks;
+/// an archive is listed, not unpacked, and one that cannot be read holds none.
+pub fn exercise_folders(source: &Path, kind: Kind) -> usize {
+    let files = match kind {
+        Kind::Folder => {
+            let Some(exercises) = find_exercises(source, &EXERCISES) else { return 0 };
+            return EXERCISES.iter().filter(|e| exercises.join(e.dir_name()).is_dir()).count();
+        }
+        Kind::Zip => extract::zip_file_paths(source),
+        Kind::TarGz => extract::tar_gz_file_paths(source),
+    };
+    let Ok(files) = files else { return 0 };
+    EXERCISES
+        .iter()
+        .filter(|exercise| files.iter().any(|file| in_the_exercise_folder(file, exercise)))
+        .count()
 }
 
 fn submission(dir: &Path, identity: &Identity, source: PathBuf, kind: Kind) -> Submission {
     let label = source.strip_prefix(dir).unwrap_or(&source).to_string_lossy().into_owned();
+    let exercise_folders = exercise_folders(&source, kind);
     Submission {
         label,
         student: sanitise(&identity.name),
@@ -197,6 +193,7 @@ fn submission(dir: &Path, identity: &Identity, source: PathBuf, kind: Kind) -> S
         kind,
         superseded: Vec::new(),
         attachments: Vec::new(),
+        exercise_folders,
     }
 }
 
@@ -433,9 +430,6 @@ fn file_name(path: &Path) -> String {
 
 /// Whether a file of an archive lies in an exercise folder where [`find_exercises`] would
 /// find it.
-fn in_an_exercise_folder(file: &Path) -> bool {
-    EXERCISES.iter().any(|exercise| in_the_exercise_folder(file, exercise))
-}
 
 fn in_the_exercise_folder(file: &Path, exercise: &Exercise) -> bool {
     let Some(folder) = file.parent() else { return false };
