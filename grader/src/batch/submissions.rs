@@ -428,9 +428,8 @@ fn file_name(path: &Path) -> String {
     path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
-/// Whether a file of an archive lies in an exercise folder where [`find_exercises`] would
+/// Whether a file of an archive lies in `exercise`'s folder where [`find_exercises`] would
 /// find it.
-
 fn in_the_exercise_folder(file: &Path, exercise: &Exercise) -> bool {
     let Some(folder) = file.parent() else { return false };
     let name = exercise.dir_name();
