@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, bail};
 use tokio::process::Command;
 
-use super::grader_dir;
+use super::slot::Slot;
 use super::stage::{prepare, write_if_changed};
 use crate::course;
 
@@ -24,10 +24,9 @@ pub async fn fetch_dependencies() {
 }
 
 async fn fetch() -> Result<()> {
-    let grader = grader_dir();
-    std::fs::create_dir_all(&grader)?;
-    let _one_build_at_a_time = crate::fs::lock_file(&grader.join("build.lock")).await?;
-    let stage = grader.join("stage");
+    // The first slot's stage; the other slots take its `Cargo.lock` (`Slot::take_from_first`).
+    let _one_build_at_a_time = crate::fs::lock_file(&Slot::FIRST.lock()?).await?;
+    let stage = Slot::FIRST.stage();
     prepare(&stage, None)?;
     // The instructor's lock file; cargo trims it to the stage's members, keeping every version.
     write_if_changed(

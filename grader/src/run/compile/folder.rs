@@ -1,10 +1,12 @@
-//! Where builds write: the workspace's own `target/` or a private folder of the grader's, and
+//! Where builds write: the workspace's own `target/` or a slot's private folder, and
 //! what a private folder must forget between two students.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use super::grader_dir;
+use super::slot::Slot;
 use crate::course;
 use crate::run::users::Reach;
 
@@ -15,16 +17,26 @@ pub enum BuildFolder {
     /// student's own `cargo build` compiled every dependency there already (the
     /// `workspace-hack` crate gives all members one set of features), so none is compiled twice.
     Workspace,
-    /// A private folder of the grader's, `target/grader/build`, for grading other people's
-    /// code (a class): it holds no binary but the submissions'.
-    Private,
+    /// A private folder of the grader's, the slot's (`target/grader/build` for the first), for
+    /// grading other people's code (a class): it holds no binary but the submissions'.
+    Private(Slot),
 }
 
 impl BuildFolder {
+    /// The slot whose stage and lock a build here uses: the workspace's `target/` is the
+    /// first slot's, as the grader's folder is inside it.
+    pub(super) fn slot(self) -> Slot {
+        match self {
+            BuildFolder::Workspace => Slot::FIRST,
+            BuildFolder::Private(slot) => slot,
+        }
+    }
+
     /// The folder, and the parts of it a build writes: what a run user is lent for its build.
-    pub(super) fn paths(self, grader: &Path) -> Result<(PathBuf, Vec<(PathBuf, Reach)>)> {
+    pub(super) fn paths(self) -> Result<(PathBuf, Vec<(PathBuf, Reach)>)> {
         match self {
             BuildFolder::Workspace => {
+                let grader = grader_dir();
                 let target = grader.parent().context("the grader's folder has no parent")?;
                 let profile = target.join("debug");
                 std::fs::create_dir_all(&profile)?;
@@ -35,8 +47,8 @@ impl BuildFolder {
                     vec![(target.to_owned(), Reach::Folder), (profile, Reach::Tree)],
                 ))
             }
-            BuildFolder::Private => {
-                let own = grader.join("build");
+            BuildFolder::Private(slot) => {
+                let own = slot.build_folder();
                 std::fs::create_dir_all(&own)?;
                 keep_private(&own)?;
                 Ok((own.clone(), vec![(own, Reach::Tree)]))

@@ -12,16 +12,19 @@
 //! exercise (`include_str!("/home/…/another-student/…")`) refuses the build ([`audit`]). A
 //! failed build is told in words the student can act on ([`failure`]).
 //!
-//! There is one stage, shared by every grader process, and one target folder, so dependencies
-//! are compiled once and a re-grade rebuilds one crate. Syncing a submission into the stage,
-//! building it and copying its binary out happen under one lock: cargo tells crates apart by
-//! their path inside the workspace, so two stages could not safely share a target folder.
+//! A build runs in a slot ([`slot`]): a stage, a target folder and a lock, so that syncing a
+//! submission into the stage, building it and copying its binary out is one build's alone
+//! (cargo tells crates apart by their path inside the workspace, so two stages could not share a
+//! target folder). A self-check, `--watch` and Gradescope use the first slot; a batch gives each
+//! of its jobs one, so that its builds overlap. Every slot's dependencies are compiled once, and
+//! a re-grade rebuilds one crate.
 
 mod audit;
 mod cargo;
 mod failure;
 mod fetch;
 mod folder;
+mod slot;
 mod stage;
 mod warnings;
 
@@ -40,6 +43,7 @@ use cargo::{Toolchain, cargo_build};
 use failure::SecondLook;
 pub use fetch::fetch_dependencies;
 pub use folder::BuildFolder;
+pub use slot::Slot;
 use stage::Staged;
 pub use warnings::workbook_file_warnings;
 // For the property tests over everything a submission supplies.
@@ -95,16 +99,14 @@ pub async fn build(
     folder: BuildFolder,
     waits: &LockWaits,
 ) -> Result<Build> {
-    let grader = grader_dir();
-    std::fs::create_dir_all(&grader)?;
-    let _one_build_at_a_time = waits.lock_file(&grader.join("build.lock")).await?;
-    let stage = grader.join("stage");
+    let _one_build_at_a_time = waits.lock_file(&folder.slot().lock()?).await?;
+    let stage = folder.slot().stage();
     let left_out = match stage::prepare(&stage, Some((submission, exercise)))? {
         Staged::Ready(left_out) => left_out,
         Staged::Refused(reason) => return Ok(Build::Refused(reason)),
     };
-    let (target, lent) = folder.paths(&grader)?;
-    if folder == BuildFolder::Private {
+    let (target, lent) = folder.paths()?;
+    if let BuildFolder::Private(_) = folder {
         folder::forget_earlier_submissions(&target)?;
     }
     let toolchain = Toolchain::find().await?;
@@ -157,12 +159,12 @@ fn lend(stage: &Path, lent: Vec<(PathBuf, Reach)>, builder: Option<RunUser>) -> 
 pub async fn warm_up(folder: BuildFolder, timeout: Duration, waits: &LockWaits) -> Result<()> {
     // The stage's `Cargo.lock` is written by the fetch: a fresh clone has none yet.
     fetch_dependencies().await;
-    let grader = grader_dir();
-    std::fs::create_dir_all(&grader)?;
-    let _one_build_at_a_time = waits.lock_file(&grader.join("build.lock")).await?;
-    let stage = grader.join("stage");
+    let slot = folder.slot();
+    let _one_build_at_a_time = waits.lock_file(&slot.lock()?).await?;
+    slot.take_from_first(waits).await?;
+    let stage = slot.stage();
     stage::prepare(&stage, None)?;
-    let (target, lent) = folder.paths(&grader)?;
+    let (target, lent) = folder.paths()?;
     lend(&stage, lent, None)?;
     let toolchain = Toolchain::find().await?;
     let packages = ["workbook".to_owned(), "workspace-hack".to_owned()];
