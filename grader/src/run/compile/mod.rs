@@ -88,7 +88,7 @@ pub struct Built {
 /// Builds `exercise` from `submission` as `builder` (the run's user; the grader's when `None`)
 /// and returns a copy of its binary in `run_dir`, a folder of the grader's own, or the
 /// compiler's errors.
-/// Waiting for the build lock is counted in `waits`, so that it is never charged to the
+/// Waiting for the slot's lock is counted in `waits`, so that it is never charged to the
 /// submission.
 pub async fn build(
     submission: &Path,
@@ -116,7 +116,6 @@ pub async fn build(
     let command = cargo_build(&toolchain, &stage, &target, &[exercise.package()], builder)?;
     let log = run_dir.join(format!("build-{}", exercise.dir_name()));
     let mut process = Sandboxed::spawn(command, Limits::BUILD, &log)?;
-    let look = SecondLook { toolchain: &toolchain, stage: &stage, target: &target };
     match process.wait(timeout).await? {
         Ended::TimedOut => {
             Ok(Build::Failed(format!("the build did not finish within {} s", timeout.as_secs())))
@@ -133,6 +132,7 @@ pub async fn build(
         }
         Ended::Exited(_) => {
             let failed = failure::Failed { process: &process, exercise, builder, run_dir };
+            let look = SecondLook { toolchain: &toolchain, stage: &stage, target: &target };
             Ok(Build::Failed(failed.explain(&look, &left_out).await?))
         }
     }
@@ -156,6 +156,8 @@ fn lend(stage: &Path, lent: Vec<(PathBuf, Reach)>, builder: Option<RunUser>) -> 
 ///
 /// It builds the support crate and `workspace-hack`, whose features are the union of every
 /// member's (see CONTRIBUTING, "Shared builds"): the same artifacts an exercise's build uses.
+/// A new slot other than the first starts from a copy of the first's (see [`Slot`]): warm the
+/// first slot before the others.
 pub async fn warm_up(folder: BuildFolder, timeout: Duration, waits: &LockWaits) -> Result<()> {
     // The stage's `Cargo.lock` is written by the fetch: a fresh clone has none yet.
     fetch_dependencies().await;

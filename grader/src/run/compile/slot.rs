@@ -74,10 +74,17 @@ impl Slot {
         }
         let (from, to) = (first.build_folder(), self.build_folder());
         if from.join("debug").is_dir() && !to.exists() {
-            copy_tree(&from, &to)
+            // Copied aside, then renamed: a copy cut short (a killed grader) is never taken
+            // for a whole one.
+            let copying = self.dir().join("build.copying");
+            if copying.exists() {
+                std::fs::remove_dir_all(&copying)?;
+            }
+            copy_tree(&from, &copying)
                 .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
             // The dependencies are what is wanted: no student's compiled code changes slots.
-            forget_earlier_submissions(&to)?;
+            forget_earlier_submissions(&copying)?;
+            std::fs::rename(&copying, &to)?;
         }
         Ok(())
     }
