@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::book::{preprocessor, tables};
 use crate::course;
 use crate::report::scorecard;
-use crate::run::compile::{self, BuildFolder};
+use crate::run::compile::{self, BuildFolder, Slot};
 use crate::run::containment;
 use crate::student::progress::StateDir;
 use crate::student::{checklist, reset, watch};
@@ -368,7 +368,7 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Some(Command::WarmUp) => {
             let waits = crate::fs::LockWaits::default();
             let timeout = Duration::from_secs(cli.build_timeout);
-            crate::grade::warm_up(BuildFolder::Private, timeout, &waits).await?;
+            crate::grade::warm_up(BuildFolder::Private(Slot::FIRST), timeout, &waits).await?;
             eprintln!(
                 "the exercises' dependencies and the reference solutions are compiled in {}",
                 compile::grader_dir().display()

@@ -389,7 +389,7 @@ fn a_build_whose_reads_cannot_be_told_is_refused_saying_why() {
 }
 
 /// A crate whose compilation keeps rustc busy for about `seconds` (constant evaluation that
-/// loops), so that its build holds the grader's build lock that long.
+/// loops), so that its build holds its build slot that long.
 fn slow_to_compile(exercise: &std::path::Path, seconds: u64) {
     let lib = exercise.join("src/lib.rs");
     let spin = format!(
@@ -413,8 +413,9 @@ fn a_slow_neighbour_under_two_jobs_costs_a_correct_submission_nothing() {
     let class = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     let solution = common::root().join("solutions/01-redis-setup");
-    // Sorted first, so it most likely takes the build lock first; either way one of the two
-    // waits for the other's build.
+    // Sorted first, so it most likely starts building first. Each job builds in a slot of its
+    // own, so the student's build does not wait for the neighbour's; its checks run while the
+    // neighbour's rustc takes a core.
     common::copy_dir(&solution, &class.path().join("a-neighbour/01-redis-setup"));
     common::copy_dir(&solution, &class.path().join("b-student/01-redis-setup"));
     slow_to_compile(&class.path().join("a-neighbour/01-redis-setup"), 120);

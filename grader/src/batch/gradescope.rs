@@ -15,7 +15,7 @@ use super::submissions::{self, Submission};
 use super::{Options, grade_submission};
 use crate::course::Exercise;
 use crate::fs::{LockWaits, write_atomically};
-use crate::run::compile::{self, BuildFolder};
+use crate::run::compile::{self, BuildFolder, Slot};
 
 /// Grades `ROOT/submission` (a folder of the student's files, or the one archive in it) and
 /// writes `ROOT/results/results.json`. Returns the outcome.
@@ -46,7 +46,8 @@ pub async fn grade(
         attachments: Vec::new(),
     };
     // A second, where setup.sh ran `grader warm-up`; otherwise not charged to the student.
-    compile::warm_up(BuildFolder::Private, build_timeout, &LockWaits::default()).await?;
+    compile::warm_up(BuildFolder::Private(Slot::FIRST), build_timeout, &LockWaits::default())
+        .await?;
     let scratch = tempfile::Builder::new().prefix("grader-gradescope-").tempdir()?;
     let options = Options {
         submissions: folder,
@@ -61,7 +62,8 @@ pub async fn grade(
         uncontained,
     };
     let (meta, report) =
-        grade_submission(&options, exercises, seed, submission, String::new(), &[]).await;
+        grade_submission(&options, exercises, seed, Slot::FIRST, submission, String::new(), &[])
+            .await;
     let results = match &report {
         Some(report) => outputs::gradescope(&meta, report),
         // The grader itself failed: no grade; say so rather than give a zero silently.

@@ -13,6 +13,7 @@ pub mod outputs;
 pub mod run_info;
 pub mod shard;
 pub mod similarity;
+mod slots;
 mod stats;
 pub(crate) mod submissions;
 
@@ -32,10 +33,11 @@ use crate::fs::LockWaits;
 use crate::fs::write_atomically;
 use crate::grade::{self, Progress};
 use crate::report::{ExerciseReport, Report, Stage};
-use crate::run::compile::{self, BuildFolder};
+use crate::run::compile::{self, BuildFolder, Slot};
 use crate::run::users;
 use meta::{Meta, Outcome};
 use run_info::RunInfo;
+use slots::SlotPool;
 use submissions::{Kind, Submission};
 
 /// How to grade a class.
@@ -63,8 +65,8 @@ pub struct Options {
 
 /// The most one submission's build of one exercise may take: once the batch has compiled the
 /// dependencies ([`compile::warm_up`]) a build compiles one crate, in seconds. A build that
-/// never ends (an endless `const`) holds the build lock, which every other job waits on, for
-/// this long at most; and a build that ran out of its own time is final, not graded again.
+/// never ends (an endless `const`) holds its job's build slot this long at most; and a build
+/// that ran out of its own time is final, not graded again.
 const SUBMISSION_BUILD_LIMIT: Duration = Duration::from_secs(300);
 
 /// What the batch did, for the closing summary and the exit code.
@@ -114,23 +116,32 @@ pub async fn run(options: &Options) -> Result<Summary> {
         summary.skipped,
         seed
     );
+    let jobs = options.jobs.max(1);
+    // A build slot per job: the jobs' builds run side by side, not in turns.
+    let slots = Slot::first(jobs);
     if !pending.is_empty() {
         eprintln!("batch: compiling the workbook's dependencies (minutes, the first time) ...");
-        compile::warm_up(BuildFolder::Private, options.build_timeout, &LockWaits::default())
-            .await?;
+        for slot in &slots {
+            let folder = BuildFolder::Private(*slot);
+            compile::warm_up(folder, options.build_timeout, &LockWaits::default()).await?;
+        }
     }
 
     let total = pending.len();
     let bar = progress_bar(total);
     let started = Instant::now();
     let mut durations: Vec<(Outcome, f64)> = Vec::new();
-    let jobs = options.jobs.max(1);
+    let pool = SlotPool::new(slots);
+    let pool = &pool;
     let mut results = futures::stream::iter(pending)
         .map(|(submission, fingerprint)| async move {
+            // No more gradings run than there are slots: one is always free.
+            let taken = pool.take().expect("a build slot for each job");
             let graded = grade_submission(
                 options,
                 exercises,
                 seed,
+                taken.slot,
                 submission.clone(),
                 fingerprint.clone(),
                 &[],
@@ -174,7 +185,8 @@ pub async fn run(options: &Options) -> Result<Summary> {
     }
     for (submission, fingerprint) in again_alone {
         let (meta, report) =
-            grade_submission(options, exercises, seed, submission, fingerprint, &[]).await;
+            grade_submission(options, exercises, seed, Slot::FIRST, submission, fingerprint, &[])
+                .await;
         let line = record(options, &mut summary, &meta, report.as_ref())?;
         durations.push((meta.outcome, meta.seconds));
         show_progress(bar.as_ref(), durations.len(), total, format!("{line} (graded alone)"));
@@ -297,7 +309,8 @@ impl SecondLook {
             .copied()
             .collect();
         let (alone_meta, alone) =
-            grade_submission(options, &failed_in, seed, submission, fingerprint, &ids).await;
+            grade_submission(options, &failed_in, seed, Slot::FIRST, submission, fingerprint, &ids)
+                .await;
         if let (Outcome::Graded, Some(alone)) = (alone_meta.outcome, &alone) {
             first.take_second_look(alone);
         }
@@ -361,12 +374,14 @@ fn set_aside_gone(options: &Options, class: &[Submission]) -> Result<()> {
     Ok(())
 }
 
-/// Grades one submission within its time limit. Never fails: problems become its outcome.
-/// Grades one submission: every criterion of `exercises`, or only those named in `only`.
+/// Grades one submission within its time limit: every criterion of `exercises`, or only those
+/// named in `only`, building in `slot`, which no other grading uses meanwhile. Never fails:
+/// problems become its outcome.
 async fn grade_submission(
     options: &Options,
     exercises: &[Exercise],
     seed: u64,
+    slot: Slot,
     submission: Submission,
     fingerprint: String,
     only: &[String],
@@ -411,7 +426,9 @@ async fn grade_submission(
                      submit again"
                         .to_owned(),
                 )),
-                Ok(Some(folder)) => grade_folder(options, exercises, seed, &folder, only).await,
+                Ok(Some(folder)) => {
+                    grade_folder(options, exercises, seed, slot, &folder, only).await
+                }
             }
         }
     };
@@ -473,6 +490,7 @@ async fn grade_folder(
     options: &Options,
     exercises: &[Exercise],
     seed: u64,
+    slot: Slot,
     folder: &Path,
     only: &[String],
 ) -> Result<(Outcome, Report), (Outcome, String)> {
@@ -488,7 +506,7 @@ async fn grade_folder(
         lock_waits: LockWaits::default(),
         only: only.to_vec(),
         // Other people's code: built apart from the instructor's own builds.
-        build_folder: BuildFolder::Private,
+        build_folder: BuildFolder::Private(slot),
     };
     let progress = Arc::new(Mutex::new(Progress::default()));
     // Time spent waiting for another submission's build is the grader's, not this student's.
