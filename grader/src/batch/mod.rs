@@ -117,15 +117,7 @@ pub async fn run(options: &Options) -> Result<Summary> {
         seed
     );
     let jobs = options.jobs.max(1);
-    // A build slot per job: the jobs' builds run side by side, not in turns.
-    let slots = Slot::first(jobs);
-    if !pending.is_empty() {
-        eprintln!("batch: compiling the workbook's dependencies (minutes, the first time) ...");
-        for slot in &slots {
-            let folder = BuildFolder::Private(*slot);
-            compile::warm_up(folder, options.build_timeout, &LockWaits::default()).await?;
-        }
-    }
+    let slots = if pending.is_empty() { Vec::new() } else { warm_slots(options, jobs).await? };
 
     let total = pending.len();
     let bar = progress_bar(total);
@@ -207,6 +199,17 @@ pub async fn run(options: &Options) -> Result<Summary> {
     eprintln!("wrote {}", options.out.join("gradebook.csv").display());
     eprintln!("wrote {}", options.out.join("report.html").display());
     Ok(summary)
+}
+
+/// A build slot per job, each warmed up: the jobs' builds run side by side, not in turns.
+async fn warm_slots(options: &Options, jobs: usize) -> Result<Vec<Slot>> {
+    eprintln!("batch: compiling the workbook's dependencies (minutes, the first time) ...");
+    let slots = Slot::first(jobs);
+    for slot in &slots {
+        let folder = BuildFolder::Private(*slot);
+        compile::warm_up(folder, options.build_timeout, &LockWaits::default()).await?;
+    }
+    Ok(slots)
 }
 
 /// The class to grade (this shard's share of it) and the seed every submission is graded

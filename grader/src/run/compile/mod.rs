@@ -26,6 +26,7 @@ mod fetch;
 mod folder;
 mod slot;
 mod stage;
+mod tidy;
 mod warnings;
 
 use std::path::{Path, PathBuf};
@@ -107,7 +108,7 @@ pub async fn build(
     };
     let (target, lent) = folder.paths()?;
     if let BuildFolder::Private(_) = folder {
-        folder::forget_earlier_submissions(&target)?;
+        tidy::forget_earlier_submissions(&target)?;
     }
     let toolchain = Toolchain::find().await?;
     // The run's own user compiles, never root: the stage and the target folder become its.

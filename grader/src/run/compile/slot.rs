@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::folder::forget_earlier_submissions;
 use super::grader_dir;
 use super::stage::write_if_changed;
+use super::tidy::forget_earlier_submissions;
 use crate::fs::LockWaits;
 
 /// One place to build in: a stage, a private build folder, and the lock that lets one build

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::folder::keep_private;
+use super::tidy::keep_private;
 use super::{STUDENT_DIRS, WORKBOOK_MAIN};
 use crate::course::{self, Exercise};
 
