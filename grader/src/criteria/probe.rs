@@ -1,6 +1,7 @@
-//! What a check works with: the running service, an HTTP client, and the grader's Redis.
+//! What a check works with: the running exercise (its [`Testbed`]), an HTTP client, and the
+//! grader's Redis. Checks talk to the probe, the probe to the testbed.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -8,13 +9,13 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 use workbook::seed::SplitMix64;
 
-use super::inspect::Inspector;
+use super::Check;
 use super::verdict::{Because, Failure, Symptom, Verdict, fail};
 use crate::run::contract::Contract;
-use crate::run::database::DatabaseServer;
-use crate::run::redis_server::RedisServer;
+use crate::run::inspect::Inspector;
 use crate::run::service::{self, NotStarted, RunningService, Started};
-use crate::run::users::RunUser;
+pub use crate::run::testbed::Instance;
+use crate::run::testbed::{BusyScript, RedisRestart, Testbed};
 
 /// How long the grader waits for an ordinary answer before calling the service hung.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,36 +43,14 @@ async fn read_body(mut response: reqwest::Response, limit: usize) -> reqwest::Re
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// Everything a check needs, for one exercise.
-pub struct Probe {
-    pub contract: Contract,
-    pub redis: Inspector,
-    pub redis_server: RedisServer,
-    /// Where the service's database lives, to give a second service a database of its own.
-    pub database_server: DatabaseServer,
-    pub service: RunningService,
-    /// The run's folder, the grader's own: extra instances get folders of their own in it.
-    pub(super) run_dir: PathBuf,
-    /// Who the run's services run as.
-    pub(super) run_user: Option<RunUser>,
-    /// The reference solution's binary, or why there is none.
-    pub(super) reference: Result<PathBuf, String>,
+/// Everything a check needs, for one exercise: the running exercise, borrowed from the
+/// grading run, and an HTTP client. Checks talk to the probe, the probe to the testbed.
+pub struct Probe<'t> {
+    testbed: &'t mut Testbed,
     http: reqwest::Client,
     names: SplitMix64,
     /// Whether `/health` has reported Redis up once in this run (see [`Probe::redis_health`]).
     redis_seen_up: std::sync::atomic::AtomicBool,
-}
-
-/// What a probe is given by the grading run.
-pub struct Setup {
-    pub contract: Contract,
-    pub redis: Inspector,
-    pub redis_server: RedisServer,
-    pub database_server: DatabaseServer,
-    pub service: RunningService,
-    pub run_dir: PathBuf,
-    pub run_user: Option<RunUser>,
-    pub reference: Result<PathBuf, String>,
 }
 
 /// A start of a service as a check judges it: the student's service that did not start fails
@@ -121,33 +100,80 @@ impl Reply {
     }
 }
 
-impl Probe {
-    pub fn new(setup: Setup) -> Self {
-        let Setup {
-            contract,
-            redis,
-            redis_server,
-            database_server,
-            service,
-            run_dir,
-            run_user,
-            reference,
-        } = setup;
-        let names = SplitMix64::new(contract.seed ^ 0x6e61_6d65);
-        let http = super::browser::client(contract.seed, REQUEST_TIMEOUT);
+impl<'t> Probe<'t> {
+    pub fn new(testbed: &'t mut Testbed) -> Self {
+        let seed = testbed.contract().seed;
         Self {
-            contract,
-            redis,
-            redis_server,
-            database_server,
-            service,
-            run_dir,
-            run_user,
-            reference,
-            http,
-            names,
+            testbed,
+            http: super::browser::client(seed, REQUEST_TIMEOUT),
+            names: SplitMix64::new(seed ^ 0x6e61_6d65),
             redis_seen_up: Default::default(),
         }
+    }
+
+    /// The settings the service runs with: its key prefix, TTLs, seed.
+    pub fn contract(&self) -> &Contract {
+        self.testbed.contract()
+    }
+
+    /// The service under test.
+    pub fn service(&self) -> &RunningService {
+        self.testbed.service()
+    }
+
+    /// The service's address, e.g. `http://127.0.0.1:4242`.
+    pub fn base_url(&self) -> &str {
+        &self.testbed.service().base_url
+    }
+
+    /// The grader's own connection to the service's Redis.
+    pub fn redis(&mut self) -> &mut Inspector {
+        self.testbed.redis()
+    }
+
+    /// The keys under the service's prefix in its Redis database: what it has cached.
+    pub async fn cached_keys(&mut self) -> Result<Vec<String>, Failure> {
+        let pattern = self.contract().key_pattern();
+        Ok(self.redis().keys(&pattern).await?)
+    }
+
+    /// Whether the Redis is the grader's own (not one named with `--redis-url`).
+    pub fn redis_is_private(&self) -> bool {
+        self.testbed.redis_is_private()
+    }
+
+    /// The service's database, for a connection of the grader's own.
+    pub fn database_url(&self) -> &str {
+        self.testbed.database_url()
+    }
+
+    /// `Some(description)` when the service has exited since it last started.
+    pub fn service_crashed(&mut self) -> Option<String> {
+        self.testbed.service_crashed()
+    }
+
+    /// Starts the service again after it crashed: `Err` is the grader's failure, `Ok(Err)`
+    /// the student's service that did not start again.
+    pub async fn restart_after_crash(&mut self) -> Started {
+        self.testbed.restart_service().await
+    }
+
+    /// Starts the service again with its usual settings: e.g. a fresh process, with nothing
+    /// remembered. `expected` says what the check needed, should it not start.
+    pub async fn restart_service(&mut self, expected: &str) -> Verdict {
+        judge_start(self.testbed.restart_service().await, expected)
+    }
+
+    /// Restarts the service with every query taking `delay_ms` (a slow database), runs
+    /// `check`, and restarts the service with its usual database, whatever `check` decided.
+    pub async fn with_slow_database(&mut self, delay_ms: u64, check: Check) -> Verdict {
+        let delay = delay_ms.to_string();
+        let slow = [("WORKBOOK_QUERY_DELAY_MS", delay.as_str())];
+        let restarted = self.testbed.restart_service_with(&slow).await;
+        judge_start(restarted, "the service to restart with a slow database")?;
+        let outcome = check(self).await;
+        self.restart_service("the service to restart with its usual database").await?;
+        outcome
     }
 
     /// The client every request of the run goes through: a browser's headers (see
@@ -168,13 +194,17 @@ impl Probe {
 
     /// `count` different users of the seeded database, drawn per run: no check signs in as
     /// the same person every time, so no name can be special-cased.
-    pub fn users(&mut self, count: usize) -> Vec<String> {
-        let data = workbook::seed::Dataset::generate(self.contract.seed, self.contract.tasks);
+    pub fn users(&mut self, count: usize) -> Result<Vec<String>, Failure> {
+        let contract = self.contract();
+        let data = workbook::seed::Dataset::generate(contract.seed, contract.tasks);
         let mut users: Vec<String> = data.users.into_iter().map(|user| user.username).collect();
+        if users.len() < count {
+            let drawn = users.len();
+            return Err(Failure::Error(format!("the seed has {drawn} users, {count} asked for")));
+        }
         self.names.shuffle(&mut users);
-        assert!(users.len() >= count, "the seed has {} users, {count} asked for", users.len());
         users.truncate(count);
-        users
+        Ok(users)
     }
 
     /// Sends a request; a time-out or a broken connection is a failure of the service.
@@ -186,7 +216,7 @@ impl Probe {
         cookie: Option<&str>,
         timeout: Duration,
     ) -> Result<Reply, Failure> {
-        self.send_to(&self.service.base_url, method, path, body, cookie, timeout).await
+        self.send_to(self.base_url(), method, path, body, cookie, timeout).await
     }
 
     /// Like [`Self::send`], to the service at `base_url` (another instance of it).
@@ -253,7 +283,7 @@ impl Probe {
 
     /// The support crate's counters, from `GET /__workbook/stats`.
     pub async fn stats(&self) -> Result<workbook::stats::Stats, Failure> {
-        self.stats_at(&self.service.base_url).await
+        self.stats_at(self.base_url()).await
     }
 
     /// Like [`Self::stats`], of the service at `base_url` (another instance of it): each
@@ -286,67 +316,34 @@ impl Probe {
         self.redis_seen_up.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Forgets every cached entry of the service, so that a check starts from a cold cache:
-    /// its keys are deleted, as an operator clearing the cache would (`redis-cli --scan
-    /// --pattern 'prefix:*' | xargs redis-cli del`). Never `FLUSHALL`, which would also wipe
-    /// what the service keeps in other databases: a key there that vanished would tell the
-    /// service that a check, not use, emptied the cache.
+    /// Forgets every cached entry of the service, so that a check starts from a cold cache
+    /// (see [`Testbed::forget_cached_entries`]).
     pub async fn empty_the_cache(&mut self) -> Verdict {
-        let pattern = format!("{}:*", self.contract.key_prefix);
-        self.redis.delete_matching(&pattern).await?;
-        Ok(())
+        Ok(self.testbed.forget_cached_entries().await?)
     }
 
     /// Stops the private Redis, as a crash would. Needs a Redis the grader started.
     pub async fn stop_redis(&mut self) -> Verdict {
-        match &mut self.redis_server {
-            RedisServer::Private(private) => {
-                private.stop().await;
-                Ok(())
-            }
-            RedisServer::External { .. } => Err(Failure::Error(
-                "this criterion stops and restarts Redis, which the grader only does to a Redis \
-                 it started itself: run it without --redis-url/REDIS_URL"
-                    .to_owned(),
-            )),
-        }
+        self.testbed.stop_redis().await.map_err(grader_error)
     }
 
     /// Starts the private Redis again on the same port and reconnects the grader to it.
     pub async fn restart_redis(&mut self) -> Verdict {
-        let RedisServer::Private(private) = &mut self.redis_server else { return Ok(()) };
-        let restarted = private.restart().await;
-        if let Err(err) = restarted {
-            if !private.port_taken() {
-                return Err(Failure::Error(format!("the grader could not restart Redis: {err:#}")));
-            }
-            // Only the service lives in the run's network: it took the port while Redis was
-            // down. Stopping it (the next check starts it again) gives the port back.
-            let port = private.port();
-            self.service.stop().await;
-            private.restart().await.map_err(|err| {
-                Failure::Error(format!("the grader could not restart Redis: {err:#}"))
-            })?;
-            self.redis.reconnect().await?;
-            return Err(fail(
+        match self.testbed.restart_redis().await.map_err(grader_error)? {
+            RedisRestart::Restarted | RedisRestart::Shared => Ok(()),
+            RedisRestart::PortTaken(port) => Err(fail(
                 format!("Redis's port {port} to stay free while Redis was down"),
                 "the service (or a process it started) listened on it, until the grader stopped \
                  the service: a service listens on WORKBOOK_BIND only",
-            ));
+            )),
         }
-        self.redis.reconnect().await?;
-        Ok(())
     }
 
     /// Stops a script of the service's that holds Redis busy, so that it costs only the check
-    /// it ran in: `SCRIPT KILL`, or, for a script that wrote before it looped (which Redis
-    /// refuses to kill), a restart of the private server. `true` when one was running.
+    /// it ran in. `true` when one was running.
     pub async fn stop_busy_script(&mut self) -> bool {
-        if !self.redis.busy().await {
-            return false;
-        }
-        if self.redis.kill_script().await.is_err() && self.redis_server.is_private() {
-            let _ = self.restart_redis().await;
+        let stopped = self.testbed.stop_busy_script().await;
+        if stopped == BusyScript::RedisRestarted {
             // The next check starts once the service has its connection back, as after any
             // outage: `/health` pings through it until Redis is up.
             for _ in 0..40 {
@@ -356,21 +353,49 @@ impl Probe {
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
         }
-        true
+        stopped != BusyScript::None
+    }
+
+    /// Starts `binary` with the run's settings plus `extra` variables, a fresh database and
+    /// the service's own Redis login (never the grader's). `who` names it in failures.
+    pub async fn start_instance(
+        &mut self,
+        binary: &Path,
+        who: &str,
+        extra: &[(&str, String)],
+    ) -> Result<Instance, Failure> {
+        let started = self.testbed.start_instance(binary, extra).await;
+        judge_start(started, &format!("{who} to start"))
+    }
+
+    /// Like [`Self::start_instance`], on the service's own database rather than a fresh one:
+    /// two instances behind a load balancer share Redis *and* the database, so a claim that
+    /// must hold across processes (an invalidation, a race) is checked with one of these.
+    pub async fn start_instance_on_the_services_database(
+        &mut self,
+        binary: &Path,
+        who: &str,
+        extra: &[(&str, String)],
+    ) -> Result<Instance, Failure> {
+        let started = self.testbed.start_instance_on_the_services_database(binary, extra).await;
+        judge_start(started, &format!("{who} to start"))
+    }
+
+    /// The reference solution's binary, built by the grading run for exercises that
+    /// compare with it ([`super::ExerciseSpec::needs_reference`]).
+    pub fn reference(&self) -> Result<&Path, Failure> {
+        self.testbed.reference().map_err(|reason| Failure::Error(reason.to_owned()))
     }
 
     /// `true` when the grader's private Redis no longer answers, even on a new connection.
     pub async fn redis_lost(&mut self) -> bool {
-        if !self.redis_server.is_private() || self.redis.ping().await {
-            return false;
-        }
-        !(self.redis.reconnect().await.is_ok() && self.redis.ping().await)
+        self.testbed.redis_lost().await
     }
+}
 
-    /// Takes the Redis server back when the exercise is done.
-    pub fn into_redis_server(self) -> (RedisServer, RunningService) {
-        (self.redis_server, self.service)
-    }
+/// The grader's own failure, as a check reports it: an error, never the student's zero.
+fn grader_error(err: anyhow::Error) -> Failure {
+    Failure::Error(format!("{err:#}"))
 }
 
 #[cfg(test)]
