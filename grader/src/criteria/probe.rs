@@ -56,7 +56,7 @@ pub struct Probe<'t> {
 /// A start of a service as a check judges it: the student's service that did not start fails
 /// the check (`expected` says what the check needed); the grader's own failure to start it is
 /// the grader's error, never the student's.
-pub fn judge_start<T>(started: Started<T>, expected: &str) -> Result<T, Failure> {
+fn judge_start<T>(started: Started<T>, expected: &str) -> Result<T, Failure> {
     match started {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(NotStarted(reason))) => Err(fail(expected, reason)),
