@@ -367,7 +367,7 @@ impl Session<'_> {
         let mut probe = Probe::new(testbed);
         let mut results = Vec::new();
         for criterion in self.in_checking_order(self.options.selected(spec)) {
-            let report = self.check(criterion, &mut probe).await?;
+            let report = self.decide(criterion, &mut probe).await?;
             self.tell(&report);
             results.push(report);
         }
@@ -377,7 +377,7 @@ impl Session<'_> {
 
     /// Decides one criterion: on a service started again if it crashed, with a Redis freed of
     /// a script that held it and brought back if it died. `Err` only for the grader's failure.
-    async fn check(
+    async fn decide(
         &self,
         criterion: &criteria::Criterion,
         probe: &mut Probe<'_>,
@@ -576,9 +576,11 @@ mod tests {
     use crate::course::EXERCISES;
     use crate::run::testbed;
 
-    fn options(submission: &Path) -> Options {
-        Options {
-            submission: submission.to_owned(),
+    /// Grades `binary` as exercise 1's service, in a session of its own, from its start.
+    async fn grade_as_the_first_exercise(binary: &Path) -> Result<(ExerciseReport, RedisServer)> {
+        let submission = tempfile::tempdir().unwrap();
+        let options = Options {
+            submission: submission.path().to_owned(),
             exercises: Vec::new(),
             seed: 1,
             redis_url: None,
@@ -589,16 +591,7 @@ mod tests {
             lock_waits: LockWaits::default(),
             only: Vec::new(),
             build_folder: BuildFolder::Private,
-        }
-    }
-
-    /// A fault of the grader's while it starts a service (bubblewrap missing, no processes
-    /// left) is an error of the run, which a batch grades again: never the student's
-    /// "did not start", which would be a zero.
-    #[tokio::test]
-    async fn a_grader_fault_starting_the_service_is_the_graders_error() {
-        let submission = tempfile::tempdir().unwrap();
-        let options = options(submission.path());
+        };
         let mut session = Session::start(&options).await.unwrap();
         let exercise = &EXERCISES[0];
         let specs = criteria::registry();
@@ -606,11 +599,16 @@ mod tests {
         let home =
             users::create_home(session.run_dir.path(), "service-", session.run_user).unwrap();
         let redis_server = session.redis_server.take().unwrap();
+        session.grade_exercise(exercise, spec, binary, redis_server, &home).await
+    }
 
+    /// A fault of the grader's while it starts a service (bubblewrap missing, no processes
+    /// left) is an error of the run, which a batch grades again: never the student's
+    /// "did not start", which would be a zero.
+    #[tokio::test]
+    async fn a_grader_fault_starting_the_service_is_the_graders_error() {
         testbed::injected::fail_next_start();
-        let graded = session
-            .grade_exercise(exercise, spec, Path::new("/bin/true"), redis_server, &home)
-            .await;
+        let graded = grade_as_the_first_exercise(Path::new("/bin/true")).await;
 
         let err = graded.err().expect("the grader's fault is an error of the run");
         let message = format!("{err:#}");
@@ -622,19 +620,7 @@ mod tests {
     /// "did not start", a report rather than an error.
     #[tokio::test]
     async fn a_service_that_does_not_start_is_the_students() {
-        let submission = tempfile::tempdir().unwrap();
-        let options = options(submission.path());
-        let mut session = Session::start(&options).await.unwrap();
-        let exercise = &EXERCISES[0];
-        let specs = criteria::registry();
-        let spec = spec_of(&specs, exercise).unwrap();
-        let home =
-            users::create_home(session.run_dir.path(), "service-", session.run_user).unwrap();
-        let redis_server = session.redis_server.take().unwrap();
-
-        let graded = session
-            .grade_exercise(exercise, spec, Path::new("/bin/true"), redis_server, &home)
-            .await;
+        let graded = grade_as_the_first_exercise(Path::new("/bin/true")).await;
 
         let (report, _redis_server) = graded.expect("the student's fault is a report");
         assert_eq!(report.stage, Stage::DidNotStart);

@@ -12,6 +12,7 @@ use workbook::seed::SplitMix64;
 use super::Check;
 use super::verdict::{Because, Failure, Symptom, Verdict, fail};
 use crate::run::contract::Contract;
+use crate::run::database;
 use crate::run::inspect::Inspector;
 use crate::run::service::{self, NotStarted, RunningService, Started};
 pub use crate::run::testbed::Instance;
@@ -145,6 +146,13 @@ impl<'t> Probe<'t> {
     /// The service's database, for a connection of the grader's own.
     pub fn database_url(&self) -> &str {
         self.testbed.database_url()
+    }
+
+    /// Runs one statement on the service's database, through a connection of the grader's own.
+    pub async fn run_sql(&self, statement: &'static str) -> Verdict {
+        database::execute(self.database_url(), statement)
+            .await
+            .map_err(|err| Failure::Error(format!("the grader's `{statement}`: {err:#}")))
     }
 
     /// `Some(description)` when the service has exited since it last started.

@@ -354,10 +354,9 @@ async fn caches_only_successes(probe: &mut Probe<'_>) -> Verdict {
 /// `500`), mends it, and expects the page to work again at once.
 async fn server_error_is_not_kept(probe: &mut Probe<'_>) -> Verdict {
     let path = format!("/tasks/{FAILING_TASK}");
-    let database_url = probe.database_url().to_owned();
-    run_sql(&database_url, "ALTER TABLE tasks RENAME TO tasks_hidden_by_the_grader").await?;
+    probe.run_sql("ALTER TABLE tasks RENAME TO tasks_hidden_by_the_grader").await?;
     let broken = probe.get(&path).await;
-    run_sql(&database_url, "ALTER TABLE tasks_hidden_by_the_grader RENAME TO tasks").await?;
+    probe.run_sql("ALTER TABLE tasks_hidden_by_the_grader RENAME TO tasks").await?;
     let broken = broken?;
     expect(
         broken.status >= 500,
@@ -370,13 +369,6 @@ async fn server_error_is_not_kept(probe: &mut Probe<'_>) -> Verdict {
         format!("GET {path} to show the task once the database works again"),
         format!("{}: the error page was cached", mended.summary()),
     )
-}
-
-/// Runs one statement on the service's database, through a connection of the grader's own.
-async fn run_sql(database_url: &str, statement: &'static str) -> Verdict {
-    crate::run::database::execute(database_url, statement)
-        .await
-        .map_err(|err| Failure::Error(format!("the grader's `{statement}`: {err:#}")))
 }
 
 async fn never_caches_cookies(probe: &mut Probe<'_>) -> Verdict {
