@@ -7,8 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 use crate::course::Exercise;
-use crate::criteria::inspect::Inspector;
-use crate::criteria::probe::{self, Probe};
+use crate::criteria::probe::Probe;
 use crate::criteria::{self, Because, ExerciseSpec, Failure, Symptom, Verdict, fail};
 use crate::fs::LockWaits;
 use crate::report::{CriterionReport, ExerciseReport, Report, Stage, Status};
@@ -17,7 +16,8 @@ use crate::run::contract::Contract;
 use crate::run::database::DatabaseServer;
 use crate::run::disk::RunDisk;
 use crate::run::redis_server::{Acl, PrivateRedis, RedisServer};
-use crate::run::service::{self, NotStarted, OutputMark, RunningService};
+use crate::run::service::{NotStarted, OutputMark, RunningService};
+use crate::run::testbed::{DidNotStart, Setup, Testbed};
 use crate::run::users::RunUser;
 use crate::run::{network, reference, sandbox, users};
 
@@ -317,133 +317,124 @@ impl Session<'_> {
         spec: &ExerciseSpec,
         binary: &Path,
         redis_server: RedisServer,
-        dir: &Path,
+        home: &Path,
     ) -> Result<(ExerciseReport, RedisServer)> {
-        let (options, contract, database_server) = (self.options, &self.contract, &self.database);
-        let base_url = redis_server.base_url();
-        let mut redis = Inspector::connect(&base_url, contract.redis_db)
-            .await
-            .with_context(|| format!("the grader cannot reach its Redis at {base_url}"))?;
-        if redis_server.is_private() {
-            redis.flush_all().await?;
-        } else {
-            redis.delete_matching(&format!("{}:*", contract.key_prefix)).await?;
-        }
-
-        let reference = self.reference_for(exercise, spec).await;
-        let contract = &Contract { query_delay_ms: spec.query_delay_ms, ..contract.clone() };
-        let database = database_server.create(dir).await?;
-        let environment =
-            contract.environment(&redis_server.service_url(), service::pick_port()?, &database.url);
-        let service = match RunningService::start(binary, environment, dir).await {
-            Ok(Ok(service)) => service,
-            Ok(Err(NotStarted(reason))) => {
-                database.remove().await;
-                return Ok((not_graded(exercise, spec, Stage::DidNotStart, reason), redis_server));
-            }
-            // The grader's own failure: an error of the run (a batch grades the submission
-            // again), never the student's "did not start".
-            Err(err) => {
-                database.remove().await;
-                return Err(err.context("the grader could not start the service"));
+        let setup = Setup {
+            contract: Contract { query_delay_ms: spec.query_delay_ms, ..self.contract.clone() },
+            redis_server,
+            database_server: self.database.clone(),
+            binary,
+            home,
+            run_dir: self.run_dir.path(),
+            run_user: self.run_user,
+            reference: self.reference_for(exercise, spec).await,
+        };
+        // The grader's own failure is an error of the run (a batch grades the submission
+        // again), never the student's "did not start".
+        let mut testbed = match Testbed::start(setup).await? {
+            Ok(testbed) => testbed,
+            Err(DidNotStart { reason, redis_server }) => {
+                let report = not_graded(exercise, spec, Stage::DidNotStart, reason);
+                return Ok((report, redis_server));
             }
         };
-
-        let mut probe = Probe::new(probe::Setup {
-            contract: contract.clone(),
-            redis,
-            redis_server,
-            database_server: database_server.clone(),
-            service,
-            run_dir: self.run_dir.path().to_owned(),
-            run_user: self.run_user,
-            reference,
-        });
-        let mut results = Vec::new();
-        for criterion in self.in_checking_order(options.selected(spec)) {
-            if let Some(crash) = probe.service.crashed() {
-                say(options, format!("the service crashed; restarting it for {}", criterion.id));
-                match probe.service.restart().await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(NotStarted(reason))) => {
-                        let report = CriterionReport::new(criterion, Err(crashed(&crash, &reason)));
-                        self.tell(&report);
-                        results.push(report);
-                        continue;
-                    }
-                    Err(err) => return Err(err.context("the grader could not restart the service")),
-                }
-            }
-            let mark = probe.service.output_mark();
-            let mut outcome = run_check(criterion, &mut probe, options).await;
-            // A script left running holds Redis for every later check: stop it, and let it
-            // cost this check alone.
-            if probe.stop_busy_script().await {
-                say(
-                    options,
-                    format!("a script of the service's held Redis during {}", criterion.id),
-                );
-                outcome = outcome.and(Err(fail(
-                    "Redis to be free for everyone once the check was done",
-                    criteria::verdict::BUSY_SCRIPT,
-                )));
-            }
-            // A Redis that died under a check says nothing about the student's code: bring it back
-            // and check again. Only a Redis that keeps dying makes the criterion an error.
-            for _retry in 0..2 {
-                if !probe.redis_lost().await {
-                    break;
-                }
-                say(
-                    options,
-                    format!(
-                        "the grader's Redis died during {}; restarting it and checking again",
-                        criterion.id
-                    ),
-                );
-                outcome = match probe.restart_redis().await {
-                    Ok(()) => run_check(criterion, &mut probe, options).await,
-                    Err(failure) => Err(failure),
-                };
-            }
-            if probe.redis_lost().await {
-                outcome = Err(Failure::Error(
-                    "the grader's Redis kept dying during this check".to_owned(),
-                ));
-            }
-            let symptom = match &outcome {
-                Err(Failure::Failed { symptom, .. }) => Some(*symptom),
-                _ => None,
-            };
-            let mut report = CriterionReport::new(criterion, outcome);
-            report.service_output = service_output(&report, symptom, &probe.service, &mark);
-            self.tell(&report);
-            results.push(report);
-        }
-        results.sort_by_key(|result| spec.criteria.iter().position(|c| c.id == result.id));
-        let (redis_server, mut service) = probe.into_redis_server();
-        service.stop().await;
-        database.remove().await;
-        if !redis_server.is_private() {
-            // Leave a shared server as we found it: our keys go, nobody else's. Best effort: the
-            // grades are already computed and must not be lost to a cleaning failure.
-            let pattern = format!("{}:*", contract.key_prefix);
-            let cleaned = match Inspector::connect(&base_url, contract.redis_db).await {
-                Ok(mut redis) => redis.delete_matching(&pattern).await,
-                Err(err) => Err(err),
-            };
-            if let Err(err) = cleaned {
-                eprintln!("warning: could not delete the keys {pattern} from {base_url}: {err}");
-            }
-        }
+        let results = self.check_all(spec, &mut testbed).await;
+        let redis_server = testbed.finish().await;
         let report = ExerciseReport::new(
             exercise.dir_name(),
             exercise.title.to_owned(),
             Stage::Graded,
             None,
-            results,
+            results?,
         );
         Ok((report, redis_server))
+    }
+
+    /// Runs the selected checks of `spec` in checking order; the results in the registry's.
+    async fn check_all(
+        &self,
+        spec: &ExerciseSpec,
+        testbed: &mut Testbed,
+    ) -> Result<Vec<CriterionReport>> {
+        let mut probe = Probe::new(testbed);
+        let mut results = Vec::new();
+        for criterion in self.in_checking_order(self.options.selected(spec)) {
+            let report = self.decide(criterion, &mut probe).await?;
+            self.tell(&report);
+            results.push(report);
+        }
+        results.sort_by_key(|result| spec.criteria.iter().position(|c| c.id == result.id));
+        Ok(results)
+    }
+
+    /// Decides one criterion: on a service started again if it crashed, with a Redis freed of
+    /// a script that held it and brought back if it died. `Err` only for the grader's failure.
+    async fn decide(
+        &self,
+        criterion: &criteria::Criterion,
+        probe: &mut Probe<'_>,
+    ) -> Result<CriterionReport> {
+        let options = self.options;
+        if let Some(crash) = probe.service_crashed() {
+            say(options, format!("the service crashed; restarting it for {}", criterion.id));
+            if let Err(NotStarted(reason)) = probe
+                .restart_after_crash()
+                .await
+                .context("the grader could not restart the service")?
+            {
+                return Ok(CriterionReport::new(criterion, Err(crashed(&crash, &reason))));
+            }
+        }
+        let mark = probe.service().output_mark();
+        let mut outcome = run_check(criterion, probe, options).await;
+        // A script left running holds Redis for every later check: stop it, and let it cost
+        // this check alone.
+        if probe.stop_busy_script().await {
+            say(options, format!("a script of the service's held Redis during {}", criterion.id));
+            outcome = outcome.and(Err(fail(
+                "Redis to be free for everyone once the check was done",
+                criteria::verdict::BUSY_SCRIPT,
+            )));
+        }
+        outcome = self.again_if_redis_died(criterion, probe, outcome).await;
+        let symptom = match &outcome {
+            Err(Failure::Failed { symptom, .. }) => Some(*symptom),
+            _ => None,
+        };
+        let mut report = CriterionReport::new(criterion, outcome);
+        report.service_output = service_output(&report, symptom, probe.service(), &mark);
+        Ok(report)
+    }
+
+    /// A Redis that died under a check says nothing about the student's code: brings it back
+    /// and checks again. Only a Redis that keeps dying makes the criterion an error.
+    async fn again_if_redis_died(
+        &self,
+        criterion: &criteria::Criterion,
+        probe: &mut Probe<'_>,
+        mut outcome: Verdict,
+    ) -> Verdict {
+        for _retry in 0..2 {
+            if !probe.redis_lost().await {
+                break;
+            }
+            say(
+                self.options,
+                format!(
+                    "the grader's Redis died during {}; restarting it and checking again",
+                    criterion.id
+                ),
+            );
+            outcome = match probe.restart_redis().await {
+                Ok(()) => run_check(criterion, probe, self.options).await,
+                Err(failure) => Err(failure),
+            };
+        }
+        if probe.redis_lost().await {
+            outcome =
+                Err(Failure::Error("the grader's Redis kept dying during this check".to_owned()));
+        }
+        outcome
     }
 }
 
@@ -490,7 +481,7 @@ impl Session<'_> {
 /// Runs one check under the time limit, adding the crash report of a service that died.
 async fn run_check(
     criterion: &criteria::Criterion,
-    probe: &mut Probe,
+    probe: &mut Probe<'_>,
     options: &Options,
 ) -> Verdict {
     let outcome = match tokio::time::timeout(options.check_timeout, (criterion.check)(probe)).await
@@ -502,7 +493,7 @@ async fn run_check(
         )
         .because(Symptom::Timeout)),
     };
-    match (outcome, probe.service.crashed()) {
+    match (outcome, probe.service_crashed()) {
         (Err(Failure::Failed { expected, observed, .. }), Some(crash)) => {
             Err(fail(expected, format!("{observed}; {crash}")).because(Symptom::ServiceError))
         }
@@ -569,4 +560,62 @@ fn say(options: &Options, line: String) {
 pub fn random_seed() -> u64 {
     use std::hash::{BuildHasher, RandomState};
     RandomState::new().hash_one(std::time::SystemTime::now()) % 1_000_000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::course::EXERCISES;
+    use crate::run::compile::Slot;
+    use crate::run::testbed;
+
+    /// Grades `binary` as exercise 1's service, in a session of its own, from its start.
+    async fn grade_as_the_first_exercise(binary: &Path) -> Result<(ExerciseReport, RedisServer)> {
+        let submission = tempfile::tempdir().unwrap();
+        let options = Options {
+            submission: submission.path().to_owned(),
+            exercises: Vec::new(),
+            seed: 1,
+            redis_url: None,
+            database_url: None,
+            build_timeout: Duration::from_secs(60),
+            check_timeout: Duration::from_secs(60),
+            progress: false,
+            lock_waits: LockWaits::default(),
+            only: Vec::new(),
+            build_folder: BuildFolder::Private(Slot::FIRST),
+        };
+        let mut session = Session::start(&options).await.unwrap();
+        let exercise = &EXERCISES[0];
+        let specs = criteria::registry();
+        let spec = criteria::spec_of(&specs, exercise).unwrap();
+        let home =
+            users::create_home(session.run_dir.path(), "service-", session.run_user).unwrap();
+        let redis_server = session.redis_server.take().unwrap();
+        session.grade_exercise(exercise, spec, binary, redis_server, &home).await
+    }
+
+    /// A fault of the grader's while it starts a service (bubblewrap missing, no processes
+    /// left) is an error of the run, which a batch grades again: never the student's
+    /// "did not start", which would be a zero.
+    #[tokio::test]
+    async fn a_grader_fault_starting_the_service_is_the_graders_error() {
+        testbed::injected::fail_next_start();
+        let graded = grade_as_the_first_exercise(Path::new("/bin/true")).await;
+
+        let err = graded.err().expect("the grader's fault is an error of the run");
+        let message = format!("{err:#}");
+        assert!(message.contains("the grader could not start the service"), "{message}");
+        assert!(message.contains("a fault injected by a test"), "{message}");
+    }
+
+    /// The same start without the fault: a service that exits at once is the student's
+    /// "did not start", a report rather than an error.
+    #[tokio::test]
+    async fn a_service_that_does_not_start_is_the_students() {
+        let graded = grade_as_the_first_exercise(Path::new("/bin/true")).await;
+
+        let (report, _redis_server) = graded.expect("the student's fault is a report");
+        assert_eq!(report.stage, Stage::DidNotStart);
+    }
 }

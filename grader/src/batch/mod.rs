@@ -839,6 +839,38 @@ fn cost_line(durations: &[(Outcome, f64)], total: Duration, jobs: usize) -> Opti
 mod tests {
     use super::*;
 
+    /// A grader error (such as a fault while starting a service: `grade::tests`) is no grade:
+    /// the next run grades the submission again, while a graded one that did not change is
+    /// left as it was.
+    #[test]
+    fn a_grader_error_is_graded_again_by_the_next_run() {
+        let out = tempfile::tempdir().unwrap();
+        let folder = meta::student_dir(out.path(), "ada");
+        std::fs::create_dir_all(&folder).unwrap();
+        for (outcome, graded_again) in [(Outcome::Error, true), (Outcome::Graded, false)] {
+            let meta = Meta {
+                student: "ada".to_owned(),
+                name: "Ada".to_owned(),
+                lms_id: None,
+                lms: None,
+                sis_id: None,
+                email: None,
+                late: false,
+                superseded: Vec::new(),
+                attachments: Vec::new(),
+                source: "ada.zip".to_owned(),
+                fingerprint: "unchanged".to_owned(),
+                uncontained: Vec::new(),
+                outcome,
+                seconds: 1.0,
+                message: None,
+            };
+            std::fs::write(folder.join("meta.json"), serde_json::to_vec(&meta).unwrap()).unwrap();
+            let skipped = already_graded(out.path(), "ada", "unchanged");
+            assert_eq!(!skipped, graded_again, "{outcome:?}");
+        }
+    }
+
     #[test]
     fn the_cost_is_wall_time_per_graded_submission() {
         let durations = [

@@ -113,9 +113,9 @@ pub fn spec() -> ExerciseSpec {
     }
 }
 
-async fn sidebar_computed_once(probe: &mut Probe) -> Verdict {
+async fn sidebar_computed_once(probe: &mut Probe<'_>) -> Verdict {
     probe.empty_the_cache().await?;
-    let user = probe.users(1).remove(0);
+    let user = probe.users(1)?.remove(0);
     let cookie = log_in(probe, &user).await?;
     let (pages, computed) = view(probe, Some(&cookie), 4).await?;
     let verdict = expect(
@@ -140,9 +140,9 @@ async fn sidebar_computed_once(probe: &mut Probe) -> Verdict {
     )
 }
 
-async fn fragment_key_and_ttl(probe: &mut Probe) -> Verdict {
+async fn fragment_key_and_ttl(probe: &mut Probe<'_>) -> Verdict {
     probe.empty_the_cache().await?;
-    let [first, second] = <[String; 2]>::try_from(probe.users(2)).expect("two users drawn");
+    let [first, second] = <[String; 2]>::try_from(probe.users(2)?).expect("two users drawn");
     let first_cookie = log_in(probe, &first).await?;
     let second_cookie = log_in(probe, &second).await?;
     let firsts = keys_created_by_a_view(probe, Some(&first_cookie)).await?;
@@ -161,13 +161,13 @@ async fn fragment_key_and_ttl(probe: &mut Probe) -> Verdict {
     )?;
     // Django's key: the visitor's vary-on value is `None`, whose key is known exactly; a
     // user's hash covers their id, so only its form is.
-    let visitor_key = probe.contract.full_key(VISITOR_FRAGMENT_KEY);
+    let visitor_key = probe.contract().full_key(VISITOR_FRAGMENT_KEY);
     expect(
         visitors.contains(&visitor_key),
         format!("a visitor's first view to store the sidebar under `{visitor_key}`"),
         created_keys(&visitors),
     )?;
-    let form = probe.contract.full_key("template.cache.sidebar.");
+    let form = probe.contract().full_key("template.cache.sidebar.");
     for key in firsts.iter().chain(&seconds) {
         expect(
             is_fragment_key(key, &form),
@@ -176,7 +176,7 @@ async fn fragment_key_and_ttl(probe: &mut Probe) -> Verdict {
         )?;
     }
     for key in firsts.iter().chain(&seconds).chain(&visitors) {
-        let ttl = probe.redis.ttl(key).await?;
+        let ttl = probe.redis().ttl(key).await?;
         expect(
             (FRAGMENT_TIMEOUT - TTL_TOLERANCE..=FRAGMENT_TIMEOUT).contains(&ttl),
             format!("`{key}` to expire in {FRAGMENT_TIMEOUT} s"),
@@ -186,9 +186,9 @@ async fn fragment_key_and_ttl(probe: &mut Probe) -> Verdict {
     Ok(())
 }
 
-async fn no_leak_between_users(probe: &mut Probe) -> Verdict {
+async fn no_leak_between_users(probe: &mut Probe<'_>) -> Verdict {
     probe.empty_the_cache().await?;
-    let [first, second] = <[String; 2]>::try_from(probe.users(2)).expect("two users drawn");
+    let [first, second] = <[String; 2]>::try_from(probe.users(2)?).expect("two users drawn");
     let first_cookie = log_in(probe, &first).await?;
     let second_cookie = log_in(probe, &second).await?;
     view(probe, Some(&first_cookie), 1).await?;
@@ -212,10 +212,10 @@ async fn no_leak_between_users(probe: &mut Probe) -> Verdict {
     Ok(())
 }
 
-async fn escaping_preserved(probe: &mut Probe) -> Verdict {
-    let user = probe.users(1).remove(0);
+async fn escaping_preserved(probe: &mut Probe<'_>) -> Verdict {
+    let user = probe.users(1)?.remove(0);
     let cookie = log_in(probe, &user).await?;
-    let seed = probe.contract.seed;
+    let seed = probe.contract().seed;
     let mut draws = SplitMix64::new(seed ^ PAYLOAD_STREAM);
     for _ in 0..PAYLOADS {
         let payload = super::xss::payload(&mut draws);
@@ -276,9 +276,9 @@ fn expect_escaped_once(page: &str, payload: &str, which: &str) -> Verdict {
     )
 }
 
-async fn invalidated_on_change(probe: &mut Probe) -> Verdict {
+async fn invalidated_on_change(probe: &mut Probe<'_>) -> Verdict {
     probe.empty_the_cache().await?;
-    let [first, second] = <[String; 2]>::try_from(probe.users(2)).expect("two users drawn");
+    let [first, second] = <[String; 2]>::try_from(probe.users(2)?).expect("two users drawn");
     let first_cookie = log_in(probe, &first).await?;
     let second_cookie = log_in(probe, &second).await?;
     view(probe, Some(&first_cookie), 1).await?;
@@ -289,12 +289,12 @@ async fn invalidated_on_change(probe: &mut Probe) -> Verdict {
 
     // A key the rename has no reason to touch: it must survive.
     let bystander = probe.unique("bystander");
-    let bystander = probe.contract.full_key(&bystander);
-    probe.redis.set_for(&bystander, "keep", 3600).await?;
+    let bystander = probe.contract().full_key(&bystander);
+    probe.redis().set_for(&bystander, "keep", 3600).await?;
     let new_name = probe.unique("renamed");
-    let before = probe.redis.command_counts().await?;
+    let before = probe.redis().command_counts().await?;
     rename_category(probe, RENAMED_CATEGORY, &new_name, Some(&first_cookie)).await?;
-    let commands = probe.redis.command_counts().await?.since(&before);
+    let commands = probe.redis().command_counts().await?.since(&before);
     let wholesale: Vec<&str> =
         WHOLESALE_COMMANDS.iter().copied().filter(|name| commands.contains_key(*name)).collect();
     expect(
@@ -303,7 +303,7 @@ async fn invalidated_on_change(probe: &mut Probe) -> Verdict {
         format!("it ran {}", describe_commands(&commands)),
     )?;
     expect(
-        probe.redis.exists(&bystander).await?,
+        probe.redis().exists(&bystander).await?,
         format!("the unrelated key `{bystander}` to survive the rename"),
         format!("it is gone: the rename ran {}", describe_commands(&commands)),
     )?;
@@ -323,7 +323,7 @@ async fn invalidated_on_change(probe: &mut Probe) -> Verdict {
     Ok(())
 }
 
-async fn renders_without_redis(probe: &mut Probe) -> Verdict {
+async fn renders_without_redis(probe: &mut Probe<'_>) -> Verdict {
     probe.empty_the_cache().await?;
     view(probe, None, 1).await?;
     let (_, computed) = view(probe, None, 1).await?;
@@ -335,7 +335,7 @@ async fn renders_without_redis(probe: &mut Probe) -> Verdict {
     outcome
 }
 
-async fn views_while_redis_is_down(probe: &mut Probe) -> Verdict {
+async fn views_while_redis_is_down(probe: &mut Probe<'_>) -> Verdict {
     for attempt in 1..=2 {
         let before = computations(probe).await?;
         let page = probe.send(Method::GET, "/", Body::Empty, None, OUTAGE_ANSWER_LIMIT).await?;
@@ -355,7 +355,7 @@ async fn views_while_redis_is_down(probe: &mut Probe) -> Verdict {
 }
 
 /// Logs `username` in; returns the cookie to send back.
-async fn log_in(probe: &mut Probe, username: &str) -> Result<String, Failure> {
+async fn log_in(probe: &mut Probe<'_>, username: &str) -> Result<String, Failure> {
     let reply = probe.post_json("/login", json!({ "username": username }), None).await?;
     expect(
         (200..300).contains(&reply.status),
@@ -367,7 +367,7 @@ async fn log_in(probe: &mut Probe, username: &str) -> Result<String, Failure> {
 
 /// Views the dashboard `times` times; returns the pages and how often the sidebar was computed.
 async fn view(
-    probe: &Probe,
+    probe: &Probe<'_>,
     cookie: Option<&str>,
     times: usize,
 ) -> Result<(Vec<String>, u64), Failure> {
@@ -381,7 +381,7 @@ async fn view(
     Ok((pages, computed))
 }
 
-async fn dashboard(probe: &Probe, cookie: Option<&str>) -> Result<Reply, Failure> {
+async fn dashboard(probe: &Probe<'_>, cookie: Option<&str>) -> Result<Reply, Failure> {
     let page = match cookie {
         Some(cookie) => probe.get_as("/", cookie).await?,
         None => probe.get("/").await?,
@@ -392,12 +392,12 @@ async fn dashboard(probe: &Probe, cookie: Option<&str>) -> Result<Reply, Failure
 
 /// The keys that one view of the dashboard as `cookie` added to the service's database.
 async fn keys_created_by_a_view(
-    probe: &mut Probe,
+    probe: &mut Probe<'_>,
     cookie: Option<&str>,
 ) -> Result<Vec<String>, Failure> {
-    let before = probe.redis.keys("*").await?;
+    let before = probe.redis().keys("*").await?;
     dashboard(probe, cookie).await?;
-    let after = probe.redis.keys("*").await?;
+    let after = probe.redis().keys("*").await?;
     Ok(after.into_iter().filter(|key| !before.contains(key)).collect())
 }
 
@@ -418,7 +418,12 @@ fn created_keys(keys: &[String]) -> String {
 }
 
 /// `POST /categories/{id}` with the new name, as `cookie` when given.
-async fn rename_category(probe: &mut Probe, id: i64, name: &str, cookie: Option<&str>) -> Verdict {
+async fn rename_category(
+    probe: &mut Probe<'_>,
+    id: i64,
+    name: &str,
+    cookie: Option<&str>,
+) -> Verdict {
     let path = format!("/categories/{id}");
     let reply = probe.post_json(&path, json!({ "name": name }), cookie).await?;
     expect(
@@ -429,7 +434,7 @@ async fn rename_category(probe: &mut Probe, id: i64, name: &str, cookie: Option<
 }
 
 /// The sidebar's work counter, from the support crate's statistics.
-async fn computations(probe: &Probe) -> Result<u64, Failure> {
+async fn computations(probe: &Probe<'_>) -> Result<u64, Failure> {
     let reply = probe.get("/__workbook/stats").await?;
     reply.json()["computations"].as_u64().ok_or_else(|| {
         Failure::Error(format!("GET /__workbook/stats gave no counters: {}", reply.summary()))

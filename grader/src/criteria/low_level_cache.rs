@@ -141,7 +141,7 @@ pub fn spec() -> ExerciseSpec {
     }
 }
 
-async fn queries_once_per_ttl(probe: &mut Probe) -> Verdict {
+async fn queries_once_per_ttl(probe: &mut Probe<'_>) -> Verdict {
     let expected = expected_reports(probe);
     let user = expected.user(USER_FOR_TTL_CHECK);
     let reports = [
@@ -156,9 +156,8 @@ async fn queries_once_per_ttl(probe: &mut Probe) -> Verdict {
 }
 
 /// Asks for a report several times: right answer, one computation, one entry with the TTL.
-async fn report_cached_once(probe: &mut Probe, path: &str, wanted: &Value) -> Verdict {
-    let pattern = format!("{}:*", probe.contract.key_prefix);
-    let keys_before = probe.redis.keys(&pattern).await?;
+async fn report_cached_once(probe: &mut Probe<'_>, path: &str, wanted: &Value) -> Verdict {
+    let keys_before = probe.cached_keys().await?;
     let before = probe.stats().await?;
     expect_report(probe, path, wanted).await?;
     let after_first = probe.stats().await?;
@@ -177,17 +176,15 @@ async fn report_cached_once(probe: &mut Probe, path: &str, wanted: &Value) -> Ve
         ),
     )?;
 
-    let created: Vec<String> = probe
-        .redis
-        .keys(&pattern)
-        .await?
-        .into_iter()
-        .filter(|key| !keys_before.contains(key))
-        .collect();
-    let wanted_ttl = probe.contract.default_timeout as i64;
+    let created: Vec<String> =
+        probe.cached_keys().await?.into_iter().filter(|key| !keys_before.contains(key)).collect();
+    let wanted_ttl = probe.contract().default_timeout as i64;
     if created.is_empty() {
         return Err(fail(
-            format!("a new key under `{pattern}` holding the answer of GET {path}"),
+            format!(
+                "a new key under `{}` holding the answer of GET {path}",
+                probe.contract().key_pattern()
+            ),
             "no new key: the report is not cached in the grader's Redis",
         ));
     }
@@ -196,7 +193,7 @@ async fn report_cached_once(probe: &mut Probe, path: &str, wanted: &Value) -> Ve
     // every new key is judged.
     let mut entries = Vec::new();
     for key in &created {
-        if let Some(text) = probe.redis.text(key).await?
+        if let Some(text) = probe.redis().text(key).await?
             && holds_json(&text, wanted)
         {
             entries.push(key.clone());
@@ -206,7 +203,7 @@ async fn report_cached_once(probe: &mut Probe, path: &str, wanted: &Value) -> Ve
         entries = created;
     }
     for key in &entries {
-        let ttl = probe.redis.ttl(key).await?;
+        let ttl = probe.redis().ttl(key).await?;
         expect(
             (wanted_ttl - TTL_TOLERANCE..=wanted_ttl).contains(&ttl),
             format!("`{key}` (the entry of GET {path}) to expire in {wanted_ttl} s"),
@@ -221,13 +218,13 @@ async fn report_cached_once(probe: &mut Probe, path: &str, wanted: &Value) -> Ve
 /// in the process may outlive the entry by [`LOCAL_COPY_GRACE`] (a short in-process cache in
 /// front of Redis, as the lesson allows), not for ever.
 async fn computed_again_once_expired(
-    probe: &mut Probe,
+    probe: &mut Probe<'_>,
     path: &str,
     wanted: &Value,
     entries: &[String],
 ) -> Verdict {
-    let ttl = probe.contract.default_timeout;
-    probe.redis.let_time_pass(Duration::from_secs(ttl + 1)).await?;
+    let ttl = probe.contract().default_timeout;
+    probe.redis().let_time_pass(Duration::from_secs(ttl + 1)).await?;
     let deadline = tokio::time::Instant::now() + LOCAL_COPY_GRACE;
     loop {
         let before = probe.stats().await?;
@@ -270,7 +267,7 @@ fn holds_json(text: &str, wanted: &Value) -> bool {
     serde_json::from_str::<Value>(text).is_ok_and(|value| within(&value, wanted))
 }
 
-async fn many_keys_one_round_trip(probe: &mut Probe) -> Verdict {
+async fn many_keys_one_round_trip(probe: &mut Probe<'_>) -> Verdict {
     let names: Vec<String> = (0..MANY).map(|_| probe.unique("many")).collect();
     let entries: serde_json::Map<String, Value> = names
         .iter()
@@ -278,14 +275,14 @@ async fn many_keys_one_round_trip(probe: &mut Probe) -> Verdict {
         .map(|(i, name)| (name.clone(), json!({ "position": i, "name": name })))
         .collect();
 
-    let before = probe.redis.command_counts().await?;
-    let reads_before = probe.redis.info_number(READS_PROCESSED).await?;
+    let before = probe.redis().command_counts().await?;
+    let reads_before = probe.redis().info_number(READS_PROCESSED).await?;
     let stored = probe
         .post_json("/cache/many", json!({ "entries": entries, "ttl": MANY_TTL }), None)
         .await?;
     // This INFO is itself one read: the rest are the service's.
-    let reads = probe.redis.info_number(READS_PROCESSED).await?.saturating_sub(reads_before + 1);
-    let after_set = probe.redis.command_counts().await?;
+    let reads = probe.redis().info_number(READS_PROCESSED).await?.saturating_sub(reads_before + 1);
+    let after_set = probe.redis().command_counts().await?;
     expect((200..300).contains(&stored.status), "POST /cache/many to succeed", stored.summary())?;
     // A pipeline shows as one SET per key in the command statistics, like a loop would; but
     // Redis reads the whole pipeline at once, and a loop's commands one read each.
@@ -298,11 +295,11 @@ async fn many_keys_one_round_trip(probe: &mut Probe) -> Verdict {
         ),
     )?;
     for name in &names {
-        let found = probe.redis.keys(&format!("*{name}")).await?;
+        let found = probe.redis().keys(&format!("*{name}")).await?;
         let key = found.first().ok_or_else(|| {
             fail(format!("a key ending in `{name}` after set_many"), "none was stored")
         })?;
-        let ttl = probe.redis.ttl(key).await?;
+        let ttl = probe.redis().ttl(key).await?;
         expect(
             (MANY_TTL - TTL_TOLERANCE..=MANY_TTL).contains(&ttl),
             format!("`{key}` to expire in {MANY_TTL} s, the TTL set_many was given"),
@@ -311,11 +308,11 @@ async fn many_keys_one_round_trip(probe: &mut Probe) -> Verdict {
     }
 
     let path = format!("/cache/many?keys={}", names.join(","));
-    let before = probe.redis.command_counts().await?;
-    let reads_before = probe.redis.info_number(READS_PROCESSED).await?;
+    let before = probe.redis().command_counts().await?;
+    let reads_before = probe.redis().info_number(READS_PROCESSED).await?;
     let read = probe.get(&path).await?;
-    let reads = probe.redis.info_number(READS_PROCESSED).await?.saturating_sub(reads_before + 1);
-    let after = probe.redis.command_counts().await?;
+    let reads = probe.redis().info_number(READS_PROCESSED).await?.saturating_sub(reads_before + 1);
+    let after = probe.redis().command_counts().await?;
     expect(
         read.status == 200 && read.json() == Value::Object(entries),
         format!("GET {path} to return every entry that was stored"),
@@ -333,7 +330,7 @@ async fn many_keys_one_round_trip(probe: &mut Probe) -> Verdict {
     )
 }
 
-async fn atomic_counters(probe: &mut Probe) -> Verdict {
+async fn atomic_counters(probe: &mut Probe<'_>) -> Verdict {
     let missing = probe.unique("never-counted");
     let reply = post(probe, &format!("/counters/{missing}/decr")).await?;
     expect(
@@ -346,7 +343,7 @@ async fn atomic_counters(probe: &mut Probe) -> Verdict {
     let path = format!("/counters/{name}/incr");
     // Two instances of the service on the same Redis share the counter: a lock inside one
     // process, or a count kept in its memory, cannot make them agree.
-    let binary = probe.service.binary().to_owned();
+    let binary = probe.service().binary().to_owned();
     let second = probe.start_instance(&binary, "a second instance of the service", &[]).await?;
     let outcome = increments_across(probe, &second.service.base_url, &path).await;
     second.stop().await;
@@ -362,7 +359,7 @@ async fn atomic_counters(probe: &mut Probe) -> Verdict {
     // found by meaning, wherever and however it is kept (a key, a hash's field, a sorted
     // set's score): what holds the count now, and holds it plus one after one more increment.
     let counted = CONCURRENT as i64;
-    let candidates = probe.redis.places_holding(counted).await?;
+    let candidates = probe.redis().places_holding(counted).await?;
     let again = post(probe, &path).await?;
     expect(
         again.status == 200 && again.json()["value"] == counted + 1,
@@ -371,7 +368,7 @@ async fn atomic_counters(probe: &mut Probe) -> Verdict {
     )?;
     let mut counter = None;
     for place in candidates {
-        if probe.redis.place_holds(&place, counted + 1).await? {
+        if probe.redis().place_holds(&place, counted + 1).await? {
             counter = Some(place);
             break;
         }
@@ -386,7 +383,7 @@ async fn atomic_counters(probe: &mut Probe) -> Verdict {
             "none in any database: the count is kept somewhere else",
         ));
     };
-    probe.redis.overwrite_place(&place, 1000).await?;
+    probe.redis().overwrite_place(&place, 1000).await?;
     let changed = probe.get(&format!("/counters/{name}")).await?;
     expect(
         changed.status == 200 && changed.json()["value"] == 1000,
@@ -399,14 +396,14 @@ async fn atomic_counters(probe: &mut Probe) -> Verdict {
 
 /// [`CONCURRENT`] increments of `path` at once, split between the service and the instance
 /// at `second`; every value 1..=CONCURRENT must be answered exactly once.
-async fn increments_across(probe: &mut Probe, second: &str, path: &str) -> Verdict {
+async fn increments_across(probe: &mut Probe<'_>, second: &str, path: &str) -> Verdict {
     // Ordered, not timed: with every client paused, the increments' commands queue up and then
     // run back to back, so a read-modify-write reads the same old value in several requests
     // however busy the machine is. The pause is short of the services' command time limits.
-    if probe.redis_server.is_private() {
-        probe.redis.pause_clients(INCREMENT_PAUSE).await?;
+    if probe.redis_is_private() {
+        probe.redis().pause_clients(INCREMENT_PAUSE).await?;
     }
-    let first = probe.service.base_url.clone();
+    let first = probe.base_url().to_owned();
     let probe = &*probe;
     let replies = join_all((0..CONCURRENT).map(|n| {
         let base_url = if n % 2 == 0 { first.as_str() } else { second };
@@ -434,7 +431,7 @@ async fn increments_across(probe: &mut Probe, second: &str, path: &str) -> Verdi
     )
 }
 
-async fn stampede_protection(probe: &mut Probe) -> Verdict {
+async fn stampede_protection(probe: &mut Probe<'_>) -> Verdict {
     let expected = expected_reports(probe);
     // One cold request alone: how many queries one computation costs.
     let baseline_path = format!("/reports/users/{USER_FOR_BASELINE}");
@@ -471,7 +468,7 @@ async fn stampede_protection(probe: &mut Probe) -> Verdict {
     )
 }
 
-async fn pattern_delete_scan(probe: &mut Probe) -> Verdict {
+async fn pattern_delete_scan(probe: &mut Probe<'_>) -> Verdict {
     let tag = probe.unique("purge");
     let survivor = probe.unique("keep");
     for i in 0..5 {
@@ -481,14 +478,14 @@ async fn pattern_delete_scan(probe: &mut Probe) -> Verdict {
     // More matching keys than one SCAN reply holds, put by the grader where the service keeps
     // its own: a delete that stops after the first reply leaves some behind.
     let many: Vec<String> = (5..5 + MANY_MATCHING_KEYS)
-        .map(|i| probe.contract.full_key(&format!("{tag}-{i}")))
+        .map(|i| probe.contract().full_key(&format!("{tag}-{i}")))
         .collect();
-    probe.redis.fill(&many, "0", 600).await?;
+    probe.redis().fill(&many, "0", 600).await?;
 
     let path = format!("/cache?pattern={tag}-*");
-    let before = probe.redis.command_counts().await?;
+    let before = probe.redis().command_counts().await?;
     let reply = probe.send(Method::DELETE, &path, Body::Empty, None, REQUEST_TIMEOUT).await?;
-    let after = probe.redis.command_counts().await?;
+    let after = probe.redis().command_counts().await?;
     expect(
         (200..300).contains(&reply.status),
         format!("DELETE {path} to succeed"),
@@ -500,7 +497,7 @@ async fn pattern_delete_scan(probe: &mut Probe) -> Verdict {
         "the pattern delete to walk the keys with SCAN, without KEYS",
         describe_commands(&commands),
     )?;
-    let left = probe.redis.keys(&format!("*{tag}-*")).await?;
+    let left = probe.redis().keys(&format!("*{tag}-*")).await?;
     let shown: Vec<&str> = left.iter().take(5).map(String::as_str).collect();
     let observed = match left.len() {
         0 => String::new(),
@@ -518,7 +515,7 @@ async fn pattern_delete_scan(probe: &mut Probe) -> Verdict {
     } else {
         verdict?;
     }
-    let kept = probe.redis.keys(&format!("*{survivor}")).await?;
+    let kept = probe.redis().keys(&format!("*{survivor}")).await?;
     expect(
         !kept.is_empty(),
         format!("`{survivor}`, which does not match the pattern, to stay"),
@@ -526,7 +523,7 @@ async fn pattern_delete_scan(probe: &mut Probe) -> Verdict {
     )
 }
 
-async fn values_round_trip(probe: &mut Probe) -> Verdict {
+async fn values_round_trip(probe: &mut Probe<'_>) -> Verdict {
     let key = probe.unique("roundtrip");
     // Over 1 MiB, by an amount drawn per run: a cap at a round size (1 MiB, Redis' old
     // default for a client's query buffer) shows, whatever size it is.
@@ -548,7 +545,7 @@ async fn values_round_trip(probe: &mut Probe) -> Verdict {
     )
 }
 
-async fn redis_down_fallback(probe: &mut Probe) -> Verdict {
+async fn redis_down_fallback(probe: &mut Probe<'_>) -> Verdict {
     let expected = expected_reports(probe);
     probe.stop_redis().await?;
     let outcome = reports_without_redis(probe, &expected).await;
@@ -556,7 +553,7 @@ async fn redis_down_fallback(probe: &mut Probe) -> Verdict {
     outcome
 }
 
-async fn reports_without_redis(probe: &mut Probe, expected: &ExpectedReports) -> Verdict {
+async fn reports_without_redis(probe: &mut Probe<'_>, expected: &ExpectedReports) -> Verdict {
     let reports = [
         ("/reports/task-count".to_owned(), expected.task_count.clone()),
         (format!("/reports/users/{USER_FOR_OUTAGE}"), expected.user(USER_FOR_OUTAGE)),
@@ -595,8 +592,8 @@ impl ExpectedReports {
     }
 }
 
-fn expected_reports(probe: &Probe) -> ExpectedReports {
-    let data = Dataset::generate(probe.contract.seed, probe.contract.tasks);
+fn expected_reports(probe: &Probe<'_>) -> ExpectedReports {
+    let data = Dataset::generate(probe.contract().seed, probe.contract().tasks);
     let mut counts: BTreeMap<&str, (i64, usize)> = BTreeMap::new();
     for category in &data.categories {
         counts.insert(&category.name, (category.id, 0));
@@ -617,7 +614,7 @@ fn expected_reports(probe: &Probe) -> ExpectedReports {
     }
 }
 
-async fn expect_report(probe: &Probe, path: &str, wanted: &Value) -> Verdict {
+async fn expect_report(probe: &Probe<'_>, path: &str, wanted: &Value) -> Verdict {
     let reply = probe.get(path).await?;
     expect(
         reply.status == 200 && reply.json() == *wanted,
@@ -626,13 +623,13 @@ async fn expect_report(probe: &Probe, path: &str, wanted: &Value) -> Verdict {
     )
 }
 
-async fn put_json(probe: &Probe, key: &str, value: Value) -> Verdict {
+async fn put_json(probe: &Probe<'_>, key: &str, value: Value) -> Verdict {
     let path = format!("/cache/{key}");
     let reply = probe.send(Method::PUT, &path, Body::Json(value), None, REQUEST_TIMEOUT).await?;
     expect((200..300).contains(&reply.status), format!("PUT {path} to succeed"), reply.summary())
 }
 
-async fn post(probe: &Probe, path: &str) -> Result<crate::criteria::probe::Reply, Failure> {
+async fn post(probe: &Probe<'_>, path: &str) -> Result<crate::criteria::probe::Reply, Failure> {
     probe.send(Method::POST, path, Body::Empty, None, REQUEST_TIMEOUT).await
 }
 

@@ -5,8 +5,8 @@
 
 pub mod browser;
 mod fragment_cache;
-pub mod inspect;
-mod instance;
+// The grader's view of Redis lives with the testbed that owns the connection; checks read it.
+pub use crate::run::inspect;
 mod invalidation;
 mod low_level_cache;
 pub mod probe;
@@ -45,7 +45,8 @@ impl std::fmt::Display for Category {
 }
 
 /// A check: probes the running service and decides one criterion.
-pub type Check = for<'a> fn(&'a mut Probe) -> Pin<Box<dyn Future<Output = Verdict> + Send + 'a>>;
+pub type Check =
+    for<'a, 't> fn(&'a mut Probe<'t>) -> Pin<Box<dyn Future<Output = Verdict> + Send + 'a>>;
 
 /// One line of the scorecard.
 pub struct Criterion {
@@ -114,7 +115,7 @@ pub fn spec_of<'a>(
         .ok_or_else(|| anyhow::anyhow!("the grader has no criteria for {}", exercise.dir_name()))
 }
 
-/// Turns an `async fn(&mut Probe) -> Verdict` into a [`Check`].
+/// Turns an `async fn(&mut Probe<'_>) -> Verdict` into a [`Check`].
 macro_rules! check {
     ($function:path) => {
         |probe| Box::pin($function(probe))

@@ -1,6 +1,8 @@
-//! What a check works with: the running service, an HTTP client, and the grader's Redis.
+//! What a check works with: the running exercise (its [`Testbed`]), an HTTP client, and the
+//! grader's Redis. Checks talk to the probe, the probe to the testbed.
 
-use std::path::PathBuf;
+mod running;
+
 use std::time::Duration;
 
 use reqwest::Method;
@@ -8,13 +10,12 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 use workbook::seed::SplitMix64;
 
-use super::inspect::Inspector;
-use super::verdict::{Because, Failure, Symptom, Verdict, fail};
+use super::verdict::{Because, Failure, Symptom, fail};
 use crate::run::contract::Contract;
-use crate::run::database::DatabaseServer;
-use crate::run::redis_server::RedisServer;
-use crate::run::service::{self, NotStarted, RunningService, Started};
-use crate::run::users::RunUser;
+use crate::run::inspect::Inspector;
+use crate::run::service::{self, RunningService};
+pub use crate::run::testbed::Instance;
+use crate::run::testbed::Testbed;
 
 /// How long the grader waits for an ordinary answer before calling the service hung.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,47 +43,14 @@ async fn read_body(mut response: reqwest::Response, limit: usize) -> reqwest::Re
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// Everything a check needs, for one exercise.
-pub struct Probe {
-    pub contract: Contract,
-    pub redis: Inspector,
-    pub redis_server: RedisServer,
-    /// Where the service's database lives, to give a second service a database of its own.
-    pub database_server: DatabaseServer,
-    pub service: RunningService,
-    /// The run's folder, the grader's own: extra instances get folders of their own in it.
-    pub(super) run_dir: PathBuf,
-    /// Who the run's services run as.
-    pub(super) run_user: Option<RunUser>,
-    /// The reference solution's binary, or why there is none.
-    pub(super) reference: Result<PathBuf, String>,
+/// Everything a check needs, for one exercise: the running exercise, borrowed from the
+/// grading run, and an HTTP client. Checks talk to the probe, the probe to the testbed.
+pub struct Probe<'t> {
+    testbed: &'t mut Testbed,
     http: reqwest::Client,
     names: SplitMix64,
     /// Whether `/health` has reported Redis up once in this run (see [`Probe::redis_health`]).
     redis_seen_up: std::sync::atomic::AtomicBool,
-}
-
-/// What a probe is given by the grading run.
-pub struct Setup {
-    pub contract: Contract,
-    pub redis: Inspector,
-    pub redis_server: RedisServer,
-    pub database_server: DatabaseServer,
-    pub service: RunningService,
-    pub run_dir: PathBuf,
-    pub run_user: Option<RunUser>,
-    pub reference: Result<PathBuf, String>,
-}
-
-/// A start of a service as a check judges it: the student's service that did not start fails
-/// the check (`expected` says what the check needed); the grader's own failure to start it is
-/// the grader's error, never the student's.
-pub fn judge_start<T>(started: Started<T>, expected: &str) -> Result<T, Failure> {
-    match started {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(NotStarted(reason))) => Err(fail(expected, reason)),
-        Err(err) => Err(Failure::Error(format!("the grader could not start a service: {err:#}"))),
-    }
 }
 
 /// A request body.
@@ -121,33 +89,41 @@ impl Reply {
     }
 }
 
-impl Probe {
-    pub fn new(setup: Setup) -> Self {
-        let Setup {
-            contract,
-            redis,
-            redis_server,
-            database_server,
-            service,
-            run_dir,
-            run_user,
-            reference,
-        } = setup;
-        let names = SplitMix64::new(contract.seed ^ 0x6e61_6d65);
-        let http = super::browser::client(contract.seed, REQUEST_TIMEOUT);
+impl<'t> Probe<'t> {
+    pub fn new(testbed: &'t mut Testbed) -> Self {
+        let seed = testbed.contract().seed;
         Self {
-            contract,
-            redis,
-            redis_server,
-            database_server,
-            service,
-            run_dir,
-            run_user,
-            reference,
-            http,
-            names,
+            testbed,
+            http: super::browser::client(seed, REQUEST_TIMEOUT),
+            names: SplitMix64::new(seed ^ 0x6e61_6d65),
             redis_seen_up: Default::default(),
         }
+    }
+
+    /// The settings the service runs with: its key prefix, TTLs, seed.
+    pub fn contract(&self) -> &Contract {
+        self.testbed.contract()
+    }
+
+    /// The service under test.
+    pub fn service(&self) -> &RunningService {
+        self.testbed.service()
+    }
+
+    /// The service's address, e.g. `http://127.0.0.1:4242`.
+    pub fn base_url(&self) -> &str {
+        &self.testbed.service().base_url
+    }
+
+    /// The grader's own connection to the service's Redis.
+    pub fn redis(&mut self) -> &mut Inspector {
+        self.testbed.redis()
+    }
+
+    /// The keys under the service's prefix in its Redis database: what it has cached.
+    pub async fn cached_keys(&mut self) -> Result<Vec<String>, Failure> {
+        let pattern = self.contract().key_pattern();
+        Ok(self.redis().keys(&pattern).await?)
     }
 
     /// The client every request of the run goes through: a browser's headers (see
@@ -168,13 +144,17 @@ impl Probe {
 
     /// `count` different users of the seeded database, drawn per run: no check signs in as
     /// the same person every time, so no name can be special-cased.
-    pub fn users(&mut self, count: usize) -> Vec<String> {
-        let data = workbook::seed::Dataset::generate(self.contract.seed, self.contract.tasks);
+    pub fn users(&mut self, count: usize) -> Result<Vec<String>, Failure> {
+        let contract = self.contract();
+        let data = workbook::seed::Dataset::generate(contract.seed, contract.tasks);
         let mut users: Vec<String> = data.users.into_iter().map(|user| user.username).collect();
+        if users.len() < count {
+            let drawn = users.len();
+            return Err(Failure::Error(format!("the seed has {drawn} users, {count} asked for")));
+        }
         self.names.shuffle(&mut users);
-        assert!(users.len() >= count, "the seed has {} users, {count} asked for", users.len());
         users.truncate(count);
-        users
+        Ok(users)
     }
 
     /// Sends a request; a time-out or a broken connection is a failure of the service.
@@ -186,7 +166,7 @@ impl Probe {
         cookie: Option<&str>,
         timeout: Duration,
     ) -> Result<Reply, Failure> {
-        self.send_to(&self.service.base_url, method, path, body, cookie, timeout).await
+        self.send_to(self.base_url(), method, path, body, cookie, timeout).await
     }
 
     /// Like [`Self::send`], to the service at `base_url` (another instance of it).
@@ -253,7 +233,7 @@ impl Probe {
 
     /// The support crate's counters, from `GET /__workbook/stats`.
     pub async fn stats(&self) -> Result<workbook::stats::Stats, Failure> {
-        self.stats_at(&self.service.base_url).await
+        self.stats_at(self.base_url()).await
     }
 
     /// Like [`Self::stats`], of the service at `base_url` (another instance of it): each
@@ -284,92 +264,6 @@ impl Probe {
     /// has is not reconnecting, and needs no time to do it.
     pub fn redis_seen_up(&self) -> bool {
         self.redis_seen_up.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Forgets every cached entry of the service, so that a check starts from a cold cache:
-    /// its keys are deleted, as an operator clearing the cache would (`redis-cli --scan
-    /// --pattern 'prefix:*' | xargs redis-cli del`). Never `FLUSHALL`, which would also wipe
-    /// what the service keeps in other databases: a key there that vanished would tell the
-    /// service that a check, not use, emptied the cache.
-    pub async fn empty_the_cache(&mut self) -> Verdict {
-        let pattern = format!("{}:*", self.contract.key_prefix);
-        self.redis.delete_matching(&pattern).await?;
-        Ok(())
-    }
-
-    /// Stops the private Redis, as a crash would. Needs a Redis the grader started.
-    pub async fn stop_redis(&mut self) -> Verdict {
-        match &mut self.redis_server {
-            RedisServer::Private(private) => {
-                private.stop().await;
-                Ok(())
-            }
-            RedisServer::External { .. } => Err(Failure::Error(
-                "this criterion stops and restarts Redis, which the grader only does to a Redis \
-                 it started itself: run it without --redis-url/REDIS_URL"
-                    .to_owned(),
-            )),
-        }
-    }
-
-    /// Starts the private Redis again on the same port and reconnects the grader to it.
-    pub async fn restart_redis(&mut self) -> Verdict {
-        let RedisServer::Private(private) = &mut self.redis_server else { return Ok(()) };
-        let restarted = private.restart().await;
-        if let Err(err) = restarted {
-            if !private.port_taken() {
-                return Err(Failure::Error(format!("the grader could not restart Redis: {err:#}")));
-            }
-            // Only the service lives in the run's network: it took the port while Redis was
-            // down. Stopping it (the next check starts it again) gives the port back.
-            let port = private.port();
-            self.service.stop().await;
-            private.restart().await.map_err(|err| {
-                Failure::Error(format!("the grader could not restart Redis: {err:#}"))
-            })?;
-            self.redis.reconnect().await?;
-            return Err(fail(
-                format!("Redis's port {port} to stay free while Redis was down"),
-                "the service (or a process it started) listened on it, until the grader stopped \
-                 the service: a service listens on WORKBOOK_BIND only",
-            ));
-        }
-        self.redis.reconnect().await?;
-        Ok(())
-    }
-
-    /// Stops a script of the service's that holds Redis busy, so that it costs only the check
-    /// it ran in: `SCRIPT KILL`, or, for a script that wrote before it looped (which Redis
-    /// refuses to kill), a restart of the private server. `true` when one was running.
-    pub async fn stop_busy_script(&mut self) -> bool {
-        if !self.redis.busy().await {
-            return false;
-        }
-        if self.redis.kill_script().await.is_err() && self.redis_server.is_private() {
-            let _ = self.restart_redis().await;
-            // The next check starts once the service has its connection back, as after any
-            // outage: `/health` pings through it until Redis is up.
-            for _ in 0..40 {
-                if self.redis_health(REQUEST_TIMEOUT).await.is_ok_and(|state| state == "up") {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-        }
-        true
-    }
-
-    /// `true` when the grader's private Redis no longer answers, even on a new connection.
-    pub async fn redis_lost(&mut self) -> bool {
-        if !self.redis_server.is_private() || self.redis.ping().await {
-            return false;
-        }
-        !(self.redis.reconnect().await.is_ok() && self.redis.ping().await)
-    }
-
-    /// Takes the Redis server back when the exercise is done.
-    pub fn into_redis_server(self) -> (RedisServer, RunningService) {
-        (self.redis_server, self.service)
     }
 }
 

@@ -16,7 +16,7 @@ use workbook::db::Backend;
 use workbook::seed::Dataset;
 use workbook::stats::Stats;
 
-use super::probe::{Reply, judge_start};
+use super::probe::Reply;
 use super::{Category, Criterion, ExerciseSpec, Failure, Probe, Verdict, check, expect, fail};
 use crate::course;
 use crate::run::database;
@@ -126,8 +126,8 @@ pub fn spec() -> ExerciseSpec {
 }
 
 /// The seed's categories with their tasks (ids, sorted), smallest and largest first and last.
-fn categories_by_size(probe: &Probe) -> Vec<(i64, Vec<i64>)> {
-    let data = Dataset::generate(probe.contract.seed, probe.contract.tasks);
+fn categories_by_size(probe: &Probe<'_>) -> Vec<(i64, Vec<i64>)> {
+    let data = Dataset::generate(probe.contract().seed, probe.contract().tasks);
     let mut by_category: BTreeMap<i64, Vec<i64>> =
         data.categories.iter().map(|category| (category.id, Vec::new())).collect();
     for task in &data.tasks {
@@ -143,7 +143,7 @@ fn page_path(category_id: i64) -> String {
 }
 
 /// The support crate's counters.
-async fn stats(probe: &Probe) -> Result<Stats, Failure> {
+async fn stats(probe: &Probe<'_>) -> Result<Stats, Failure> {
     let reply = probe.get("/__workbook/stats").await?;
     serde_json::from_str(&reply.body).map_err(|err| {
         Failure::Error(format!("GET /__workbook/stats did not give the counters: {err}"))
@@ -151,7 +151,7 @@ async fn stats(probe: &Probe) -> Result<Stats, Failure> {
 }
 
 /// Requests `path` alone and counts the queries it ran.
-async fn counted_get(probe: &Probe, path: &str) -> Result<(Reply, u64), Failure> {
+async fn counted_get(probe: &Probe<'_>, path: &str) -> Result<(Reply, u64), Failure> {
     let before = stats(probe).await?;
     let reply = probe.get(path).await?;
     let queries = stats(probe).await?.since(&before).queries;
@@ -159,9 +159,9 @@ async fn counted_get(probe: &Probe, path: &str) -> Result<(Reply, u64), Failure>
 }
 
 /// Checks that the page lists exactly the seed's tasks of the category, with names.
-fn check_page(probe: &Probe, path: &str, reply: &Reply, expected: &[i64]) -> Verdict {
+fn check_page(probe: &Probe<'_>, path: &str, reply: &Reply, expected: &[i64]) -> Verdict {
     expect(reply.status == 200, format!("GET {path} to answer 200"), reply.summary())?;
-    let data = Dataset::generate(probe.contract.seed, probe.contract.tasks);
+    let data = Dataset::generate(probe.contract().seed, probe.contract().tasks);
     let tasks = reply.json()["tasks"].as_array().cloned().unwrap_or_default();
     let ids: Vec<i64> = tasks.iter().filter_map(|task| task["id"].as_i64()).collect();
     expect(
@@ -185,7 +185,7 @@ fn check_page(probe: &Probe, path: &str, reply: &Reply, expected: &[i64]) -> Ver
     Ok(())
 }
 
-async fn constant_queries(probe: &mut Probe) -> Verdict {
+async fn constant_queries(probe: &mut Probe<'_>) -> Verdict {
     let categories = categories_by_size(probe);
     let (small, large) = (&categories[0], &categories[categories.len() - 1]);
     if small.1.len() == large.1.len() {
@@ -197,10 +197,7 @@ async fn constant_queries(probe: &mut Probe) -> Verdict {
         // Counted cold: a fresh process and an empty cache, so that no memo of names or cached
         // page hides queries that grow with the tasks.
         probe.empty_the_cache().await?;
-        judge_start(
-            probe.service.restart().await,
-            "the service to start again with nothing remembered",
-        )?;
+        probe.restart_service("the service to start again with nothing remembered").await?;
         let (reply, queries) = counted_get(probe, &path).await?;
         check_page(probe, &path, &reply, tasks)?;
         counts.push((tasks.len(), queries));
@@ -216,14 +213,11 @@ async fn constant_queries(probe: &mut Probe) -> Verdict {
     )
 }
 
-async fn filter_uses_index(probe: &mut Probe) -> Verdict {
+async fn filter_uses_index(probe: &mut Probe<'_>) -> Verdict {
     // The service creates its indexes at start-up; one request makes sure it is up.
     let (category, _) = &categories_by_size(probe)[0];
     probe.get(&page_path(*category)).await?;
-    let url = probe
-        .service
-        .env("DATABASE_URL")
-        .ok_or_else(|| Failure::Error("the service has no DATABASE_URL".to_owned()))?;
+    let url = probe.database_url();
     let backend = Backend::of_url(url).map_err(|err| Failure::Error(format!("{err:#}")))?;
     let plan = match backend {
         Backend::Sqlite => sqlite_plan(url).await,
@@ -306,18 +300,18 @@ async fn load(
     answers.into_iter().collect()
 }
 
-async fn connection_pooling(probe: &mut Probe) -> Verdict {
+async fn connection_pooling(probe: &mut Probe<'_>) -> Verdict {
     let (category, _) = &categories_by_size(probe)[0];
-    let url = format!("{}{}", probe.service.base_url, page_path(*category));
+    let url = format!("{}{}", probe.base_url(), page_path(*category));
     // A pool may open its connections during the first round; the second must reuse them.
     load(&probe.client(), &url, LOAD_REQUESTS, LOAD_CONCURRENCY).await?;
     let db_before = stats(probe).await?;
-    let redis_before = probe.redis.info_number("total_connections_received").await?;
+    let redis_before = probe.redis().info_number("total_connections_received").await?;
     load(&probe.client(), &url, LOAD_REQUESTS, LOAD_CONCURRENCY).await?;
     let db_after = stats(probe).await?;
-    let redis_new = probe.redis.info_number("total_connections_received").await? - redis_before;
+    let redis_new = probe.redis().info_number("total_connections_received").await? - redis_before;
     // The grader's own connection is one of Redis's clients.
-    let redis_open = probe.redis.info_number("connected_clients").await?.saturating_sub(1);
+    let redis_open = probe.redis().info_number("connected_clients").await?.saturating_sub(1);
 
     let db_new = db_after.since(&db_before).connections_opened;
     expect(
@@ -358,20 +352,14 @@ fn db_timing(header: &str) -> Option<(f64, u64)> {
     Some((duration, count.parse().ok()?))
 }
 
-async fn server_timing(probe: &mut Probe) -> Verdict {
+async fn server_timing(probe: &mut Probe<'_>) -> Verdict {
     // Every query takes at least QUERY_DELAY_MS: the db time then has a floor as well as a
     // ceiling, and requests overlap when sent together.
-    let delay = QUERY_DELAY_MS.to_string();
-    let restarted =
-        probe.service.restart_with(&[("WORKBOOK_QUERY_DELAY_MS", delay.as_str())]).await;
-    judge_start(restarted, "the service to restart with a slow database")?;
-    let outcome = timings_alone_and_together(probe).await;
-    judge_start(probe.service.restart().await, "the service to restart with its usual database")?;
-    outcome
+    probe.with_slow_database(QUERY_DELAY_MS, check!(timings_alone_and_together)).await
 }
 
 /// Each page alone, then all of them at once: every header must report its own request.
-async fn timings_alone_and_together(probe: &mut Probe) -> Verdict {
+async fn timings_alone_and_together(probe: &mut Probe<'_>) -> Verdict {
     let categories = categories_by_size(probe);
     let paths = [
         page_path(categories[0].0),
@@ -449,23 +437,17 @@ fn db_entry(reply: &Reply, path: &str) -> Result<(f64, u64), Failure> {
     })
 }
 
-async fn slow_requests_page(probe: &mut Probe) -> Verdict {
+async fn slow_requests_page(probe: &mut Probe<'_>) -> Verdict {
     // A slow database makes every page that runs a query slower than any request that runs
     // none, however busy the machine: the grader's pages are then the slowest, whatever the
     // log held before.
-    let delay = SLOW_LOG_QUERY_DELAY_MS.to_string();
-    let restarted =
-        probe.service.restart_with(&[("WORKBOOK_QUERY_DELAY_MS", delay.as_str())]).await;
-    judge_start(restarted, "the service to restart with a slow database")?;
-    let outcome = slowest_of_a_full_log(probe).await;
-    judge_start(probe.service.restart().await, "the service to restart with its usual database")?;
-    outcome
+    probe.with_slow_database(SLOW_LOG_QUERY_DELAY_MS, check!(slowest_of_a_full_log)).await
 }
 
 /// Fills the log past what the lesson asks it to keep, as a developer refreshing the profiler
 /// page would, then sends the pages it must list: a log that keeps its first records, or
 /// only those since the process started, loses them.
-async fn slowest_of_a_full_log(probe: &mut Probe) -> Verdict {
+async fn slowest_of_a_full_log(probe: &mut Probe<'_>) -> Verdict {
     let refreshes = REFRESHES_BEFORE_THE_PAGES + probe.unique_number() as usize % 100;
     // A few at a time, so that the log fills in well under a second: whatever the service
     // requests by itself meanwhile stays a handful of records.
@@ -559,9 +541,9 @@ fn median(mut latencies: Vec<Duration>) -> Duration {
     latencies[latencies.len() / 2]
 }
 
-async fn latency_vs_reference(probe: &mut Probe) -> Verdict {
+async fn latency_vs_reference(probe: &mut Probe<'_>) -> Verdict {
     let reference_binary = probe.reference()?.to_owned();
-    let student_binary = probe.service.binary().to_owned();
+    let student_binary = probe.service().binary().to_owned();
     let slow = [("WORKBOOK_QUERY_DELAY_MS", QUERY_DELAY_MS.to_string())];
     let student = probe.start_instance(&student_binary, "the service", &slow).await?;
     let reference = match probe.start_instance(&reference_binary, "the reference", &slow).await {

@@ -118,10 +118,10 @@ pub fn spec() -> ExerciseSpec {
     }
 }
 
-async fn health_pings_redis(probe: &mut Probe) -> Verdict {
-    let before = probe.redis.command_counts().await?;
+async fn health_pings_redis(probe: &mut Probe<'_>) -> Verdict {
+    let before = probe.redis().command_counts().await?;
     let state = probe.redis_health(Duration::from_secs(10)).await?;
-    let after = probe.redis.command_counts().await?;
+    let after = probe.redis().command_counts().await?;
     expect(
         state == "up",
         "GET /health to report \"redis\": \"up\"",
@@ -138,7 +138,7 @@ async fn health_pings_redis(probe: &mut Probe) -> Verdict {
     )
 }
 
-async fn key_naming(probe: &mut Probe) -> Verdict {
+async fn key_naming(probe: &mut Probe<'_>) -> Verdict {
     let key = probe.unique("greeting");
     let value = probe.unique("hello");
     let stored = probe.put_text(&format!("/cache/{key}"), &value).await?;
@@ -147,16 +147,16 @@ async fn key_naming(probe: &mut Probe) -> Verdict {
         format!("PUT /cache/{key} to succeed"),
         stored.summary(),
     )?;
-    let full_key = probe.contract.full_key(&key);
-    if !probe.redis.exists(&full_key).await? {
-        let found = probe.redis.find_anywhere(&key).await?;
+    let full_key = probe.contract().full_key(&key);
+    if !probe.redis().exists(&full_key).await? {
+        let found = probe.redis().find_anywhere(&key).await?;
         let observed = if found.is_empty() {
             "no key containing it in any database".to_owned()
         } else {
             format!("found instead: {}", found.join(", "))
         };
         return Err(fail(
-            format!("the key `{full_key}` in database {}", probe.contract.redis_db),
+            format!("the key `{full_key}` in database {}", probe.contract().redis_db),
             observed,
         ));
     }
@@ -168,7 +168,7 @@ async fn key_naming(probe: &mut Probe) -> Verdict {
     )
 }
 
-async fn default_timeout(probe: &mut Probe) -> Verdict {
+async fn default_timeout(probe: &mut Probe<'_>) -> Verdict {
     let key = probe.unique("timeout");
     let stored = probe.put_text(&format!("/cache/{key}"), "expires").await?;
     expect(
@@ -178,8 +178,8 @@ async fn default_timeout(probe: &mut Probe) -> Verdict {
     )?;
     // Found by name, whatever the prefix and database: key naming is a criterion of its own.
     let stored_key = stored_key(probe, &key).await?;
-    let wanted = probe.contract.default_timeout as i64;
-    let ttl = probe.redis.ttl_of(&stored_key).await?;
+    let wanted = probe.contract().default_timeout as i64;
+    let ttl = probe.redis().ttl_of(&stored_key).await?;
     expect(
         (wanted - TTL_TOLERANCE..=wanted).contains(&ttl),
         format!("{stored_key} to expire in {wanted} s (CACHE_DEFAULT_TIMEOUT)"),
@@ -189,7 +189,7 @@ async fn default_timeout(probe: &mut Probe) -> Verdict {
     // too; a copy it kept of its own would outlive the TTL.
     let path = format!("/cache/{key}");
     probe.get(&path).await?;
-    probe.redis.delete_at(&stored_key).await?;
+    probe.redis().delete_at(&stored_key).await?;
     let after = probe.get(&path).await?;
     expect(
         after.status == 404,
@@ -199,8 +199,8 @@ async fn default_timeout(probe: &mut Probe) -> Verdict {
 }
 
 /// The Redis key that holds cache key `key`, in whichever database the service used.
-async fn stored_key(probe: &mut Probe, key: &str) -> Result<Located, Failure> {
-    let found = probe.redis.keys_anywhere(&format!("*{key}")).await?;
+async fn stored_key(probe: &mut Probe<'_>, key: &str) -> Result<Located, Failure> {
+    let found = probe.redis().keys_anywhere(&format!("*{key}")).await?;
     found.into_iter().next().ok_or_else(|| {
         fail(
             format!("a key ending in `{key}` in the grader's Redis"),
@@ -211,9 +211,9 @@ async fn stored_key(probe: &mut Probe, key: &str) -> Result<Located, Failure> {
 
 /// Logs `username` in; returns the cookie and the session keys the login created, in
 /// whichever database the service used.
-async fn log_in(probe: &mut Probe, username: &str) -> Result<(String, Vec<Located>), Failure> {
-    let pattern = format!("{}:*", probe.contract.key_prefix);
-    let before = probe.redis.keys_anywhere(&pattern).await?;
+async fn log_in(probe: &mut Probe<'_>, username: &str) -> Result<(String, Vec<Located>), Failure> {
+    let pattern = probe.contract().key_pattern();
+    let before = probe.redis().keys_anywhere(&pattern).await?;
     let reply = probe.post_json("/login", json!({ "username": username }), None).await?;
     expect(
         reply.status == 200,
@@ -224,7 +224,7 @@ async fn log_in(probe: &mut Probe, username: &str) -> Result<(String, Vec<Locate
         .session_cookie()
         .ok_or_else(|| fail("a Set-Cookie header on the login answer", "none"))?;
     let created: Vec<Located> = probe
-        .redis
+        .redis()
         .keys_anywhere(&pattern)
         .await?
         .into_iter()
@@ -239,8 +239,8 @@ async fn log_in(probe: &mut Probe, username: &str) -> Result<(String, Vec<Locate
     Ok((cookie, created))
 }
 
-async fn sessions_in_redis(probe: &mut Probe) -> Verdict {
-    let [user, another] = <[String; 2]>::try_from(probe.users(2)).expect("two users drawn");
+async fn sessions_in_redis(probe: &mut Probe<'_>) -> Verdict {
+    let [user, another] = <[String; 2]>::try_from(probe.users(2)?).expect("two users drawn");
     let (cookie, created) = log_in(probe, &user).await?;
     let me = probe.get_as("/me", &cookie).await?;
     expect(
@@ -255,7 +255,7 @@ async fn sessions_in_redis(probe: &mut Probe) -> Verdict {
     expect((200..300).contains(&logout.status), "POST /logout to succeed", logout.summary())?;
     for key in &created {
         expect(
-            !probe.redis.exists_at(key).await?,
+            !probe.redis().exists_at(key).await?,
             format!("{key} to be deleted by logging out"),
             "it is still in Redis: the session outlives the logout",
         )?;
@@ -271,7 +271,7 @@ async fn sessions_in_redis(probe: &mut Probe) -> Verdict {
     // in its own memory.
     let (cookie, created) = log_in(probe, &another).await?;
     for key in &created {
-        probe.redis.delete_at(key).await?;
+        probe.redis().delete_at(key).await?;
     }
     let forgotten = probe.get_as("/me", &cookie).await?;
     expect(
@@ -287,8 +287,8 @@ async fn sessions_in_redis(probe: &mut Probe) -> Verdict {
 
 /// A session lives in Redis, which every instance of the service shares: a second instance
 /// knows the session a login on the first created.
-async fn known_to_another_instance(probe: &mut Probe, username: &str, cookie: &str) -> Verdict {
-    let binary = probe.service.binary().to_owned();
+async fn known_to_another_instance(probe: &mut Probe<'_>, username: &str, cookie: &str) -> Verdict {
+    let binary = probe.service().binary().to_owned();
     let who = "a second instance of the service";
     let second = probe.start_instance_on_the_services_database(&binary, who, &[]).await?;
     let base_url = second.service.base_url.clone();
@@ -310,7 +310,7 @@ async fn known_to_another_instance(probe: &mut Probe, username: &str, cookie: &s
 
 /// Whoever can guess a session id is logged in as its user: each login gets a new, random id,
 /// long enough that nobody finds it by trying, and made of nothing the user is known by.
-async fn ids_cannot_be_guessed(probe: &mut Probe, username: &str, cookie: &str) -> Verdict {
+async fn ids_cannot_be_guessed(probe: &mut Probe<'_>, username: &str, cookie: &str) -> Verdict {
     let again = probe.post_json("/login", json!({ "username": username }), None).await?;
     let again = again.session_cookie().ok_or_else(|| {
         fail(format!("a Set-Cookie header on a second login as {username}"), again.summary())
@@ -341,12 +341,12 @@ fn cookie_value(cookie: &str) -> &str {
     cookie.split_once('=').map_or(cookie, |(_, value)| value)
 }
 
-async fn session_expiry(probe: &mut Probe) -> Verdict {
-    let user = probe.users(1).remove(0);
+async fn session_expiry(probe: &mut Probe<'_>) -> Verdict {
+    let user = probe.users(1)?.remove(0);
     let (cookie, created) = log_in(probe, &user).await?;
-    let wanted = probe.contract.session_ttl as i64;
+    let wanted = probe.contract().session_ttl as i64;
     for key in &created {
-        let ttl = probe.redis.ttl_of(key).await?;
+        let ttl = probe.redis().ttl_of(key).await?;
         expect(
             (wanted - TTL_TOLERANCE..=wanted).contains(&ttl),
             format!("the session key {key} to expire in {wanted} s (SESSION_TTL)"),
@@ -360,7 +360,7 @@ async fn session_expiry(probe: &mut Probe) -> Verdict {
 /// that reads it must not restart its TTL. Told apart by the order of two `PTTL`s, not by a
 /// clock: time only runs down between them unless the request set the expiry again.
 async fn expiry_left_alone_by_a_request(
-    probe: &mut Probe,
+    probe: &mut Probe<'_>,
     cookie: &str,
     keys: &[Located],
 ) -> Verdict {
@@ -368,12 +368,12 @@ async fn expiry_left_alone_by_a_request(
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut before = Vec::new();
     for key in keys {
-        before.push(probe.redis.pttl_of(key).await?);
+        before.push(probe.redis().pttl_of(key).await?);
     }
     let reply = probe.get_as("/me", cookie).await?;
     expect(reply.status == 200, "GET /me with the session cookie to answer 200", reply.summary())?;
     for (key, before) in keys.iter().zip(before) {
-        let after = probe.redis.pttl_of(key).await?;
+        let after = probe.redis().pttl_of(key).await?;
         expect(
             after <= before,
             format!("GET /me to leave the expiry of {key} alone (set once, at login)"),
@@ -387,7 +387,7 @@ async fn expiry_left_alone_by_a_request(
 
 /// One round of traffic: sequential and concurrent cache reads and writes, and the health
 /// checks a load balancer sends meanwhile (whose connections count like the others').
-async fn traffic(probe: &mut Probe) -> Verdict {
+async fn traffic(probe: &mut Probe<'_>) -> Verdict {
     let key = probe.unique("busy");
     for round in 0..10 {
         probe.put_text(&format!("/cache/{key}"), &round.to_string()).await?;
@@ -405,15 +405,15 @@ async fn traffic(probe: &mut Probe) -> Verdict {
     Ok(())
 }
 
-async fn connection_reuse(probe: &mut Probe) -> Verdict {
+async fn connection_reuse(probe: &mut Probe<'_>) -> Verdict {
     // A pool may open its connections during the first round; the second must reuse them.
     traffic(probe).await?;
-    let connections_before = probe.redis.info_number("total_connections_received").await?;
-    let commands_before = probe.redis.command_counts().await?;
+    let connections_before = probe.redis().info_number("total_connections_received").await?;
+    let commands_before = probe.redis().command_counts().await?;
     traffic(probe).await?;
     let connections =
-        probe.redis.info_number("total_connections_received").await? - connections_before;
-    let commands = probe.redis.command_counts().await?.total_since(&commands_before);
+        probe.redis().info_number("total_connections_received").await? - connections_before;
+    let commands = probe.redis().command_counts().await?.total_since(&commands_before);
     expect(
         commands >= 20,
         "the 40 cache requests to reach the grader's Redis",
@@ -427,7 +427,7 @@ async fn connection_reuse(probe: &mut Probe) -> Verdict {
     )
 }
 
-async fn survives_outage(probe: &mut Probe) -> Verdict {
+async fn survives_outage(probe: &mut Probe<'_>) -> Verdict {
     let key = probe.unique("outage");
     probe.put_text(&format!("/cache/{key}"), "before").await?;
     let state = wait_for_redis_up(probe).await;
@@ -439,7 +439,7 @@ async fn survives_outage(probe: &mut Probe) -> Verdict {
     outcome
 }
 
-async fn answers_while_down(probe: &mut Probe, key: &str) -> Verdict {
+async fn answers_while_down(probe: &mut Probe<'_>, key: &str) -> Verdict {
     let state = probe.redis_health(OUTAGE_ANSWER_LIMIT).await?;
     expect(
         state != "up",
@@ -467,7 +467,7 @@ async fn answers_while_down(probe: &mut Probe, key: &str) -> Verdict {
     Ok(())
 }
 
-async fn reconnects(probe: &mut Probe) -> Verdict {
+async fn reconnects(probe: &mut Probe<'_>) -> Verdict {
     // The previous check already restarted Redis once: a service that never reconnects is
     // still down here.
     let state = wait_for_redis_up(probe).await;
@@ -506,11 +506,11 @@ async fn reconnects(probe: &mut Probe) -> Verdict {
 /// Polls `/health` until it reports Redis up, for at most [`RECONNECT_LIMIT`] (or, while it
 /// never has, until the service has been up for [`FIRST_CONNECT_LIMIT`]: an earlier check's
 /// wait counts too); returns the last state seen.
-async fn wait_for_redis_up(probe: &mut Probe) -> String {
+async fn wait_for_redis_up(probe: &mut Probe<'_>) -> String {
     let limit = if probe.redis_seen_up() {
         RECONNECT_LIMIT
     } else {
-        FIRST_CONNECT_LIMIT.saturating_sub(probe.service.up_for())
+        FIRST_CONNECT_LIMIT.saturating_sub(probe.service().up_for())
     };
     let deadline = tokio::time::Instant::now() + limit;
     loop {

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use workbook::seed::Dataset;
 
 use super::inspect::{describe_commands, describe_ttl};
-use super::probe::judge_start;
 use super::{Category, Criterion, ExerciseSpec, Failure, Verdict, check, expect, fail};
 use crate::course;
 use crate::criteria::probe::{Body, Probe, REQUEST_TIMEOUT, Reply};
@@ -22,7 +21,7 @@ const TTL_TOLERANCE: i64 = 5;
 /// `@cache_control(private=True, max_age=300)`.
 const DASHBOARD_MAX_AGE: i64 = 300;
 /// The pause added to every query while latency is measured.
-const QUERY_DELAY_MS: &str = "100";
+const QUERY_DELAY_MS: u64 = 100;
 /// Pages fetched (once missing, once hitting) to compare latencies.
 const LATENCY_SAMPLES: i64 = 7;
 /// How much faster the median hit must be than the median miss.
@@ -168,22 +167,22 @@ impl Measured {
 
 /// GETs `path` (as `cookie`, if any) and counts the queries and Redis commands it caused.
 async fn measured(
-    probe: &mut Probe,
+    probe: &mut Probe<'_>,
     path: &str,
     cookie: Option<&str>,
 ) -> Result<Measured, Failure> {
     let stats_before = probe.stats().await?;
-    let commands_before = probe.redis.command_counts().await?;
+    let commands_before = probe.redis().command_counts().await?;
     let reply =
         probe.send(reqwest::Method::GET, path, Body::Empty, cookie, REQUEST_TIMEOUT).await?;
-    let commands_after = probe.redis.command_counts().await?;
+    let commands_after = probe.redis().command_counts().await?;
     let queries = probe.stats().await?.since(&stats_before).queries;
     Ok(Measured { reply, queries, redis_commands: commands_after.since(&commands_before) })
 }
 
 /// GETs `path` twice and passes when the second answer came from the cache: the evidence the
 /// other checks need before they test what must *not* be cached.
-async fn cached_twice(probe: &mut Probe, path: &str, cookie: Option<&str>) -> Verdict {
+async fn cached_twice(probe: &mut Probe<'_>, path: &str, cookie: Option<&str>) -> Verdict {
     let first = measured(probe, path, cookie).await?;
     expect(first.reply.status == 200, format!("GET {path} to answer 200"), first.describe())?;
     let second = measured(probe, path, cookie).await?;
@@ -213,11 +212,11 @@ fn owner_of(body: &str) -> &str {
         .map_or("", |(owner, _)| owner)
 }
 
-fn dataset(probe: &Probe) -> Dataset {
-    Dataset::generate(probe.contract.seed, probe.contract.tasks)
+fn dataset(probe: &Probe<'_>) -> Dataset {
+    Dataset::generate(probe.contract().seed, probe.contract().tasks)
 }
 
-async fn served_from_redis(probe: &mut Probe) -> Verdict {
+async fn served_from_redis(probe: &mut Probe<'_>) -> Verdict {
     let path = format!("/tasks?probe={}", probe.unique("hit"));
     // The first GET is usually a miss; it need not be (a key without the query string finds an
     // older page), and that is another criterion's business.
@@ -256,14 +255,14 @@ async fn served_from_redis(probe: &mut Probe) -> Verdict {
     )
 }
 
-async fn page_ttl(probe: &mut Probe) -> Verdict {
+async fn page_ttl(probe: &mut Probe<'_>) -> Verdict {
     let path = format!("/tasks/{TTL_TASK}");
-    let before = probe.redis.keys("*").await?;
+    let before = probe.redis().keys("*").await?;
     let reply = probe.get(&path).await?;
     expect(reply.status == 200, format!("GET {path} to answer 200"), reply.summary())?;
     let created: Vec<String> =
-        probe.redis.keys("*").await?.into_iter().filter(|key| !before.contains(key)).collect();
-    let prefix = probe.contract.full_key("");
+        probe.redis().keys("*").await?.into_iter().filter(|key| !before.contains(key)).collect();
+    let prefix = probe.contract().full_key("");
     let Some(key) = created.iter().find(|key| key.starts_with(&prefix)) else {
         let observed = if created.is_empty() {
             "no new key: the page is not stored in this Redis".to_owned()
@@ -271,7 +270,7 @@ async fn page_ttl(probe: &mut Probe) -> Verdict {
             format!("new keys outside the prefix: {}", created.join(", "))
         };
         return Err(fail(
-            format!("a new key starting with `{prefix}` in database {}", probe.contract.redis_db),
+            format!("a new key starting with `{prefix}` in database {}", probe.contract().redis_db),
             observed,
         ));
     };
@@ -282,7 +281,7 @@ async fn page_ttl(probe: &mut Probe) -> Verdict {
         format!("the page's key to be `{prefix}` and the page's own name, once"),
         format!("`{key}`: the prefix and version are prefixed twice (make_key applied twice)"),
     )?;
-    let ttl = probe.redis.ttl(key).await?;
+    let ttl = probe.redis().ttl(key).await?;
     expect(
         (PAGE_TTL - TTL_TOLERANCE..=PAGE_TTL).contains(&ttl),
         format!("`{key}` to expire in {PAGE_TTL} s"),
@@ -290,7 +289,7 @@ async fn page_ttl(probe: &mut Probe) -> Verdict {
     )
 }
 
-async fn key_separation(probe: &mut Probe) -> Verdict {
+async fn key_separation(probe: &mut Probe<'_>) -> Verdict {
     let data = dataset(probe);
     let first = data.tasks[0].category_id;
     let other = data.tasks.iter().map(|task| task.category_id).find(|id| *id != first);
@@ -332,10 +331,10 @@ async fn key_separation(probe: &mut Probe) -> Verdict {
     Ok(())
 }
 
-async fn caches_only_successes(probe: &mut Probe) -> Verdict {
+async fn caches_only_successes(probe: &mut Probe<'_>) -> Verdict {
     cached_twice(probe, &format!("/tasks/{SUCCESS_TASK}"), None).await?;
     // Paths, not query strings: whether the key holds the query string is another criterion.
-    let missing = probe.contract.tasks as i64 + 1000;
+    let missing = probe.contract().tasks as i64 + 1000;
     let paths = [format!("/tasks/{missing}"), format!("/tasks/{}", missing + 1)];
     for path in paths {
         let first = measured(probe, &path, None).await?;
@@ -356,16 +355,11 @@ async fn caches_only_successes(probe: &mut Probe) -> Verdict {
 
 /// Breaks the database for one request (the `tasks` table disappears, so the page answers
 /// `500`), mends it, and expects the page to work again at once.
-async fn server_error_is_not_kept(probe: &mut Probe) -> Verdict {
+async fn server_error_is_not_kept(probe: &mut Probe<'_>) -> Verdict {
     let path = format!("/tasks/{FAILING_TASK}");
-    let database_url = probe
-        .service
-        .env("DATABASE_URL")
-        .ok_or_else(|| Failure::Error("the service has no DATABASE_URL".into()))?
-        .to_owned();
-    run_sql(&database_url, "ALTER TABLE tasks RENAME TO tasks_hidden_by_the_grader").await?;
+    probe.run_sql("ALTER TABLE tasks RENAME TO tasks_hidden_by_the_grader").await?;
     let broken = probe.get(&path).await;
-    run_sql(&database_url, "ALTER TABLE tasks_hidden_by_the_grader RENAME TO tasks").await?;
+    probe.run_sql("ALTER TABLE tasks_hidden_by_the_grader RENAME TO tasks").await?;
     let broken = broken?;
     expect(
         broken.status >= 500,
@@ -380,16 +374,9 @@ async fn server_error_is_not_kept(probe: &mut Probe) -> Verdict {
     )
 }
 
-/// Runs one statement on the service's database, through a connection of the grader's own.
-async fn run_sql(database_url: &str, statement: &'static str) -> Verdict {
-    crate::run::database::execute(database_url, statement)
-        .await
-        .map_err(|err| Failure::Error(format!("the grader's `{statement}`: {err:#}")))
-}
-
-async fn never_caches_cookies(probe: &mut Probe) -> Verdict {
+async fn never_caches_cookies(probe: &mut Probe<'_>) -> Verdict {
     let [reader, follower, signer] =
-        <[String; 3]>::try_from(probe.users(3)).expect("three users drawn");
+        <[String; 3]>::try_from(probe.users(3)?).expect("three users drawn");
     let reader_page = format!("/my/tasks?probe={}", probe.unique("mine"));
     cached_twice(probe, &reader_page, Some(&user_cookie(&reader))).await?;
 
@@ -420,9 +407,9 @@ async fn never_caches_cookies(probe: &mut Probe) -> Verdict {
     Ok(())
 }
 
-async fn per_user_isolation(probe: &mut Probe) -> Verdict {
+async fn per_user_isolation(probe: &mut Probe<'_>) -> Verdict {
     let data = dataset(probe);
-    let [one, other] = <[String; 2]>::try_from(probe.users(2)).expect("two users drawn");
+    let [one, other] = <[String; 2]>::try_from(probe.users(2)?).expect("two users drawn");
     for (first, second) in [(one.as_str(), other.as_str()), (other.as_str(), one.as_str())] {
         let path = format!("/my/tasks?probe={}", probe.unique("mine"));
         cached_twice(probe, &path, Some(&user_cookie(first))).await?;
@@ -479,7 +466,7 @@ fn max_age(directives: &[String]) -> Option<i64> {
     directives.iter().find_map(|directive| directive.strip_prefix("max-age=")?.parse().ok())
 }
 
-async fn cache_control_check(probe: &mut Probe) -> Verdict {
+async fn cache_control_check(probe: &mut Probe<'_>) -> Verdict {
     let dashboard = probe.get_as("/dashboard", &user_cookie("carol")).await?;
     expect(
         dashboard.status == 200 && dashboard.body.contains("carol"),
@@ -541,16 +528,11 @@ async fn cache_control_check(probe: &mut Probe) -> Verdict {
     Ok(())
 }
 
-async fn hit_cheaper(probe: &mut Probe) -> Verdict {
-    let restarted =
-        probe.service.restart_with(&[("WORKBOOK_QUERY_DELAY_MS", QUERY_DELAY_MS)]).await;
-    judge_start(restarted, "the service to restart with a slow database")?;
-    let outcome = compare_latencies(probe).await;
-    judge_start(probe.service.restart().await, "the service to restart with its usual settings")?;
-    outcome
+async fn hit_cheaper(probe: &mut Probe<'_>) -> Verdict {
+    probe.with_slow_database(QUERY_DELAY_MS, check!(compare_latencies)).await
 }
 
-async fn compare_latencies(probe: &mut Probe) -> Verdict {
+async fn compare_latencies(probe: &mut Probe<'_>) -> Verdict {
     let (mut misses, mut hits) = (Vec::new(), Vec::new());
     for task in LATENCY_TASKS..LATENCY_TASKS + LATENCY_SAMPLES {
         let path = format!("/tasks/{task}");
@@ -578,7 +560,7 @@ fn median(times: &mut [Duration]) -> Duration {
     times[times.len() / 2]
 }
 
-async fn works_without_redis(probe: &mut Probe) -> Verdict {
+async fn works_without_redis(probe: &mut Probe<'_>) -> Verdict {
     let before = format!("/tasks?probe={}", probe.unique("before"));
     cached_twice(probe, &before, None).await?;
     probe.stop_redis().await?;
@@ -587,7 +569,7 @@ async fn works_without_redis(probe: &mut Probe) -> Verdict {
     outcome
 }
 
-async fn answers_while_down(probe: &mut Probe) -> Verdict {
+async fn answers_while_down(probe: &mut Probe<'_>) -> Verdict {
     let path = format!("/tasks?probe={}", probe.unique("outage"));
     // Several requests: a client that retries in the background may answer the first at once
     // and hang on the next.

@@ -43,6 +43,11 @@ impl Contract {
         format!("{}:{}:{}", self.key_prefix, self.key_version, key)
     }
 
+    /// The pattern of every key under the prefix, e.g. for `SCAN`: the service's keys.
+    pub fn key_pattern(&self) -> String {
+        format!("{}:*", self.key_prefix)
+    }
+
     /// The environment of a service: nothing is inherited but `PATH`, and nothing is set that
     /// a service run by hand as the book says would lack (not even `RUST_LOG`: the workbook
     /// logs at `info` by default).

@@ -5,7 +5,9 @@
 //! reference solution the same way), [`network`] gives the run a loopback-only network,
 //! [`users`] a user of its own, [`redis_server`] a private Redis with an ACL, [`database`] a
 //! database per service, [`contract`] the environment, and [`service`] starts the binary in
-//! the [`sandbox`]. Builds, services and Redis all run in [`bwrap`] (bubblewrap) where the
+//! the [`sandbox`]. A [`testbed`] owns one running exercise: its service, its Redis with the
+//! grader's admin connection ([`inspect`]), its database and the instances checks start beside
+//! it. Builds, services and Redis all run in [`bwrap`] (bubblewrap) where the
 //! machine allows it.
 
 pub mod bwrap;
@@ -23,6 +25,7 @@ pub mod diagnostics;
 #[allow(unsafe_code)]
 pub mod disk;
 pub mod error_notes;
+pub mod inspect;
 // `unsafe` only where the OS is called: this module enters network namespaces and raises loopback through libc.
 #[allow(unsafe_code)]
 pub mod network;
@@ -32,6 +35,7 @@ pub mod reference;
 #[allow(unsafe_code)]
 pub mod sandbox;
 pub mod service;
+pub mod testbed;
 // `unsafe` only where the OS is called: this module switches to a run's user id through libc.
 #[allow(unsafe_code)]
 pub mod users;

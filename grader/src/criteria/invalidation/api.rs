@@ -33,8 +33,8 @@ pub struct Node {
 
 impl Node {
     /// The service under test, when a check needs no other instance.
-    pub fn service(probe: &Probe) -> Self {
-        Self::at("the service", &probe.service.base_url)
+    pub fn service(probe: &Probe<'_>) -> Self {
+        Self::at("the service", probe.base_url())
     }
 
     /// The instance that answers at `base_url`, called `name` in messages.
@@ -44,7 +44,7 @@ impl Node {
 
     async fn send(
         &self,
-        probe: &Probe,
+        probe: &Probe<'_>,
         method: Method,
         path: &str,
         body: Body,
@@ -53,12 +53,12 @@ impl Node {
     }
 
     /// The queries this instance has run so far (each process counts its own).
-    pub async fn queries(&self, probe: &Probe) -> Result<u64, Failure> {
+    pub async fn queries(&self, probe: &Probe<'_>) -> Result<u64, Failure> {
         Ok(probe.stats_at(&self.base_url).await?.queries)
     }
 
     /// `GET path`, whatever it answers.
-    pub async fn get(&self, probe: &Probe, path: &str) -> Result<Reply, Failure> {
+    pub async fn get(&self, probe: &Probe<'_>, path: &str) -> Result<Reply, Failure> {
         self.send(probe, Method::GET, path, Body::Empty).await
     }
 }
@@ -74,7 +74,7 @@ pub struct Read {
 }
 
 /// `GET path` on `on`, which must answer `200` with JSON; counts the queries it ran there.
-pub async fn read(probe: &Probe, on: &Node, path: &str) -> Result<Read, Failure> {
+pub async fn read(probe: &Probe<'_>, on: &Node, path: &str) -> Result<Read, Failure> {
     let before = on.queries(probe).await?;
     let reply = on.get(probe, path).await?;
     let queries = on.queries(probe).await?.saturating_sub(before);
@@ -88,7 +88,7 @@ pub async fn read(probe: &Probe, on: &Node, path: &str) -> Result<Read, Failure>
 /// A write that left work running (an invalidation it did not await) may retire the entry
 /// just after it was stored: the reads go on a few times until one is a hit, so that such a
 /// bug costs the check that judges it, not every check that needs a warm entry.
-pub async fn warm(probe: &Probe, on: &Node, path: &str) -> Result<Value, Failure> {
+pub async fn warm(probe: &Probe<'_>, on: &Node, path: &str) -> Result<Value, Failure> {
     read(probe, on, path).await?;
     let mut again = read(probe, on, path).await?;
     for _ in 0..SETTLE_ATTEMPTS {
@@ -108,7 +108,7 @@ pub async fn warm(probe: &Probe, on: &Node, path: &str) -> Result<Value, Failure
 
 /// Sends a write to `on`, which must succeed; returns its JSON answer.
 pub async fn write(
-    probe: &Probe,
+    probe: &Probe<'_>,
     on: &Node,
     method: Method,
     path: &str,
@@ -122,7 +122,7 @@ pub async fn write(
 }
 
 /// `POST /categories` on `on`; returns the new category's id.
-pub async fn create_category(probe: &Probe, on: &Node, name: &str) -> Result<i64, Failure> {
+pub async fn create_category(probe: &Probe<'_>, on: &Node, name: &str) -> Result<i64, Failure> {
     let body = Some(json!({ "name": name }));
     let created = write(probe, on, Method::POST, CATEGORIES, body).await?;
     id_of(&created, "POST /categories")
@@ -130,7 +130,7 @@ pub async fn create_category(probe: &Probe, on: &Node, name: &str) -> Result<i64
 
 /// `POST /tasks` in `category` on `on`; returns the new task's id.
 pub async fn create_task(
-    probe: &Probe,
+    probe: &Probe<'_>,
     on: &Node,
     category: i64,
     title: &str,
@@ -141,20 +141,20 @@ pub async fn create_task(
 }
 
 /// `PUT /tasks/{task}` on `on`: gives the task `title` and marks it done.
-pub async fn retitle_task(probe: &Probe, on: &Node, task: i64, title: &str) -> Verdict {
+pub async fn retitle_task(probe: &Probe<'_>, on: &Node, task: i64, title: &str) -> Verdict {
     let edit = json!({ "title": title, "done": true });
     write(probe, on, Method::PUT, &format!("/tasks/{task}"), Some(edit)).await.map(|_| ())
 }
 
 /// Creates a category with a fresh name made from `what`; returns its id.
-pub async fn new_category(probe: &mut Probe, on: &Node, what: &str) -> Result<i64, Failure> {
+pub async fn new_category(probe: &mut Probe<'_>, on: &Node, what: &str) -> Result<i64, Failure> {
     let name = probe.unique(what);
     create_category(probe, on, &name).await
 }
 
 /// Creates a task in `category` with a fresh title made from `what`; returns its id.
 pub async fn new_task(
-    probe: &mut Probe,
+    probe: &mut Probe<'_>,
     on: &Node,
     category: i64,
     what: &str,
@@ -176,22 +176,22 @@ pub fn lists(list: &Value, field: &str, value: &Value) -> bool {
 
 /// Asks the support crate of `on` to hold its next query once it has run (the brake is the
 /// process's own: another instance's queries go by).
-pub async fn hold_next_query(probe: &Probe, on: &Node) -> Verdict {
+pub async fn hold_next_query(probe: &Probe<'_>, on: &Node) -> Verdict {
     brake(probe, on, "/__workbook/hold-next-query").await
 }
 
 /// Asks the support crate of `on` to hold its next write (`INSERT`, `UPDATE`, `DELETE`)
 /// before it reaches the database.
-pub async fn hold_next_write(probe: &Probe, on: &Node) -> Verdict {
+pub async fn hold_next_write(probe: &Probe<'_>, on: &Node) -> Verdict {
     brake(probe, on, "/__workbook/hold-next-write").await
 }
 
 /// Lets the held queries of `on` go (and disarms a hold that caught nothing).
-pub async fn release(probe: &Probe, on: &Node) -> Verdict {
+pub async fn release(probe: &Probe<'_>, on: &Node) -> Verdict {
     brake(probe, on, "/__workbook/release").await
 }
 
-async fn brake(probe: &Probe, on: &Node, path: &str) -> Verdict {
+async fn brake(probe: &Probe<'_>, on: &Node, path: &str) -> Verdict {
     let reply = on.send(probe, Method::POST, path, Body::Empty).await?;
     expect(
         reply.status == 200,
@@ -201,7 +201,7 @@ async fn brake(probe: &Probe, on: &Node, path: &str) -> Verdict {
 }
 
 /// Waits until `on` holds a query; `false` when it does not after a generous while.
-pub async fn query_is_held(probe: &Probe, on: &Node) -> Result<bool, Failure> {
+pub async fn query_is_held(probe: &Probe<'_>, on: &Node) -> Result<bool, Failure> {
     for _ in 0..HOLD_POLLS {
         if probe.stats_at(&on.base_url).await?.queries_held > 0 {
             return Ok(true);

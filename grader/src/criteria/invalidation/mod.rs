@@ -25,7 +25,7 @@ use super::{
 };
 use crate::course;
 use crate::criteria::inspect::{describe_commands, describe_ttl};
-use crate::criteria::instance::Instance;
+use crate::criteria::probe::Instance;
 use crate::criteria::probe::{Body, Probe};
 use api::{
     CATEGORIES, Node, create_category, create_task, lists, new_category, new_task, read,
@@ -140,10 +140,10 @@ struct TwoInstances {
     second: Instance,
 }
 
-async fn two_instances(probe: &mut Probe) -> Result<TwoInstances, Failure> {
-    let binary = probe.service.binary().to_owned();
+async fn two_instances(probe: &mut Probe<'_>) -> Result<TwoInstances, Failure> {
+    let binary = probe.service().binary().to_owned();
     let second = probe.start_instance_on_the_services_database(&binary, "instance B", &[]).await?;
-    let a = Node::at("instance A", &probe.service.base_url);
+    let a = Node::at("instance A", probe.base_url());
     let b = Node::at("instance B", &second.service.base_url);
     Ok(TwoInstances { a, b, second })
 }
@@ -167,7 +167,7 @@ impl<'a> Split<'a> {
     }
 }
 
-async fn read_your_writes(probe: &mut Probe) -> Verdict {
+async fn read_your_writes(probe: &mut Probe<'_>) -> Verdict {
     probe.empty_the_cache().await?;
     let TwoInstances { a, b, second } = two_instances(probe).await?;
     let outcome = writes_show_across(probe, &a, &b).await;
@@ -176,7 +176,7 @@ async fn read_your_writes(probe: &mut Probe) -> Verdict {
 }
 
 /// The six writes on B, read on A; then on A, read on B.
-async fn writes_show_across(probe: &mut Probe, a: &Node, b: &Node) -> Verdict {
+async fn writes_show_across(probe: &mut Probe<'_>, a: &Node, b: &Node) -> Verdict {
     for split in Split::both_ways(a, b) {
         writes_show_in_reads(probe, split).await?;
     }
@@ -185,7 +185,7 @@ async fn writes_show_across(probe: &mut Probe, a: &Node, b: &Node) -> Verdict {
 
 /// The six writes, each sent to the writer and followed by a read on the reader, with the
 /// entry the write affects cached.
-async fn writes_show_in_reads(probe: &mut Probe, split: Split<'_>) -> Verdict {
+async fn writes_show_in_reads(probe: &mut Probe<'_>, split: Split<'_>) -> Verdict {
     retired_before_the_answer(probe, split).await?;
     let writer = split.writer;
     let mut stale = StaleReads::default();
@@ -239,8 +239,8 @@ async fn writes_show_in_reads(probe: &mut Probe, split: Split<'_>) -> Verdict {
 /// (`CLIENT PAUSE ... WRITE`). An invalidation the write awaited went through before the
 /// answer left (the pause ended first); one left running in the background has not, and the
 /// reader finds the old entry.
-async fn retired_before_the_answer(probe: &mut Probe, split: Split<'_>) -> Verdict {
-    if !probe.redis_server.is_private() {
+async fn retired_before_the_answer(probe: &mut Probe<'_>, split: Split<'_>) -> Verdict {
+    if !probe.redis_is_private() {
         return Ok(()); // the grader pauses only a Redis of its own
     }
     let (writer, reader) = (split.writer, split.reader);
@@ -249,7 +249,7 @@ async fn retired_before_the_answer(probe: &mut Probe, split: Split<'_>) -> Verdi
     let tasks = tasks_of(category);
     warm(probe, reader, &tasks).await?;
     let retitled = probe.unique("answered");
-    probe.redis.pause_writes(WRITE_PAUSE).await?;
+    probe.redis().pause_writes(WRITE_PAUSE).await?;
     retitle_task(probe, writer, task, &retitled).await?;
     if lists(&read(probe, reader, &tasks).await?.body, "title", &json!(retitled)) {
         return Ok(());
@@ -275,7 +275,7 @@ async fn retired_before_the_answer(probe: &mut Probe, split: Split<'_>) -> Verdi
 
 /// Caches `path` on both instances: then the writer's own read after a write tells whether
 /// the invalidation reached at least its own process.
-async fn warm_both(probe: &Probe, split: Split<'_>, path: &str) -> Verdict {
+async fn warm_both(probe: &Probe<'_>, split: Split<'_>, path: &str) -> Verdict {
     warm(probe, split.reader, path).await?;
     warm(probe, split.writer, path).await?;
     Ok(())
@@ -333,7 +333,7 @@ impl StaleReads {
     /// whether the writer's own read of it is up to date.
     async fn check(
         &mut self,
-        probe: &Probe,
+        probe: &Probe<'_>,
         split: Split<'_>,
         wrote: &str,
         shown: Shown<'_>,
@@ -362,7 +362,7 @@ impl StaleReads {
     }
 }
 
-async fn targeted(probe: &mut Probe) -> Verdict {
+async fn targeted(probe: &mut Probe<'_>) -> Verdict {
     probe.empty_the_cache().await?;
     let service = Node::service(probe);
     let on = &service;
@@ -373,11 +373,11 @@ async fn targeted(probe: &mut Probe) -> Verdict {
         warm(probe, on, path).await?;
     }
     let bystander = probe.unique("bystander");
-    let bystander = probe.contract.full_key(&bystander);
-    probe.redis.set_for(&bystander, "keep", 3600).await?;
+    let bystander = probe.contract().full_key(&bystander);
+    probe.redis().set_for(&bystander, "keep", 3600).await?;
 
     // Three task writes in one category, then a rename of the other.
-    let before = probe.redis.command_counts().await?;
+    let before = probe.redis().command_counts().await?;
     let task = new_task(probe, on, written, "task").await?;
     let retitled = probe.unique("retitled");
     retitle_task(probe, on, task, &retitled).await?;
@@ -398,7 +398,7 @@ async fn targeted(probe: &mut Probe) -> Verdict {
     )
     .await?;
 
-    let commands = probe.redis.command_counts().await?.since(&before);
+    let commands = probe.redis().command_counts().await?.since(&before);
     let wholesale: Vec<&str> =
         WHOLESALE_COMMANDS.iter().copied().filter(|name| commands.contains_key(*name)).collect();
     expect(
@@ -407,14 +407,14 @@ async fn targeted(probe: &mut Probe) -> Verdict {
         format!("the writes ran {}", describe_commands(&commands)),
     )?;
     expect(
-        probe.redis.exists(&bystander).await?,
+        probe.redis().exists(&bystander).await?,
         format!("the unrelated key `{bystander}` to survive the writes"),
         format!("it is gone: the writes ran {}", describe_commands(&commands)),
     )
 }
 
 /// Each of `paths` must still be served from the cache after `writes`.
-async fn expect_still_cached(probe: &Probe, paths: &[&str], writes: &str) -> Verdict {
+async fn expect_still_cached(probe: &Probe<'_>, paths: &[&str], writes: &str) -> Verdict {
     let service = Node::service(probe);
     for path in paths {
         let again = read(probe, &service, path).await?;
@@ -449,7 +449,7 @@ fn burst_plan(seed: u64) -> Vec<Vec<Step>> {
         .collect()
 }
 
-async fn concurrent_burst(probe: &mut Probe) -> Verdict {
+async fn concurrent_burst(probe: &mut Probe<'_>) -> Verdict {
     probe.empty_the_cache().await?;
     let TwoInstances { a, b, second } = two_instances(probe).await?;
     let outcome = burst_across(probe, &a, &b).await;
@@ -459,12 +459,12 @@ async fn concurrent_burst(probe: &mut Probe) -> Verdict {
 
 /// The burst with every category written on one instance and read on the other: half of them
 /// written on A, half on B.
-async fn burst_across(probe: &mut Probe, a: &Node, b: &Node) -> Verdict {
+async fn burst_across(probe: &mut Probe<'_>, a: &Node, b: &Node) -> Verdict {
     let mut categories = Vec::new();
     for split in Split::both_ways(a, b).into_iter().cycle().take(BURST_CATEGORIES) {
         categories.push((new_category(probe, split.writer, "burst").await?, split));
     }
-    let plan = burst_plan(probe.contract.seed);
+    let plan = burst_plan(probe.contract().seed);
     let mut titles = Vec::new();
     for round in &plan {
         titles.push(round.iter().map(|_| probe.unique("burst-task")).collect::<Vec<_>>());
@@ -515,7 +515,9 @@ async fn burst_across(probe: &mut Probe, a: &Node, b: &Node) -> Verdict {
             format!(
                 "{}'s GET {path} after the burst (seed {}, {} adding the category's tasks) to \
                  agree with the database",
-                split.reader.name, probe.contract.seed, split.writer.name
+                split.reader.name,
+                probe.contract().seed,
+                split.writer.name
             ),
             format!("the cache served {cached}, the database holds {stored}"),
         )?;
@@ -541,7 +543,13 @@ impl RacedWrite {
     }
 
     /// The write, on `writer`: afterwards the list must show `title`.
-    async fn run(self, probe: &Probe, writer: &Node, list: &CachedList, title: &str) -> Verdict {
+    async fn run(
+        self,
+        probe: &Probe<'_>,
+        writer: &Node,
+        list: &CachedList,
+        title: &str,
+    ) -> Verdict {
         match self {
             Self::AddTask => create_task(probe, writer, list.category, title).await.map(|_| ()),
             Self::RetitleTask => retitle_task(probe, writer, list.task, title).await,
@@ -549,7 +557,7 @@ impl RacedWrite {
     }
 }
 
-async fn slow_reader_race(probe: &mut Probe) -> Verdict {
+async fn slow_reader_race(probe: &mut Probe<'_>) -> Verdict {
     let TwoInstances { a, b, second } = two_instances(probe).await?;
     let outcome = races_across(probe, &a, &b).await;
     second.stop().await;
@@ -559,7 +567,7 @@ async fn slow_reader_race(probe: &mut Probe) -> Verdict {
 /// Every race with the reader on one instance and the writer on the other, both ways round,
 /// for a write that adds a task and one that changes a task; and each race both ways round in
 /// time: the reader held after its query, and the writer held before its write.
-async fn races_across(probe: &mut Probe, a: &Node, b: &Node) -> Verdict {
+async fn races_across(probe: &mut Probe<'_>, a: &Node, b: &Node) -> Verdict {
     for split in Split::both_ways(a, b) {
         for write in [RacedWrite::AddTask, RacedWrite::RetitleTask] {
             // A kind of write that retires nothing even within one process is read-your-writes'
@@ -576,7 +584,7 @@ async fn races_across(probe: &mut Probe, a: &Node, b: &Node) -> Verdict {
 
 /// Whether `on` shows its own `write` in its next read, with nothing overlapping it.
 async fn invalidates_at_all(
-    probe: &mut Probe,
+    probe: &mut Probe<'_>,
     on: &Node,
     write: RacedWrite,
 ) -> Result<bool, Failure> {
@@ -589,7 +597,7 @@ async fn invalidates_at_all(
 /// The reader misses, reads the database and is held there; the writer writes and
 /// invalidates; then the reader goes on and stores what it read before the write.
 async fn reader_held_after_its_query(
-    probe: &mut Probe,
+    probe: &mut Probe<'_>,
     split: Split<'_>,
     write: RacedWrite,
 ) -> Verdict {
@@ -632,7 +640,7 @@ async fn reader_held_after_its_query(
 /// the list. A writer that invalidates *before* writing lets that reader put the old list
 /// back, and nothing retires it once the write lands.
 async fn reader_before_the_write_reaches_the_database(
-    probe: &mut Probe,
+    probe: &mut Probe<'_>,
     split: Split<'_>,
     write: RacedWrite,
 ) -> Verdict {
@@ -670,7 +678,7 @@ async fn reader_before_the_write_reaches_the_database(
 
 /// After a race, `on`'s next read must show the writer's `title`.
 async fn expect_fresh_after_race(
-    probe: &Probe,
+    probe: &Probe<'_>,
     on: &Node,
     tasks: &str,
     title: &str,
@@ -702,7 +710,11 @@ struct CachedList {
 }
 
 /// From an empty cache, a new category with one task, its task list cached by `on`.
-async fn cached_task_list(probe: &mut Probe, on: &Node, what: &str) -> Result<CachedList, Failure> {
+async fn cached_task_list(
+    probe: &mut Probe<'_>,
+    on: &Node,
+    what: &str,
+) -> Result<CachedList, Failure> {
     probe.empty_the_cache().await?;
     let category = new_category(probe, on, what).await?;
     let task = new_task(probe, on, category, "before").await?;
@@ -711,7 +723,7 @@ async fn cached_task_list(probe: &mut Probe, on: &Node, what: &str) -> Result<Ca
     Ok(CachedList { category, task, path })
 }
 
-async fn entries_expire(probe: &mut Probe) -> Verdict {
+async fn entries_expire(probe: &mut Probe<'_>) -> Verdict {
     probe.empty_the_cache().await?;
     let service = Node::service(probe);
     let category = new_category(probe, &service, "expiring").await?;
@@ -723,10 +735,10 @@ async fn entries_expire(probe: &mut Probe) -> Verdict {
     let tasks = tasks_of(category);
     read(probe, &service, &tasks).await?;
 
-    let keys = probe.redis.keys(&format!("{}:*", probe.contract.key_prefix)).await?;
+    let keys = probe.cached_keys().await?;
     expect(!keys.is_empty(), "cached entries in Redis", "no key under the prefix")?;
     for key in &keys {
-        let ttl = probe.redis.ttl(key).await?;
+        let ttl = probe.redis().ttl(key).await?;
         expect(ttl > 0, format!("`{key}` to expire"), describe_ttl(ttl))?;
     }
     nothing_stale_as_time_passes(probe, &service, &tasks, &title).await
@@ -737,13 +749,13 @@ async fn entries_expire(probe: &mut Probe) -> Verdict {
 /// of a write) that expires before the values stored under the stamp it replaced brings the
 /// old list back.
 async fn nothing_stale_as_time_passes(
-    probe: &mut Probe,
+    probe: &mut Probe<'_>,
     service: &Node,
     tasks: &str,
     title: &str,
 ) -> Verdict {
-    let span = Duration::from_secs(probe.contract.default_timeout / 2);
-    let expired = probe.redis.let_time_pass(span).await?;
+    let span = Duration::from_secs(probe.contract().default_timeout / 2);
+    let expired = probe.redis().let_time_pass(span).await?;
     let after = read(probe, service, tasks).await?;
     let expired: Vec<String> = expired.iter().map(ToString::to_string).collect();
     expect(
@@ -761,20 +773,20 @@ async fn nothing_stale_as_time_passes(
     )
 }
 
-async fn write_while_redis_down(probe: &mut Probe) -> Verdict {
+async fn write_while_redis_down(probe: &mut Probe<'_>) -> Verdict {
     let service = Node::service(probe);
     let CachedList { category, path: tasks, .. } =
         cached_task_list(probe, &service, "outage").await?;
 
     // Redis goes away with the entry in it, and comes back with it (as a Redis that persists
     // its data would).
-    probe.redis.save().await?;
+    probe.redis().save().await?;
     probe.stop_redis().await?;
     let title = probe.unique("written-while-down");
     let outcome = write_during_outage(probe, category, &title).await;
     probe.restart_redis().await?;
     outcome?;
-    if probe.redis.keys(&format!("{}:*", probe.contract.key_prefix)).await?.is_empty() {
+    if probe.cached_keys().await?.is_empty() {
         return Err(Failure::Error("Redis came back without its saved entries".to_owned()));
     }
     service_sees_redis(probe).await?;
@@ -791,7 +803,7 @@ async fn write_while_redis_down(probe: &mut Probe) -> Verdict {
 }
 
 /// While Redis is down: the write succeeds and the next read shows it.
-async fn write_during_outage(probe: &Probe, category: i64, title: &str) -> Verdict {
+async fn write_during_outage(probe: &Probe<'_>, category: i64, title: &str) -> Verdict {
     let body = json!({ "title": title, "category_id": category, "owner_id": 1 });
     let reply =
         probe.send(Method::POST, "/tasks", Body::Json(body), None, OUTAGE_ANSWER_LIMIT).await?;
@@ -811,7 +823,7 @@ async fn write_during_outage(probe: &Probe, category: i64, title: &str) -> Verdi
 
 /// Waits until the service's `/health` says Redis is up again, so its next read really
 /// reaches Redis (and would find a stale entry there).
-async fn service_sees_redis(probe: &Probe) -> Verdict {
+async fn service_sees_redis(probe: &Probe<'_>) -> Verdict {
     let mut last = String::new();
     for _ in 0..HEALTH_POLLS {
         last = probe.redis_health(OUTAGE_ANSWER_LIMIT).await?;
