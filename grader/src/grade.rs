@@ -569,13 +569,17 @@ mod tests {
     use crate::run::compile::Slot;
     use crate::run::testbed;
 
-    /// Grades `binary` as exercise 1's service, in a session of its own, from its start.
-    async fn grade_as_the_first_exercise(binary: &Path) -> Result<(ExerciseReport, RedisServer)> {
+    /// Grades `binary` as exercise 1's service, in a session of its own with `seed`, from its
+    /// start.
+    async fn grade_as_the_first_exercise(
+        binary: &Path,
+        seed: u64,
+    ) -> Result<(ExerciseReport, RedisServer)> {
         let submission = tempfile::tempdir().unwrap();
         let options = Options {
             submission: submission.path().to_owned(),
             exercises: Vec::new(),
-            seed: 1,
+            seed,
             redis_url: None,
             database_url: None,
             build_timeout: Duration::from_secs(60),
@@ -600,8 +604,11 @@ mod tests {
     /// "did not start", which would be a zero.
     #[tokio::test]
     async fn a_grader_fault_starting_the_service_is_the_graders_error() {
-        testbed::injected::fail_next_start();
-        let graded = grade_as_the_first_exercise(Path::new("/bin/true")).await;
+        // A seed of this test's own: other tests' starts go on as usual.
+        let seed = 290_001;
+        testbed::injected_faults::fail_starts(seed, true);
+        let graded = grade_as_the_first_exercise(Path::new("/bin/true"), seed).await;
+        testbed::injected_faults::fail_starts(seed, false);
 
         let err = graded.err().expect("the grader's fault is an error of the run");
         let message = format!("{err:#}");
@@ -613,7 +620,7 @@ mod tests {
     /// "did not start", a report rather than an error.
     #[tokio::test]
     async fn a_service_that_does_not_start_is_the_students() {
-        let graded = grade_as_the_first_exercise(Path::new("/bin/true")).await;
+        let graded = grade_as_the_first_exercise(Path::new("/bin/true"), 1).await;
 
         let (report, _redis_server) = graded.expect("the student's fault is a report");
         assert_eq!(report.stage, Stage::DidNotStart);

@@ -618,3 +618,51 @@ fn the_gradescope_bundle_grades_a_simulated_autograder_folder() {
     assert_eq!(failed[0]["tags"], serde_json::json!(["security"]), "{results:#}");
     assert!(failed[0]["output"].as_str().unwrap().contains("Hint:"), "{results:#}");
 }
+
+/// A fault of the grader's while it starts a student's service (bubblewrap gone, no process
+/// left) is the grader's: the submission is not graded rather than given a zero, the run says
+/// to run again, and the next run grades it in full. The fault is injected through the
+/// library, in this process, for this run's seed alone.
+#[test]
+fn a_grader_fault_at_a_service_start_is_graded_again_by_the_next_run() {
+    use grader::run::testbed::injected_faults;
+
+    let _serial = serial();
+    let class = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("solutions").join(EXERCISE), &class.path().join("ada").join(EXERCISE));
+    let out = tempfile::tempdir().unwrap();
+    let seed = 290_002;
+    let options = grader::batch::Options {
+        submissions: class.path().to_owned(),
+        exercises: grader::course::select(Some(EXERCISE)).unwrap(),
+        out: out.path().to_owned(),
+        jobs: 1,
+        regrade: false,
+        shard: None,
+        seed: Some(seed),
+        timeout: std::time::Duration::from_secs(300),
+        build_timeout: std::time::Duration::from_secs(1800),
+        uncontained: grader::run::containment::missing(),
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let meta = out.path().join("students/ada/meta.json");
+
+    injected_faults::fail_starts(seed, true);
+    let faulty = runtime.block_on(grader::batch::run(&options));
+    injected_faults::fail_starts(seed, false);
+    let faulty = faulty.unwrap();
+    assert_eq!((faulty.errors, faulty.graded), (1, 0), "{faulty:?}");
+    let said = read(&meta);
+    assert!(said.contains("\"outcome\": \"error\""), "{said}");
+    assert!(said.contains("the grader could not start the service"), "{said}");
+    let gradebook = read(&out.path().join("gradebook.csv"));
+    let ada = gradebook.lines().find(|line| line.starts_with("ada,")).unwrap_or_default();
+    assert!(!ada.contains(",0,"), "a grader fault became a zero: {ada}");
+
+    let again = runtime.block_on(grader::batch::run(&options)).unwrap();
+    assert_eq!((again.errors, again.graded, again.skipped), (0, 1, 0), "{again:?}");
+    let said = read(&meta);
+    assert!(said.contains("\"outcome\": \"graded\""), "{said}");
+    let results = read(&out.path().join("students/ada/results.json"));
+    assert!(results.contains("\"score\": 20"), "{results}");
+}

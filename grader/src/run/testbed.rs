@@ -104,7 +104,7 @@ impl Testbed {
         let database = database_server.create(home).await?;
         let port = service::pick_port()?;
         let environment = contract.environment(&redis_server.service_url(), port, &database.url);
-        let service = match start_service(binary, environment, home).await {
+        let service = match start_service(binary, environment, home, contract.seed).await {
             Ok(Ok(service)) => service,
             Ok(Err(NotStarted(reason))) => {
                 database.remove().await;
@@ -280,30 +280,38 @@ async fn start_service(
     binary: &Path,
     environment: Vec<(String, String)>,
     home: &Path,
+    seed: u64,
 ) -> Started<RunningService> {
-    #[cfg(test)]
-    if injected::take_fault() {
+    if injected_faults::fails(seed) {
         anyhow::bail!("a fault injected by a test");
     }
     RunningService::start(binary, environment, home).await
 }
 
-/// Faults a test injects into the next start on its thread: the grader's own failures, which
-/// no student's service can cause on purpose, and no environment variable can set.
-#[cfg(test)]
-pub(crate) mod injected {
-    use std::cell::Cell;
+/// The grader's own failure to start a service, injected by its tests: every start in a run
+/// of the given seed fails as a missing bubblewrap or a full process table would. Set only
+/// through this library's API, in the grader's own process: no student's code, environment
+/// variable or file can reach it, and the grader itself never sets it.
+#[doc(hidden)]
+pub mod injected_faults {
+    use std::sync::Mutex;
 
-    thread_local! {
-        static FAULT: Cell<bool> = const { Cell::new(false) };
+    /// The seeds whose runs fail every start.
+    static FAILING_SEEDS: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+
+    fn seeds() -> std::sync::MutexGuard<'static, Vec<u64>> {
+        FAILING_SEEDS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Makes the next start of a service on this thread fail as the grader's fault.
-    pub(crate) fn fail_next_start() {
-        FAULT.set(true);
+    /// Makes every service start of a run with `seed` fail (`true`), or start again (`false`).
+    pub fn fail_starts(seed: u64, fail: bool) {
+        seeds().retain(|&failing| failing != seed);
+        if fail {
+            seeds().push(seed);
+        }
     }
 
-    pub(super) fn take_fault() -> bool {
-        FAULT.replace(false)
+    pub(super) fn fails(seed: u64) -> bool {
+        seeds().contains(&seed)
     }
 }
