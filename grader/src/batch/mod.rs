@@ -204,8 +204,10 @@ pub async fn run(options: &Options) -> Result<Summary> {
         .buffer_unordered(jobs);
     // Time-outs that other submissions graded beside it may have caused: graded again alone.
     let mut again_alone = Vec::new();
-    // Criteria that failed beside others: a heavy neighbour may have cost them. Checked again
-    // alone, and the second look is final.
+    // Criteria that failed beside others for a reason a heavy neighbour may explain (late or
+    // failed answers, the grader's errors, the performance criteria: see
+    // `CriterionReport::a_neighbour_may_explain`). Checked again alone, and the second look
+    // is final; a wrong answer is the submission's own and is not graded twice.
     let mut second_looks = Vec::new();
     while let Some((submission, fingerprint, (meta, report))) = results.next().await {
         if meta.outcome == Outcome::TimedOut && jobs > 1 {
@@ -219,10 +221,10 @@ pub async fn run(options: &Options) -> Result<Summary> {
             continue;
         }
         let beside_others = jobs > 1 && meta.outcome == Outcome::Graded;
-        let failed = report.as_ref().filter(|_| beside_others).map(Report::failed_criteria);
-        if let (Some(failed), Some(first)) = (failed.filter(|f| !f.is_empty()), &report) {
+        let doubtful = report.as_ref().filter(|_| beside_others).map(Report::worth_a_second_look);
+        if let (Some(doubtful), Some(first)) = (doubtful.filter(|d| !d.is_empty()), &report) {
             outputs::forget_attempt(&options.out, &meta.student)?;
-            second_looks.push((submission, fingerprint, meta, first.clone(), failed));
+            second_looks.push((submission, fingerprint, meta, first.clone(), doubtful));
             continue;
         }
         let line = record(options, &mut summary, &meta, report.as_ref())?;
@@ -237,18 +239,25 @@ pub async fn run(options: &Options) -> Result<Summary> {
         durations.push((meta.outcome, meta.seconds));
         show_progress(bar.as_ref(), durations.len(), total, format!("{line} (graded alone)"));
     }
-    for (submission, fingerprint, mut meta, mut report, failed) in second_looks {
-        let (ids, failed_in): (Vec<String>, Vec<Exercise>) = (
-            failed.iter().map(|(_, criterion)| criterion.clone()).collect(),
+    for (submission, fingerprint, mut meta, mut report, doubtful) in second_looks {
+        let (ids, doubtful_in): (Vec<String>, Vec<Exercise>) = (
+            doubtful.iter().map(|(_, criterion)| criterion.clone()).collect(),
             exercises
                 .iter()
-                .filter(|e| failed.iter().any(|(id, _)| *id == e.dir_name()))
+                .filter(|e| doubtful.iter().any(|(id, _)| *id == e.dir_name()))
                 .cloned()
                 .collect(),
         );
-        let (alone_meta, alone) =
-            grade_submission(options, &failed_in, seed, Slot::FIRST, submission, fingerprint, &ids)
-                .await;
+        let (alone_meta, alone) = grade_submission(
+            options,
+            &doubtful_in,
+            seed,
+            Slot::FIRST,
+            submission,
+            fingerprint,
+            &ids,
+        )
+        .await;
         // Only a second look that graded what it looked at replaces the first.
         if let (Outcome::Graded, Some(alone)) = (alone_meta.outcome, &alone) {
             report.take_second_look(alone);
@@ -256,7 +265,7 @@ pub async fn run(options: &Options) -> Result<Summary> {
         meta.seconds += alone_meta.seconds;
         let line = record(options, &mut summary, &meta, Some(&report))?;
         durations.push((meta.outcome, meta.seconds));
-        let note = format!("{line} (failed criteria checked again alone)");
+        let note = format!("{line} (criteria a neighbour may have failed checked again alone)");
         show_progress(bar.as_ref(), durations.len(), total, note);
     }
     if let Some(bar) = bar {
