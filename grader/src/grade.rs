@@ -397,12 +397,8 @@ impl Session<'_> {
             )));
         }
         outcome = self.again_if_redis_died(criterion, probe, outcome).await;
-        let symptom = match &outcome {
-            Err(Failure::Failed { symptom, .. }) => Some(*symptom),
-            _ => None,
-        };
         let mut report = CriterionReport::new(criterion, outcome);
-        report.service_output = service_output(&report, symptom, probe.service(), &mark);
+        report.service_output = service_output(&report, probe.service(), &mark);
         Ok(report)
     }
 
@@ -505,7 +501,6 @@ async fn run_check(
 /// lines it wrote when the check saw it fail to answer.
 fn service_output(
     report: &CriterionReport,
-    symptom: Option<Symptom>,
     service: &RunningService,
     mark: &OutputMark,
 ) -> Option<String> {
@@ -513,7 +508,7 @@ fn service_output(
         return None;
     }
     let said = service.said_since(mark)?;
-    let service_failed = matches!(symptom, Some(Symptom::ServiceError | Symptom::Timeout));
+    let service_failed = report.symptom.is_some_and(Symptom::no_answer);
     (said.contains("panicked at") || service_failed).then_some(said)
 }
 

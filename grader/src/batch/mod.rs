@@ -144,8 +144,10 @@ pub async fn run(options: &Options) -> Result<Summary> {
         .buffer_unordered(jobs);
     // Time-outs that other submissions graded beside it may have caused: graded again alone.
     let mut again_alone = Vec::new();
-    // Criteria that failed beside others: a heavy neighbour may have cost them. Checked again
-    // alone, and the second look is final.
+    // Criteria that failed beside others for a reason a heavy neighbour may explain (late or
+    // failed answers, the grader's errors, the performance criteria: see
+    // `CriterionReport::a_neighbour_may_explain`). Checked again alone, and the second look
+    // is final; a wrong answer is the submission's own and is not graded twice.
     let mut second_looks = Vec::new();
     while let Some((submission, fingerprint, (meta, report))) = results.next().await {
         if meta.outcome == Outcome::TimedOut && jobs > 1 {
@@ -159,15 +161,15 @@ pub async fn run(options: &Options) -> Result<Summary> {
             continue;
         }
         let beside_others = jobs > 1 && meta.outcome == Outcome::Graded;
-        let failed = report.as_ref().filter(|_| beside_others).map(Report::failed_criteria);
-        if let (Some(failed), Some(first)) = (failed.filter(|f| !f.is_empty()), &report) {
+        let doubtful = report.as_ref().filter(|_| beside_others).map(Report::worth_a_second_look);
+        if let (Some(doubtful), Some(first)) = (doubtful.filter(|d| !d.is_empty()), &report) {
             outputs::forget_attempt(&options.out, &meta.student)?;
             second_looks.push(SecondLook {
                 submission,
                 fingerprint,
                 meta,
                 first: first.clone(),
-                failed,
+                doubtful,
             });
             continue;
         }
@@ -187,7 +189,7 @@ pub async fn run(options: &Options) -> Result<Summary> {
         let (meta, report) = look.take(options, seed).await;
         let line = record(options, &mut summary, &meta, Some(&report))?;
         durations.push((meta.outcome, meta.seconds));
-        let note = format!("{line} (failed criteria checked again alone)");
+        let note = format!("{line} (criteria a neighbour may have failed checked again alone)");
         show_progress(bar.as_ref(), durations.len(), total, note);
     }
     if let Some(bar) = bar {
@@ -295,25 +297,32 @@ struct SecondLook {
     meta: Meta,
     /// The report graded beside others.
     first: Report,
-    /// The failed criteria: (exercise folder, criterion id).
-    failed: Vec<(String, String)>,
+    /// The failed criteria a neighbour may have caused: (exercise folder, criterion id).
+    doubtful: Vec<(String, String)>,
 }
 
 impl SecondLook {
     /// Checks the failed criteria again alone; the result replaces the first only where it
     /// graded what it looked at.
     async fn take(self, options: &Options, seed: u64) -> (Meta, Report) {
-        let Self { submission, fingerprint, mut meta, mut first, failed } = self;
-        let ids: Vec<String> = failed.iter().map(|(_, criterion)| criterion.clone()).collect();
-        let failed_in: Vec<Exercise> = options
+        let Self { submission, fingerprint, mut meta, mut first, doubtful } = self;
+        let ids: Vec<String> = doubtful.iter().map(|(_, criterion)| criterion.clone()).collect();
+        let doubtful_in: Vec<Exercise> = options
             .exercises
             .iter()
-            .filter(|e| failed.iter().any(|(id, _)| *id == e.dir_name()))
+            .filter(|e| doubtful.iter().any(|(id, _)| *id == e.dir_name()))
             .copied()
             .collect();
-        let (alone_meta, alone) =
-            grade_submission(options, &failed_in, seed, Slot::FIRST, submission, fingerprint, &ids)
-                .await;
+        let (alone_meta, alone) = grade_submission(
+            options,
+            &doubtful_in,
+            seed,
+            Slot::FIRST,
+            submission,
+            fingerprint,
+            &ids,
+        )
+        .await;
         if let (Outcome::Graded, Some(alone)) = (alone_meta.outcome, &alone) {
             first.take_second_look(alone);
         }

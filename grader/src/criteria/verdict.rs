@@ -32,6 +32,21 @@ pub enum Symptom {
     OneProcessOnly,
 }
 
+impl Symptom {
+    /// The service gave no answer, in time or at all, rather than a wrong one: its own output
+    /// may say why, and so may a machine busy with something else.
+    pub fn no_answer(self) -> bool {
+        matches!(self, Symptom::Timeout | Symptom::ServiceError)
+    }
+
+    /// What the check found wrong is in the service's state or its answers (nothing cached,
+    /// keys outside the prefix, a change kept in one process), which no machine's load
+    /// changes.
+    pub fn found_in_content(self) -> bool {
+        matches!(self, Symptom::NothingCached | Symptom::OutsidePrefix | Symptom::OneProcessOnly)
+    }
+}
+
 /// Naming the [`Symptom`] of a failure, on a [`Failure`] or on a [`Verdict`]-like result.
 pub trait Because {
     /// The same failure, classified as `symptom`; a pass or an error is left as it is.

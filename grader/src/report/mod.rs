@@ -92,16 +92,21 @@ pub struct CriterionReport {
     /// the check saw it fail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_output: Option<String>,
+    /// What kind of failure the check saw: `None` for a pass or an error. Kept in memory only,
+    /// for [`CriterionReport::a_neighbour_may_explain`]; the JSON files carry the hint it
+    /// chose, and a report read back from them has `None` here.
+    #[serde(skip)]
+    pub symptom: Option<Symptom>,
 }
 
 impl CriterionReport {
     pub fn new(criterion: &Criterion, outcome: Result<(), Failure>) -> Self {
         let (status, message, symptom) = match outcome {
-            Ok(()) => (Status::Passed, String::new(), Symptom::Unclassified),
+            Ok(()) => (Status::Passed, String::new(), None),
             Err(Failure::Failed { expected, observed, symptom }) => {
-                (Status::Failed, format!("expected {expected}; observed {observed}"), symptom)
+                (Status::Failed, format!("expected {expected}; observed {observed}"), Some(symptom))
             }
-            Err(Failure::Error(message)) => (Status::Error, message, Symptom::Unclassified),
+            Err(Failure::Error(message)) => (Status::Error, message, None),
         };
         Self {
             id: criterion.id.to_owned(),
@@ -111,9 +116,31 @@ impl CriterionReport {
             max_score: criterion.points,
             status,
             message,
-            hint: criterion.hint_for(symptom).to_owned(),
+            hint: criterion.hint_for(symptom.unwrap_or_default()).to_owned(),
             notes: Vec::new(),
             service_output: None,
+            symptom,
+        }
+    }
+
+    /// Whether another submission graded at the same time may explain that this criterion did
+    /// not pass, so that a batch at `-j 2` or more checks it again alone. The checks judge by
+    /// counts and ratios measured within one run, never by an absolute time: a wrong answer or
+    /// a key outside the prefix is the same alone. A neighbour's load can only make an answer
+    /// late or a request fail, keep the grader from checking, or move what the performance
+    /// criteria measure (ratios of times, concurrency), unless the check also counted what
+    /// went wrong (a hit that queried the database: nothing was cached).
+    pub fn a_neighbour_may_explain(&self) -> bool {
+        match self.status {
+            Status::Passed => false,
+            Status::Error => true,
+            // A symptom not known (a report read back from JSON): looked at again, not guessed.
+            Status::Failed => match self.symptom {
+                None => true,
+                Some(symptom) if symptom.no_answer() => true,
+                Some(symptom) if symptom.found_in_content() => false,
+                Some(_) => self.category == Category::Performance,
+            },
         }
     }
 }
@@ -186,9 +213,10 @@ impl Report {
         }
     }
 
-    /// The criteria that did not pass in exercises that were graded, as (exercise id,
-    /// criterion id).
-    pub fn failed_criteria(&self) -> Vec<(String, String)> {
+    /// The criteria that did not pass, in exercises that were graded, for a reason a
+    /// neighbour's load may explain ([`CriterionReport::a_neighbour_may_explain`]), as
+    /// (exercise id, criterion id).
+    pub fn worth_a_second_look(&self) -> Vec<(String, String)> {
         self.exercises
             .iter()
             .filter(|exercise| exercise.stage == Stage::Graded)
@@ -196,7 +224,7 @@ impl Report {
                 exercise
                     .criteria
                     .iter()
-                    .filter(|criterion| criterion.status != Status::Passed)
+                    .filter(|criterion| criterion.a_neighbour_may_explain())
                     .map(|criterion| (exercise.id.clone(), criterion.id.clone()))
             })
             .collect()
@@ -231,42 +259,82 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::criteria::fail;
+    use crate::criteria::{Because, fail};
 
-    fn graded(id: &str, outcomes: &[(&Criterion, bool)]) -> ExerciseReport {
+    fn graded(id: &str, outcomes: &[(&Criterion, Result<(), Failure>)]) -> ExerciseReport {
         let criteria = outcomes
             .iter()
-            .map(|(criterion, passed)| {
-                let outcome = if *passed { Ok(()) } else { Err(fail("a", "b")) };
-                CriterionReport::new(criterion, outcome)
-            })
+            .map(|(criterion, outcome)| CriterionReport::new(criterion, outcome.clone()))
             .collect();
         ExerciseReport::new(id.to_owned(), id.to_owned(), Stage::Graded, None, criteria)
+    }
+
+    /// A failure a neighbour's load may cause: no answer in time.
+    fn late() -> Result<(), Failure> {
+        Err(fail("an answer", "none within 5 s").because(Symptom::Timeout))
+    }
+
+    #[test]
+    fn only_failures_a_neighbour_may_explain_get_a_second_look() {
+        let specs = crate::criteria::registry();
+        let every = || specs.iter().flat_map(|spec| &spec.criteria);
+        let content = every().find(|c| c.category != Category::Performance).unwrap();
+        let performance = every().find(|c| c.category == Category::Performance).unwrap();
+        let failed = |symptom| Err(fail("a", "b").because(symptom));
+        let looked_at =
+            |criterion, outcome| CriterionReport::new(criterion, outcome).a_neighbour_may_explain();
+
+        assert!(!looked_at(content, Ok(())));
+        assert!(looked_at(content, Err(Failure::Error("the grader's Redis".to_owned()))));
+        for symptom in [Symptom::Timeout, Symptom::ServiceError] {
+            assert!(looked_at(content, failed(symptom)), "{symptom:?}");
+        }
+        assert!(!looked_at(content, failed(Symptom::Unclassified)));
+        // A performance criterion measures times and concurrency: a failure may be load...
+        assert!(looked_at(performance, failed(Symptom::Unclassified)));
+        // ...unless the check counted what was wrong, which no load changes.
+        for symptom in [Symptom::NothingCached, Symptom::OutsidePrefix, Symptom::OneProcessOnly] {
+            assert!(!looked_at(content, failed(symptom)), "{symptom:?}");
+            assert!(!looked_at(performance, failed(symptom)), "{symptom:?}");
+        }
+        // Read back from JSON, a failure has lost its symptom: looked at rather than guessed.
+        let written = CriterionReport::new(content, failed(Symptom::Unclassified));
+        let read: CriterionReport =
+            serde_json::from_str(&serde_json::to_string(&written).unwrap()).unwrap();
+        assert!(read.a_neighbour_may_explain());
     }
 
     #[test]
     fn a_second_look_replaces_only_what_it_checked_and_the_scores_follow() {
         let specs = crate::criteria::registry();
-        let [first, second, third, ..] = &specs[0].criteria[..] else { panic!("3 criteria") };
+        let [first, second, third, fourth, ..] = &specs[0].criteria[..] else {
+            panic!("4 criteria")
+        };
         let exercise = specs[0].exercise.dir_name();
+        let wrong = Err(fail("a", "b"));
         let mut report = Report::new(
             1,
             String::new(),
-            vec![graded(&exercise, &[(first, false), (second, false), (third, true)])],
+            vec![graded(
+                &exercise,
+                &[(first, late()), (second, late()), (third, Ok(())), (fourth, wrong)],
+            )],
         );
+        // The wrong answer is the submission's own: not looked at again.
         assert_eq!(
-            report.failed_criteria(),
+            report.worth_a_second_look(),
             [(exercise.clone(), first.id.to_owned()), (exercise.clone(), second.id.to_owned())]
         );
         let alone = Report::new(
             1,
             String::new(),
-            vec![graded(&exercise, &[(first, true), (second, false)])],
+            vec![graded(&exercise, &[(first, Ok(())), (second, late())])],
         );
         report.take_second_look(&alone);
-        assert_eq!(report.failed_criteria(), [(exercise.clone(), second.id.to_owned())]);
+        assert_eq!(report.worth_a_second_look(), [(exercise.clone(), second.id.to_owned())]);
         assert_eq!(report.score, first.points + third.points);
         assert_eq!(report.exercises[0].score, report.score);
-        assert_eq!(report.max_score, first.points + second.points + third.points);
+        let all = [first, second, third, fourth].map(|c| c.points);
+        assert_eq!(report.max_score, all.iter().sum::<u32>());
     }
 }

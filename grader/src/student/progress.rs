@@ -128,6 +128,7 @@ mod tests {
                 hint: String::new(),
                 notes: Vec::new(),
                 service_output: None,
+                symptom: None,
             })
             .collect();
         ExerciseReport::new(id.to_owned(), String::new(), Stage::Graded, None, criteria)
