@@ -10,7 +10,7 @@ use crate::course::Exercise;
 use crate::criteria::probe::Probe;
 use crate::criteria::{self, Because, ExerciseSpec, Failure, Symptom, Verdict, fail};
 use crate::fs::LockWaits;
-use crate::report::{CriterionReport, ExerciseReport, Report, Stage, Status};
+use crate::report::{CriterionReport, ExerciseReport, NotGraded, Report, Stage, Status};
 use crate::run::compile::{self, Build, BuildFolder, Built};
 use crate::run::contract::Contract;
 use crate::run::database::DatabaseServer;
@@ -74,15 +74,15 @@ pub fn check_only(exercises: &[Exercise], only: &[String]) -> Result<()> {
 
 /// Grades every selected exercise. `Err` only when grading itself cannot run.
 pub async fn run(options: &Options) -> Result<Report> {
-    let progress = Arc::new(Mutex::new(Progress::default()));
-    run_recording(options, &progress).await?;
-    let progress = std::mem::take(&mut *lock(&progress));
-    Ok(progress.into_report(options.seed))
+    let so_far = Arc::new(Mutex::new(GradedSoFar::default()));
+    run_recording(options, &so_far).await?;
+    let so_far = std::mem::take(&mut *lock(&so_far));
+    Ok(so_far.into_report(options.seed))
 }
 
 /// What a run has finished so far: kept when the run is cut short, so no grade is lost.
 #[derive(Debug, Default)]
-pub struct Progress {
+pub struct GradedSoFar {
     pub redis: String,
     pub database: String,
     /// The network the run had (see [`network`]).
@@ -90,7 +90,7 @@ pub struct Progress {
     pub exercises: Vec<ExerciseReport>,
 }
 
-impl Progress {
+impl GradedSoFar {
     pub fn into_report(self, seed: u64) -> Report {
         let mut report = Report::new(seed, self.redis, self.exercises);
         report.database = self.database;
@@ -106,14 +106,14 @@ pub fn isolation(network: &str) -> String {
     if network.is_empty() { defences } else { format!("{defences}; {network}") }
 }
 
-/// Like [`run`], recording each exercise in `progress` as soon as it is graded.
+/// Like [`run`], recording each exercise in `so_far` as soon as it is graded.
 ///
 /// The run has a network of its own (with a private Redis): nothing the submission starts can
 /// reach beyond it. Its dependencies are fetched before, by the grader, on the machine's
 /// network; the submission's build is offline.
-pub async fn run_recording(options: &Options, progress: &Arc<Mutex<Progress>>) -> Result<()> {
+pub async fn run_recording(options: &Options, so_far: &Arc<Mutex<GradedSoFar>>) -> Result<()> {
     compile::fetch_dependencies().await;
-    let (options, progress) = (options.clone(), Arc::clone(progress));
+    let (options, so_far) = (options.clone(), Arc::clone(so_far));
     // An external Redis or PostgreSQL server is on the machine's network, out of a private one.
     let shared_because = match (&options.redis_url, &options.database_url) {
         (Some(_), _) => Some("not isolated: an external Redis was named"),
@@ -121,21 +121,21 @@ pub async fn run_recording(options: &Options, progress: &Arc<Mutex<Progress>>) -
         (None, None) => None,
     };
     network::run(shared_because, move |network| async move {
-        lock(&progress).network = network.describe();
-        grade_all(&options, &progress).await
+        lock(&so_far).network = network.describe();
+        grade_all(&options, &so_far).await
     })
     .await
 }
 
-async fn grade_all(options: &Options, progress: &Mutex<Progress>) -> Result<()> {
+async fn grade_all(options: &Options, so_far: &Mutex<GradedSoFar>) -> Result<()> {
     let mut session = Session::start(options).await?;
-    lock(progress).redis = session.redis_description();
-    lock(progress).database = session.database.describe();
+    lock(so_far).redis = session.redis_description();
+    lock(so_far).database = session.database.describe();
     let specs = criteria::registry();
     for exercise in &options.exercises {
         let spec = criteria::spec_of(&specs, exercise)?;
         let report = session.grade(exercise, spec).await?;
-        lock(progress).exercises.push(report);
+        lock(so_far).exercises.push(report);
     }
     Ok(())
 }
@@ -259,7 +259,7 @@ impl<'a> Session<'a> {
         if !options.submission.join(exercise.dir_name()).is_dir() {
             // Named from the submission's top, not by where the grader unpacked it.
             let reason = format!("your submission has no folder {}", exercise.dir_name());
-            return Ok(not_graded(exercise, spec, Stage::Missing, reason));
+            return Ok(not_graded(exercise, spec, NotGraded::Missing, reason));
         }
         say(options, format!("building {} ...", exercise.dir_name()));
         let run_dir = self.run_dir.path();
@@ -275,10 +275,10 @@ impl<'a> Session<'a> {
         .await?
         {
             Build::Failed(errors) => {
-                return Ok(not_graded(exercise, spec, Stage::BuildFailed, errors));
+                return Ok(not_graded(exercise, spec, NotGraded::BuildFailed, errors));
             }
             Build::Refused(reason) => {
-                return Ok(not_graded(exercise, spec, Stage::Invalid, reason));
+                return Ok(not_graded(exercise, spec, NotGraded::Invalid, reason));
             }
             Build::Built(built) => built,
         };
@@ -305,8 +305,8 @@ impl<'a> Session<'a> {
     }
 }
 
-fn lock(progress: &Mutex<Progress>) -> std::sync::MutexGuard<'_, Progress> {
-    progress.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+fn lock(so_far: &Mutex<GradedSoFar>) -> std::sync::MutexGuard<'_, GradedSoFar> {
+    so_far.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Session<'_> {
@@ -334,7 +334,7 @@ impl Session<'_> {
         let mut testbed = match Testbed::start(setup).await? {
             Ok(testbed) => testbed,
             Err(DidNotStart { reason, redis_server }) => {
-                let report = not_graded(exercise, spec, Stage::DidNotStart, reason);
+                let report = not_graded(exercise, spec, NotGraded::DidNotStart, reason);
                 return Ok((report, redis_server));
             }
         };
@@ -516,25 +516,18 @@ fn service_output(
 pub fn not_graded(
     exercise: &Exercise,
     spec: &ExerciseSpec,
-    stage: Stage,
+    why: NotGraded,
     details: String,
 ) -> ExerciseReport {
-    let reason = match stage {
-        Stage::Missing => "not graded: the exercise is not in the submission",
-        Stage::BuildFailed => "not graded: the exercise did not build",
-        Stage::TimedOut => "not graded: the submission ran out of time",
-        Stage::Invalid => "not graded: the submission could not be read",
-        Stage::Graded | Stage::DidNotStart => "not graded: the service did not start",
-    };
     let criteria = spec
         .criteria
         .iter()
-        .map(|criterion| CriterionReport::new(criterion, Err(fail("a running service", reason))))
+        .map(|c| CriterionReport::new(c, Err(fail("a running service", why.reason()))))
         .collect();
     ExerciseReport::new(
         exercise.dir_name(),
         exercise.title.to_owned(),
-        stage,
+        why.stage(),
         Some(details),
         criteria,
     )

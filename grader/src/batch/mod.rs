@@ -31,8 +31,8 @@ use crate::course::Exercise;
 use crate::criteria;
 use crate::fs::LockWaits;
 use crate::fs::write_atomically;
-use crate::grade::{self, Progress};
-use crate::report::{ExerciseReport, Report, Stage};
+use crate::grade::{self, GradedSoFar};
+use crate::report::{ExerciseReport, NotGraded, Report};
 use crate::run::compile::{self, BuildFolder, Slot};
 use crate::run::users;
 use meta::{Meta, Outcome};
@@ -278,7 +278,7 @@ fn to_grade(
                  the submission itself?), so it was not graded again; --regrade tries again"
             );
             let meta = meta_of(&submission, fingerprint, Outcome::Invalid, Some(reason.clone()));
-            let report = whole_submission_failed(seed, exercises, Stage::Invalid, &reason)?;
+            let report = whole_submission_failed(seed, exercises, NotGraded::Invalid, &reason)?;
             outputs::write_student(&options.out, &meta, Some(&report))?;
             eprintln!("{}: {reason}", submission.student);
             summary.graded += 1;
@@ -451,7 +451,7 @@ async fn grade_submission(
             (meta, Some(report))
         }
         Err((Outcome::Invalid, reason)) => {
-            match whole_submission_failed(seed, exercises, Stage::Invalid, &reason) {
+            match whole_submission_failed(seed, exercises, NotGraded::Invalid, &reason) {
                 Ok(report) => {
                     meta.outcome = Outcome::Invalid;
                     meta.message = Some(reason);
@@ -520,34 +520,34 @@ async fn grade_folder(
         // Other people's code: built apart from the instructor's own builds.
         build_folder: BuildFolder::Private(slot),
     };
-    let progress = Arc::new(Mutex::new(Progress::default()));
+    let so_far = Arc::new(Mutex::new(GradedSoFar::default()));
     // Time spent waiting for another submission's build is the grader's, not this student's.
     let outcome = crate::fs::within_limit(
         options.timeout,
         &grading.lock_waits,
-        grade::run_recording(&grading, &progress),
+        grade::run_recording(&grading, &so_far),
     )
     .await
     .ok_or(());
-    let mut progress = std::mem::take(&mut *progress.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut so_far = std::mem::take(&mut *so_far.lock().unwrap_or_else(|p| p.into_inner()));
     match outcome {
-        Ok(Ok(())) => Ok((Outcome::Graded, progress.into_report(seed))),
+        Ok(Ok(())) => Ok((Outcome::Graded, so_far.into_report(seed))),
         Ok(Err(err)) => Err((Outcome::Error, format!("{err:#}"))),
         Err(_) => {
             let reason = format!(
                 "grading took longer than the {} s allowed per submission",
                 options.timeout.as_secs()
             );
-            let done = &mut progress.exercises;
+            let done = &mut so_far.exercises;
             let unfinished: Vec<Exercise> = exercises
                 .iter()
                 .filter(|e| !done.iter().any(|d| d.id == e.dir_name()))
                 .copied()
                 .collect();
-            let not_graded = none_graded(&unfinished, Stage::TimedOut, &reason)
+            let not_graded = none_graded(&unfinished, NotGraded::TimedOut, &reason)
                 .map_err(|err| (Outcome::Error, format!("{err:#}")))?;
             done.extend(not_graded);
-            Ok((Outcome::TimedOut, progress.into_report(seed)))
+            Ok((Outcome::TimedOut, so_far.into_report(seed)))
         }
     }
 }
@@ -556,20 +556,24 @@ async fn grade_folder(
 fn whole_submission_failed(
     seed: u64,
     exercises: &[Exercise],
-    stage: Stage,
+    why: NotGraded,
     reason: &str,
 ) -> Result<Report> {
-    Ok(Report::new(seed, "none".to_owned(), none_graded(exercises, stage, reason)?))
+    Ok(Report::new(seed, "none".to_owned(), none_graded(exercises, why, reason)?))
 }
 
-/// Every criterion of `exercises` failed, for `reason`, at `stage`.
-fn none_graded(exercises: &[Exercise], stage: Stage, reason: &str) -> Result<Vec<ExerciseReport>> {
+/// Every criterion of `exercises` failed, for `reason`, `why` they were not graded.
+fn none_graded(
+    exercises: &[Exercise],
+    why: NotGraded,
+    reason: &str,
+) -> Result<Vec<ExerciseReport>> {
     let specs = criteria::registry();
     exercises
         .iter()
         .map(|exercise| {
             let spec = criteria::spec_of(&specs, exercise)?;
-            Ok(grade::not_graded(exercise, spec, stage, reason.to_owned()))
+            Ok(grade::not_graded(exercise, spec, why, reason.to_owned()))
         })
         .collect()
 }

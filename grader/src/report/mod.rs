@@ -44,6 +44,41 @@ pub enum Stage {
     Invalid,
 }
 
+/// Why an exercise was not graded: every [`Stage`] but `Graded`, so that a report of an
+/// exercise never graded cannot claim it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotGraded {
+    Missing,
+    BuildFailed,
+    DidNotStart,
+    TimedOut,
+    Invalid,
+}
+
+impl NotGraded {
+    /// The stage the report records.
+    pub fn stage(self) -> Stage {
+        match self {
+            NotGraded::Missing => Stage::Missing,
+            NotGraded::BuildFailed => Stage::BuildFailed,
+            NotGraded::DidNotStart => Stage::DidNotStart,
+            NotGraded::TimedOut => Stage::TimedOut,
+            NotGraded::Invalid => Stage::Invalid,
+        }
+    }
+
+    /// What every criterion of the exercise is told.
+    pub fn reason(self) -> &'static str {
+        match self {
+            NotGraded::Missing => "not graded: the exercise is not in the submission",
+            NotGraded::BuildFailed => "not graded: the exercise did not build",
+            NotGraded::DidNotStart => "not graded: the service did not start",
+            NotGraded::TimedOut => "not graded: the submission ran out of time",
+            NotGraded::Invalid => "not graded: the submission could not be read",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExerciseReport {
     /// The folder name, e.g. `01-redis-setup`.
