@@ -369,21 +369,9 @@ mod tests {
     #[test]
     fn a_late_student_is_flagged_whatever_the_score() {
         let meta = Meta {
-            student: "ann".to_owned(),
-            name: "Ann".to_owned(),
-            lms_id: None,
-            lms: None,
-            sis_id: None,
-            email: None,
             late: true,
-            superseded: Vec::new(),
-            attachments: Vec::new(),
-            source: "ann.zip".to_owned(),
-            fingerprint: String::new(),
-            uncontained: Vec::new(),
-            outcome: Outcome::Invalid,
-            seconds: 0.0,
             message: Some("no exercises folder".to_owned()),
+            ..Meta::example("ann", Outcome::Invalid)
         };
         let flags: Vec<String> = flags_of(&meta, None).into_iter().map(|(_, f)| f).collect();
         assert_eq!(flags, ["late", "invalid"]);

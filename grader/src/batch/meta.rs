@@ -63,6 +63,29 @@ pub struct Meta {
 }
 
 impl Meta {
+    /// A student `student` (also their name and file) graded with `outcome`, and nothing else
+    /// known: what a test changes the fields it is about from.
+    #[cfg(test)]
+    pub fn example(student: &str, outcome: Outcome) -> Self {
+        Self {
+            student: student.to_owned(),
+            name: student.to_owned(),
+            lms_id: None,
+            lms: None,
+            sis_id: None,
+            email: None,
+            late: false,
+            superseded: Vec::new(),
+            attachments: Vec::new(),
+            source: student.to_owned(),
+            fingerprint: String::new(),
+            uncontained: Vec::new(),
+            outcome,
+            seconds: 0.0,
+            message: None,
+        }
+    }
+
     /// The LMS whose export named the student. A `meta.json` written before the grader
     /// recorded it has the LMS read again from the name of the file graded.
     pub fn lms(&self) -> Option<Lms> {

@@ -861,23 +861,8 @@ mod tests {
         let folder = meta::student_dir(out.path(), "ada");
         std::fs::create_dir_all(&folder).unwrap();
         for (outcome, graded_again) in [(Outcome::Error, true), (Outcome::Graded, false)] {
-            let meta = Meta {
-                student: "ada".to_owned(),
-                name: "Ada".to_owned(),
-                lms_id: None,
-                lms: None,
-                sis_id: None,
-                email: None,
-                late: false,
-                superseded: Vec::new(),
-                attachments: Vec::new(),
-                source: "ada.zip".to_owned(),
-                fingerprint: "unchanged".to_owned(),
-                uncontained: Vec::new(),
-                outcome,
-                seconds: 1.0,
-                message: None,
-            };
+            let meta =
+                Meta { fingerprint: "unchanged".to_owned(), ..Meta::example("ada", outcome) };
             std::fs::write(folder.join("meta.json"), serde_json::to_vec(&meta).unwrap()).unwrap();
             let skipped = already_graded(out.path(), "ada", "unchanged");
             assert_eq!(!skipped, graded_again, "{outcome:?}");
@@ -908,21 +893,8 @@ mod tests {
         run_info::save(dir.path(), &info).unwrap();
         for student in students {
             let meta = Meta {
-                student: (*student).to_owned(),
-                name: (*student).to_owned(),
-                lms_id: None,
-                lms: None,
-                sis_id: None,
-                email: None,
-                late: false,
-                superseded: Vec::new(),
-                attachments: Vec::new(),
-                source: (*student).to_owned(),
-                fingerprint: String::new(),
-                uncontained: Vec::new(),
-                outcome: Outcome::Invalid,
-                seconds: 0.0,
                 message: Some("no exercises folder".to_owned()),
+                ..Meta::example(student, Outcome::Invalid)
             };
             outputs::write_student(dir.path(), &meta, None).unwrap();
         }

@@ -485,18 +485,9 @@ mod tests {
             student: name.replace(' ', "-"),
             name: name.to_owned(),
             lms_id: lms_id.map(str::to_owned),
-            lms: None,
-            sis_id: None,
-            email: None,
-            late: false,
-            superseded: Vec::new(),
-            attachments: Vec::new(),
             source: format!("{name}.zip"),
-            fingerprint: String::new(),
-            uncontained: Vec::new(),
-            outcome: Outcome::Graded,
             seconds: 1.0,
-            message: None,
+            ..Meta::example(name, Outcome::Graded)
         };
         let mut report = Report::new(7, String::new(), Vec::new());
         (report.score, report.max_score) = (score, 20);
