@@ -20,6 +20,7 @@ pub(super) fn cargo_build(
     target: &Path,
     packages: &[String],
     user: Option<RunUser>,
+    settings: &[(&str, &str)],
 ) -> Result<Command> {
     // A scratch `HOME`: nothing of the grader's user for the build to find.
     let home = grader_dir().join("home");
@@ -60,6 +61,7 @@ pub(super) fn cargo_build(
         .env("HOME", &home)
         .env("CARGO_HOME", &toolchain.cargo_home)
         .env("RUSTC", toolchain.sysroot.join("bin/rustc"))
+        .envs(settings.iter().copied())
         .arg("build")
         .arg("--manifest-path")
         .arg(stage.join("Cargo.toml"))

@@ -74,6 +74,8 @@ pub(super) struct SecondLook<'a> {
     pub toolchain: &'a Toolchain,
     pub stage: &'a Path,
     pub target: &'a Path,
+    /// The build folder's cargo settings ([`super::BuildFolder::cargo_settings`]).
+    pub settings: &'a [(&'static str, &'static str)],
 }
 
 impl SecondLook<'_> {
@@ -92,7 +94,14 @@ impl SecondLook<'_> {
             return Ok(Found::Nothing);
         }
         let packages = [exercise.package()];
-        let command = cargo_build(self.toolchain, self.stage, self.target, &packages, builder)?;
+        let command = cargo_build(
+            self.toolchain,
+            self.stage,
+            self.target,
+            &packages,
+            builder,
+            self.settings,
+        )?;
         let log = run_dir.join(format!("build-{}-debug-handler", exercise.dir_name()));
         let mut process = Sandboxed::spawn(command, Limits::BUILD, &log)?;
         if !matches!(process.wait(SECOND_LOOK_TIMEOUT).await?, Ended::Exited(_)) {

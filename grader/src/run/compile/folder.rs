@@ -22,6 +22,21 @@ pub enum BuildFolder {
 }
 
 impl BuildFolder {
+    /// What cargo is told for builds here, beyond the manifests. A private folder builds
+    /// each submission from nothing of it (earlier submissions are forgotten): an incremental
+    /// cache would only be written, never read, and debug information only linked (a panic's
+    /// message names its file and line without it). Both off halve an exercise's build. The
+    /// workspace's own `target/` keeps cargo's defaults, which the student's `cargo build`
+    /// shares with the grader: other settings there would rebuild the crates each time.
+    pub(super) fn cargo_settings(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            BuildFolder::Workspace => &[],
+            BuildFolder::Private(_) => {
+                &[("CARGO_INCREMENTAL", "0"), ("CARGO_PROFILE_DEV_DEBUG", "0")]
+            }
+        }
+    }
+
     /// The slot whose stage and lock a build here uses: the workspace's `target/` is the
     /// first slot's, as the grader's folder is inside it.
     pub(super) fn slot(self) -> Slot {

@@ -114,7 +114,9 @@ pub async fn build(
     // The run's own user compiles, never root: the stage and the target folder become its.
     let builder = builder.filter(|_| bwrap::can_change_user());
     lend(&stage, lent, builder)?;
-    let command = cargo_build(&toolchain, &stage, &target, &[exercise.package()], builder)?;
+    let settings = folder.cargo_settings();
+    let packages = [exercise.package()];
+    let command = cargo_build(&toolchain, &stage, &target, &packages, builder, settings)?;
     let log = run_dir.join(format!("build-{}", exercise.dir_name()));
     let mut process = Sandboxed::spawn(command, Limits::BUILD, &log)?;
     match process.wait(timeout).await? {
@@ -133,7 +135,8 @@ pub async fn build(
         }
         Ended::Exited(_) => {
             let failed = failure::Failed { process: &process, exercise, builder, run_dir };
-            let look = SecondLook { toolchain: &toolchain, stage: &stage, target: &target };
+            let look =
+                SecondLook { toolchain: &toolchain, stage: &stage, target: &target, settings };
             Ok(Build::Failed(failed.explain(&look, &left_out).await?))
         }
     }
@@ -171,7 +174,8 @@ pub async fn warm_up(folder: BuildFolder, timeout: Duration, waits: &LockWaits) 
     lend(&stage, lent, None)?;
     let toolchain = Toolchain::find().await?;
     let packages = ["workbook".to_owned(), "workspace-hack".to_owned()];
-    let command = cargo_build(&toolchain, &stage, &target, &packages, None)?;
+    let command =
+        cargo_build(&toolchain, &stage, &target, &packages, None, folder.cargo_settings())?;
     let log = tempfile::Builder::new().prefix("grader-warm-up-").tempdir()?;
     let mut process = Sandboxed::spawn(command, Limits::BUILD, &log.path().join("build"))?;
     match process.wait(timeout).await? {
